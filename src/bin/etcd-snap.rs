@@ -1,0 +1,5 @@
+//! The `etcd-snap` command line (native). See `etcd-snap --help`.
+
+fn main() {
+    todo!()
+}

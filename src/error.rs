@@ -1,0 +1,225 @@
+//! The one error type. Messages are etcd's own strings wherever etcd has one, so logs and
+//! scripts written against etcd keep working; [`Error::code`] is the stable identifier that
+//! the JavaScript layer exposes as `error.code`.
+
+use std::fmt;
+
+use crate::pb::DecodeError;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure etcd-snap reports.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// etcd `ErrNoSnapshot`.
+    #[error("snap: no available snapshot")]
+    NoSnapshot,
+    /// etcd `ErrEmptySnapshot`: zero-length file, zero CRC or empty data.
+    #[error("snap: empty snapshot")]
+    EmptySnapshot,
+    /// etcd `ErrCRCMismatch`.
+    #[error("snap: crc mismatch")]
+    CrcMismatch,
+    /// etcd `ErrNoDBSnapshot`.
+    #[error("snap: snapshot file doesn't exist")]
+    NoDbSnapshot,
+    /// A protobuf decode failure, worded as gogo-protobuf words it.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// etcd `ioutil.ErrShortRead`. Unlike etcd, the underlying cause (if any) is kept as
+    /// [`std::error::Error::source`] instead of being masked.
+    #[error("ioutil: short read")]
+    ShortRead {
+        /// What the inner reader reported, when it failed rather than ended early.
+        #[source]
+        cause: Option<Box<Error>>,
+    },
+    /// etcd `ioutil.ErrExpectEOF`: the body was longer than declared.
+    #[error("ioutil: expect EOF")]
+    ExpectEof,
+    /// etcd `rafthttp.ErrExceedSizeLimit`.
+    #[error("rafthttp: error limit exceeded")]
+    ExceedSizeLimit,
+    /// etcd's `cleanupSnapdir` failure; the wording is etcd's, misleading as it is.
+    #[error("failed to remove orphaned .snap.db file {name}: {source}")]
+    RemoveOrphan {
+        /// The `db.tmp*` name that could not be removed.
+        name: String,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A storage backend failure, worded like Go's `*os.PathError` (`open <path>: <reason>`).
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// The caller passed something unusable (a bad name, a malformed argument).
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    /// Stable machine-readable code, also used as `error.code` in JavaScript.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NoSnapshot => "ERR_NO_SNAPSHOT",
+            Error::EmptySnapshot => "ERR_EMPTY_SNAPSHOT",
+            Error::CrcMismatch => "ERR_CRC_MISMATCH",
+            Error::NoDbSnapshot => "ERR_NO_DB_SNAPSHOT",
+            Error::Decode(_) => "ERR_DECODE",
+            Error::ShortRead { .. } => "ERR_SHORT_READ",
+            Error::ExpectEof => "ERR_EXPECT_EOF",
+            Error::ExceedSizeLimit => "ERR_LIMIT_EXCEEDED",
+            Error::RemoveOrphan { .. } => "ERR_REMOVE_ORPHAN",
+            Error::Io(e) => e.kind.code(),
+            Error::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
+        }
+    }
+
+    /// Shorthand for a storage error.
+    pub fn io(
+        kind: IoErrorKind,
+        op: &'static str,
+        path: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Error::Io(IoError {
+            kind,
+            op,
+            path: path.into(),
+            detail: detail.into(),
+        })
+    }
+
+    /// The storage error kind, if this is a storage error.
+    pub fn io_kind(&self) -> Option<IoErrorKind> {
+        match self {
+            Error::Io(e) => Some(e.kind),
+            _ => None,
+        }
+    }
+
+    /// True for a storage "not found".
+    pub fn is_not_found(&self) -> bool {
+        self.io_kind() == Some(IoErrorKind::NotFound)
+    }
+}
+
+/// What kind of storage failure happened; backends map their platform errors onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IoErrorKind {
+    /// The name does not exist.
+    NotFound,
+    /// The name exists and the operation required that it did not.
+    AlreadyExists,
+    /// The name is a directory where a file was expected.
+    IsADirectory,
+    /// Another process or tab holds the directory lock.
+    Locked,
+    /// The disk or the origin's quota is full.
+    NoSpace,
+    /// Permission denied.
+    PermissionDenied,
+    /// A write accepted fewer bytes than it was given.
+    ShortWrite,
+    /// The operation is not supported by this backend.
+    Unsupported,
+    /// Anything else.
+    Other,
+}
+
+impl IoErrorKind {
+    /// Stable machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            IoErrorKind::NotFound => "ERR_NOT_FOUND",
+            IoErrorKind::AlreadyExists => "ERR_ALREADY_EXISTS",
+            IoErrorKind::IsADirectory => "ERR_IS_A_DIRECTORY",
+            IoErrorKind::Locked => "ERR_LOCKED",
+            IoErrorKind::NoSpace => "ERR_NO_SPACE",
+            IoErrorKind::PermissionDenied => "ERR_PERMISSION_DENIED",
+            IoErrorKind::ShortWrite => "ERR_SHORT_WRITE",
+            IoErrorKind::Unsupported => "ERR_UNSUPPORTED",
+            IoErrorKind::Other => "ERR_IO",
+        }
+    }
+}
+
+/// A storage failure: operation, path and the platform's reason, displayed as Go's
+/// `*os.PathError` is (`open /dir/x.snap: no such file or directory`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoError {
+    /// The failure class.
+    pub kind: IoErrorKind,
+    /// The operation, in Go's words (`open`, `read`, `rename`, `remove`, `sync`, ...).
+    pub op: &'static str,
+    /// The path or name as the backend knows it.
+    pub path: String,
+    /// The platform's reason, lowercase as Go prints it.
+    pub detail: String,
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.op, self.detail)
+        } else {
+            write!(f, "{} {}: {}", self.op, self.path, self.detail)
+        }
+    }
+}
+
+impl std::error::Error for IoError {}
+
+/// Carries an [`Error`] through `std::io::Error` (the `AsyncRead` error type) and back out
+/// unchanged, so typed errors survive a trip through readers.
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        std::io::Error::other(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            return *e.into_inner().unwrap().downcast::<Error>().unwrap();
+        }
+        let kind = match e.kind() {
+            std::io::ErrorKind::NotFound => IoErrorKind::NotFound,
+            std::io::ErrorKind::AlreadyExists => IoErrorKind::AlreadyExists,
+            std::io::ErrorKind::PermissionDenied => IoErrorKind::PermissionDenied,
+            std::io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                IoErrorKind::NoSpace
+            }
+            std::io::ErrorKind::WriteZero => IoErrorKind::ShortWrite,
+            std::io::ErrorKind::Unsupported => IoErrorKind::Unsupported,
+            std::io::ErrorKind::UnexpectedEof => {
+                return Error::Decode(DecodeError::UnexpectedEof);
+            }
+            _ => IoErrorKind::Other,
+        };
+        Error::Io(IoError {
+            kind,
+            op: "read",
+            path: String::new(),
+            detail: go_reason(&e),
+        })
+    }
+}
+
+/// Go prints OS errors as the lowercase strerror text without Rust's ` (os error N)` tail.
+pub fn go_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = match s.find(" (os error ") {
+        Some(i) => &s[..i],
+        None => &s[..],
+    };
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,1 @@
+//! A fault-injecting storage wrapper (tests only in spirit: it is a mock for crash testing).

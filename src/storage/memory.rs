@@ -1,0 +1,4 @@
+//! In-memory backend.
+
+/// In-memory storage.
+pub struct MemoryStorage;

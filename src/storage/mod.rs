@@ -1,0 +1,95 @@
+//! The storage trait: a flat directory of named files, with an atomic writer and a lock.
+//!
+//! A backend knows nothing about snapshots; the [`Snapshotter`](crate::Snapshotter) knows
+//! nothing about where bytes live. Every backend runs the same [`conformance`] suite.
+//!
+//! The trait uses `async fn` without a `Send` bound so JavaScript promises can back it; the
+//! core dispatches statically.
+
+#![allow(async_fn_in_trait)]
+
+use futures_io::AsyncRead;
+
+use crate::error::Result;
+
+pub mod conformance;
+pub mod fault;
+pub mod memory;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+
+pub use memory::MemoryStorage;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::NativeStorage;
+
+/// What [`Storage::stat`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metadata {
+    /// Size in bytes (0 for directories).
+    pub size: u64,
+    /// True for a directory (a `Read` of it fails, as in etcd).
+    pub is_dir: bool,
+}
+
+/// How [`Storage::lock`] behaves when another holder has the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// Fail at once with [`IoErrorKind::Locked`](crate::IoErrorKind::Locked).
+    #[default]
+    Fail,
+    /// Wait until the holder releases it.
+    Wait,
+}
+
+/// A flat directory of files.
+pub trait Storage {
+    /// Streaming reader over one file.
+    type Reader: AsyncRead + Unpin;
+    /// Atomic writer (see [`AtomicWrite`]).
+    type Writer: AtomicWrite;
+    /// Exclusive directory lock; released when dropped.
+    type Lock;
+
+    /// Names of every entry (files and directories), in no particular order.
+    async fn list(&self) -> Result<Vec<String>>;
+    /// Size and kind of one entry; `NotFound` if absent.
+    async fn stat(&self, name: &str) -> Result<Metadata>;
+    /// Whether an entry (file or directory) exists under `name`.
+    async fn exists(&self, name: &str) -> Result<bool> {
+        match self.stat(name).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+    /// The whole file. A directory gives `IsADirectory`.
+    async fn read(&self, name: &str) -> Result<Vec<u8>>;
+    /// A streaming reader over the file.
+    async fn open_read(&self, name: &str) -> Result<Self::Reader>;
+    /// Starts an atomic write of `name`: nothing is visible under `name` until
+    /// [`AtomicWrite::commit`], which replaces any existing file.
+    async fn create_atomic(&self, name: &str) -> Result<Self::Writer>;
+    /// Renames `from` to `to`, replacing `to` if it is a file. Not durable by itself: call
+    /// [`Storage::sync_dir`] when it must survive a crash.
+    async fn rename(&self, from: &str, to: &str) -> Result<()>;
+    /// Removes a file; `NotFound` if absent.
+    async fn remove(&self, name: &str) -> Result<()>;
+    /// Makes completed renames, creations and removals durable (directory fsync, or the
+    /// backend's strongest equivalent).
+    async fn sync_dir(&self) -> Result<()>;
+    /// Takes the exclusive directory lock.
+    async fn lock(&self, mode: LockMode) -> Result<Self::Lock>;
+    /// How `name` is shown in messages and returned by `DBFilePath` (a full path natively).
+    fn path_of(&self, name: &str) -> String;
+}
+
+/// Bytes written here appear under the final name all at once on [`commit`](Self::commit),
+/// or never: on [`abort`](Self::abort), on an error, on drop, or on a crash.
+pub trait AtomicWrite {
+    /// Appends bytes. A short or failed write is an error (`NoSpace` for quota trouble).
+    async fn write(&mut self, buf: &[u8]) -> Result<()>;
+    /// Flushes, syncs, publishes under the final name and syncs the directory.
+    async fn commit(self) -> Result<()>;
+    /// Discards everything written; the final name is untouched.
+    async fn abort(self) -> Result<()>;
+}

@@ -1,0 +1,4 @@
+//! std::fs backend.
+
+/// std::fs storage.
+pub struct NativeStorage;

@@ -1,0 +1,65 @@
+//! The JSON summary of a snapshot printed by `etcd-snap read` / `load` (and the npm CLI), in
+//! the shape of the fixtures' `expected/*.json`.
+
+use serde::Serialize;
+
+use crate::pb::Snapshot;
+
+/// `{"term","index","conf_state":{...},"data_nil","data_len","data_sha256","pb_size"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnapSummary {
+    pub term: u64,
+    pub index: u64,
+    pub conf_state: ConfStateSummary,
+    pub data_nil: bool,
+    pub data_len: u64,
+    pub data_sha256: String,
+    /// Size of the marshalled inner `raftpb.Snapshot`.
+    pub pb_size: u64,
+}
+
+/// ConfState with etcd's JSON field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfStateSummary {
+    pub voters: Vec<u64>,
+    pub learners: Vec<u64>,
+    pub voters_outgoing: Vec<u64>,
+    pub learners_next: Vec<u64>,
+    pub auto_leave: bool,
+}
+
+impl SnapSummary {
+    /// Summarises a decoded snapshot.
+    pub fn of(snap: &Snapshot) -> Self {
+        use prost::Message as _;
+        use sha2::Digest as _;
+        let data = snap.data.as_deref().unwrap_or_default();
+        let cs = &snap.metadata.conf_state;
+        SnapSummary {
+            term: snap.metadata.term,
+            index: snap.metadata.index,
+            conf_state: ConfStateSummary {
+                voters: cs.voters.clone(),
+                learners: cs.learners.clone(),
+                voters_outgoing: cs.voters_outgoing.clone(),
+                learners_next: cs.learners_next.clone(),
+                auto_leave: cs.auto_leave,
+            },
+            data_nil: snap.data.is_none(),
+            data_len: data.len() as u64,
+            data_sha256: hex(&sha2::Sha256::digest(data)),
+            pb_size: snap.encoded_len() as u64,
+        }
+    }
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
