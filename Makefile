@@ -1,0 +1,29 @@
+# Entry points. `make viewer` and `make test` are the README's two set-up commands; both
+# install what they need first (.ci/setup is idempotent).
+SHELL := /bin/bash
+export CARGO_TERM_COLOR ?= never
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+export WASM_BINDGEN_TEST_TIMEOUT ?= 600
+
+.PHONY: setup build test test-native lint bench
+
+setup:
+	bash .ci/setup
+
+build: setup
+	cargo build --release
+
+## Every test: lint, native (incl. real etcd), wasm (Node, Chromium, worker), npm package, browser e2e.
+test: setup lint test-native
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+
+test-native:
+	cargo test --tests
+
+bench:
+	cargo run --release --example bench
