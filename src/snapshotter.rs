@@ -2,12 +2,18 @@
 //! storage trait. Behaviour follows etcd 3.4.23 (spec §1, §4) except where etcd loses data or
 //! leaks files; each such difference is marked **Differs from etcd**.
 
+use bytes::Bytes;
 use futures_io::AsyncRead;
+use futures_util::AsyncReadExt as _;
 
-use crate::error::Result;
-use crate::names::NameKind;
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::names::{self, NameKind};
 use crate::pb::{Snapshot, WalSnapshot};
-use crate::storage::{LockMode, Storage};
+use crate::storage::{AtomicWrite as _, LockMode, Storage};
+
+/// Chunk size of [`Snapshotter::save_db_from`]: the only buffer a db stream passes through.
+pub const DB_COPY_CHUNK: usize = 1 << 20;
 
 /// How a folder is opened.
 #[derive(Debug, Clone)]
@@ -17,6 +23,7 @@ pub struct Options {
     /// Remove stale `tmp*` files (interrupted writes) when opening. Needs the lock.
     pub clean_tmp_on_open: bool,
     /// Keep at most this many `*.broken` files (newest by name); `None` keeps all, as etcd.
+    /// Applied at open and after `Load` quarantines a file. Needs the lock.
     pub max_broken: Option<usize>,
 }
 
@@ -30,32 +37,81 @@ impl Default for Options {
     }
 }
 
+/// Why a `.snap` file does not load: the error `Read` gives, as code and etcd's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadFailure {
+    /// [`Error::code`].
+    pub code: &'static str,
+    /// The error's message (etcd's wording).
+    pub message: String,
+}
+
 /// One entry of [`Snapshotter::list`]: what `etcd-snap ls` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileInfo {
+    /// The entry name.
     pub name: String,
+    /// How etcd's scans and cleanups treat the name.
     pub kind: NameKind,
-    /// `(term, index)` parsed from a well-formed `.snap` name; `(None, Some(i))` for a db.
+    /// Term from a well-formed `%016x-%016x.snap` name; `None` otherwise.
     pub term: Option<u64>,
+    /// Index from a well-formed `.snap` name or a parseable `.snap.db` name.
     pub index: Option<u64>,
+    /// Size in bytes (0 for directories).
     pub size: u64,
+    /// True for a directory.
     pub is_dir: bool,
-    /// For `.snap` files: `None` if readable, else the error `Read` gives. Not set for others.
-    pub verdict: Option<std::result::Result<(), String>>,
+    /// For names ending in `.snap` (what `Load` would try): `Some(Ok(()))` if `Read`
+    /// succeeds, `Some(Err(_))` with `Read`'s error otherwise. `None` for every other name.
+    pub verdict: Option<std::result::Result<(), ReadFailure>>,
 }
 
 /// etcd's Snapshotter over a [`Storage`] backend.
+///
+/// Holds the backend's directory lock (unless opened with `lock: None`) until dropped.
 pub struct Snapshotter<S: Storage> {
+    _lock: Option<S::Lock>,
     storage: S,
     options: Options,
-    _lock: Option<S::Lock>,
 }
 
 impl<S: Storage> Snapshotter<S> {
     /// Opens a snap folder: takes the lock and cleans up as `options` says.
+    ///
+    /// With a lock mode, the lock is taken first ([`LockMode::Fail`] gives `ERR_LOCKED` when
+    /// someone else holds it). Then, only while holding the lock: every name starting with
+    /// `tmp` is removed (removal errors other than not-found are ignored, as etcd logs them),
+    /// `*.broken` files beyond `max_broken` are removed, and the directory is synced if
+    /// anything was removed. Without a lock nothing is removed: cleanup could delete a live
+    /// writer's temp file.
+    ///
+    /// **Differs from etcd:** `snap.New` does no I/O; etcd 3.4.20+ removes `tmp*` once at
+    /// server start, outside the `snap` package. Here that cleanup happens at every open, and
+    /// it also covers etcd-snap's own atomic-writer temp files (interrupted `SaveSnap`s).
     pub async fn open(storage: S, options: Options) -> Result<Self> {
-        let _ = (&storage, &options);
-        todo!()
+        let lock = match options.lock {
+            Some(mode) => Some(storage.lock(mode).await?),
+            None => None,
+        };
+        let s = Snapshotter {
+            _lock: lock,
+            storage,
+            options,
+        };
+        if s._lock.is_some() {
+            let names = s.storage.list().await?;
+            let mut changed = false;
+            if s.options.clean_tmp_on_open {
+                for name in names.iter().filter(|n| n.starts_with(names::TMP_PREFIX)) {
+                    changed |= s.storage.remove(name).await.is_ok();
+                }
+            }
+            changed |= s.prune_broken(&names).await;
+            if changed {
+                s.storage.sync_dir().await?;
+            }
+        }
+        Ok(s)
     }
 
     /// The backend.
@@ -68,49 +124,273 @@ impl<S: Storage> Snapshotter<S> {
         &self.options
     }
 
-    /// etcd `SaveSnap`. Index 0 is a no-op.
+    /// etcd `SaveSnap`. Index 0 is a no-op (even with data), as `raft.IsEmptySnap`.
+    ///
+    /// **Differs from etcd:** etcd truncates and rewrites `%016x-%016x.snap` in place, so a
+    /// crash leaves an empty or torn file (issue #3498). Here the bytes go through the
+    /// backend's atomic writer (temp file, fsync, rename, directory fsync): after a crash or an
+    /// error the name holds the old file (if any) or the new one, never a mix. On failure the
+    /// write is aborted and the original error returned.
     pub async fn save_snap(&self, snap: &Snapshot) -> Result<()> {
-        let _ = snap;
-        todo!()
+        if snap.metadata.index == 0 {
+            return Ok(());
+        }
+        let name = names::snap_name(snap.metadata.term, snap.metadata.index);
+        let bytes = codec::encode_snap_file(snap);
+        let mut w = self.storage.create_atomic(&name).await?;
+        if let Err(e) = w.write(&bytes).await {
+            let _ = w.abort().await;
+            return Err(e);
+        }
+        w.commit().await
     }
 
-    /// etcd `Load`.
+    /// etcd `Load`: the newest readable `.snap`; unreadable ones are renamed `*.broken`.
+    ///
+    /// See [`load_newest_available`](Self::load_newest_available) for the exact steps.
     pub async fn load(&self) -> Result<Snapshot> {
-        todo!()
+        self.load_matching(|_| true).await
     }
 
-    /// etcd `LoadNewestAvailable`.
+    /// etcd `LoadNewestAvailable`: the newest readable `.snap` whose (term, index) is in
+    /// `wal_snaps` (order irrelevant).
+    ///
+    /// Steps, as etcd: scan the directory (`db.tmp*` names are removed, not-found ignored,
+    /// any other removal error is `failed to remove orphaned .snap.db file <name>: <err>`);
+    /// keep names ending in `.snap` (directories included); none → `ErrNoSnapshot`; try them
+    /// byte-wise newest first. Any `Read` error (of any kind) renames the entry to
+    /// `<name>.broken` (a rename failure is ignored) and moves on; a valid file that does not
+    /// match is left untouched. Nothing found → `ErrNoSnapshot`.
+    ///
+    /// **Differs from etcd:** after renames the directory is synced, and with the lock held
+    /// the `*.broken` files are bounded to `max_broken`, keeping the newest names (etcd never
+    /// deletes them and they fill disks: issue #20732).
     pub async fn load_newest_available(&self, wal_snaps: &[WalSnapshot]) -> Result<Snapshot> {
-        let _ = wal_snaps;
-        todo!()
+        self.load_matching(|s| {
+            wal_snaps
+                .iter()
+                .any(|w| w.term == s.metadata.term && w.index == s.metadata.index)
+        })
+        .await
     }
 
-    /// etcd `Read` of one file in this folder.
+    async fn load_matching(&self, matches: impl Fn(&Snapshot) -> bool) -> Result<Snapshot> {
+        let (names, mut changed) = self.snap_names().await?;
+        let mut quarantined = false;
+        let mut found = None;
+        for name in &names {
+            match self.read(name).await {
+                Ok(snap) if matches(&snap) => {
+                    found = Some(snap);
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    let broken = format!("{name}{}", names::BROKEN_SUFFIX);
+                    if self.storage.rename(name, &broken).await.is_ok() {
+                        quarantined = true;
+                    }
+                }
+            }
+        }
+        if quarantined {
+            let all = self.storage.list().await.unwrap_or_default();
+            self.prune_broken(&all).await;
+            changed = true;
+        }
+        if changed {
+            // Renames that do not survive a crash are redone by the next Load; a failed sync
+            // must not hide the snapshot that was found.
+            let _ = self.storage.sync_dir().await;
+        }
+        found.ok_or(Error::NoSnapshot)
+    }
+
+    /// etcd `snapNames`: `.snap` names newest first, after removing `db.tmp*` leftovers.
+    /// Also says whether anything was removed.
+    async fn snap_names(&self) -> Result<(Vec<String>, bool)> {
+        let all = self.storage.list().await?;
+        let mut removed = false;
+        for name in all.iter().filter(|n| n.starts_with(names::DB_TMP_PREFIX)) {
+            match self.storage.remove(name).await {
+                Ok(()) => removed = true,
+                Err(e) if e.is_not_found() => {}
+                Err(e) => {
+                    return Err(Error::RemoveOrphan {
+                        name: name.clone(),
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
+        let snaps = names::snap_names_newest_first(
+            all.iter()
+                .map(String::as_str)
+                .filter(|n| !n.starts_with(names::DB_TMP_PREFIX)),
+        );
+        if snaps.is_empty() {
+            if removed {
+                let _ = self.storage.sync_dir().await;
+            }
+            return Err(Error::NoSnapshot);
+        }
+        Ok((snaps, removed))
+    }
+
+    /// Removes the oldest `*.broken` names beyond `max_broken` (only with the lock held).
+    /// Best effort: removal errors are ignored. Says whether anything was removed.
+    async fn prune_broken(&self, names: &[String]) -> bool {
+        let (Some(max), Some(_)) = (self.options.max_broken, self._lock.as_ref()) else {
+            return false;
+        };
+        let mut broken: Vec<&String> = names
+            .iter()
+            .filter(|n| n.ends_with(names::BROKEN_SUFFIX))
+            .collect();
+        broken.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
+        let mut removed = false;
+        for name in broken.into_iter().skip(max) {
+            removed |= self.storage.remove(name).await.is_ok();
+        }
+        removed
+    }
+
+    /// etcd `Read` of one file in this folder: the storage error as is, then the codec's
+    /// checks in etcd's order (empty file, envelope decode, empty data or zero CRC, CRC, inner
+    /// decode).
     pub async fn read(&self, name: &str) -> Result<Snapshot> {
-        let _ = name;
-        todo!()
+        let bytes = self.storage.read(name).await?;
+        codec::decode_snap_file(Bytes::from(bytes))
     }
 
     /// etcd `SaveDBFrom`: streams `r` into `%016x.snap.db`; returns the bytes read.
-    pub async fn save_db_from<R: AsyncRead + Unpin>(&self, r: R, index: u64) -> Result<u64> {
-        let _ = (r, index);
-        todo!()
+    ///
+    /// The stream passes through one [`DB_COPY_CHUNK`] buffer into the backend's atomic
+    /// writer, so memory does not grow with the size. A reader or write error aborts the
+    /// write (no file is left) and is returned. If `%016x.snap.db` already exists when the
+    /// copy is done, the new bytes are discarded and `Ok(n)` returned: the old content stays,
+    /// as in etcd.
+    ///
+    /// **Differs from etcd:** the directory is synced after the rename and on the
+    /// already-exists path (etcd 3.4–3.7.1 never syncs it, and a lost directory entry is one
+    /// cause of `failed to find [SNAPSHOT-INDEX].snap.db` panics: #22340, fixed upstream by PR
+    /// #22314). On error etcd returns the bytes copied so far alongside the error; here only
+    /// the error is returned.
+    pub async fn save_db_from<R: AsyncRead + Unpin>(&self, mut r: R, index: u64) -> Result<u64> {
+        let name = names::db_name(index);
+        let mut w = self.storage.create_atomic(&name).await?;
+        let mut buf = vec![0u8; DB_COPY_CHUNK];
+        let mut n: u64 = 0;
+        loop {
+            let got = match r.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = w.abort().await;
+                    return Err(Error::from(e));
+                }
+            };
+            n += got as u64;
+            if let Err(e) = w.write(&buf[..got]).await {
+                let _ = w.abort().await;
+                return Err(e);
+            }
+        }
+        drop(buf);
+        match self.storage.exists(&name).await {
+            Ok(true) => {
+                // etcd ignores the temp file's removal error here too; a leftover `tmp*`
+                // is removed by the next open.
+                let _ = w.abort().await;
+                self.storage.sync_dir().await?;
+                Ok(n)
+            }
+            Ok(false) => {
+                w.commit().await?;
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = w.abort().await;
+                Err(e)
+            }
+        }
     }
 
-    /// etcd `DBFilePath`.
+    /// etcd `DBFilePath`: the path of `%016x.snap.db` (as [`Storage::path_of`] shows it) or
+    /// `ErrNoDBSnapshot`. The directory is listed first, so an unreadable directory gives
+    /// its own error, as in etcd.
     pub async fn db_file_path(&self, index: u64) -> Result<String> {
-        let _ = index;
-        todo!()
+        self.storage.list().await?;
+        let name = names::db_name(index);
+        if self.storage.exists(&name).await? {
+            Ok(self.storage.path_of(&name))
+        } else {
+            Err(Error::NoDbSnapshot)
+        }
     }
 
-    /// etcd `ReleaseSnapDBs`: removes `.snap.db` files with index < `snap`'s index.
+    /// etcd `ReleaseSnapDBs`: removes `.snap.db` files whose index (parsed as
+    /// `strconv.ParseUint(stem, 16, 64)`; unparseable names are skipped) is strictly below
+    /// `snap`'s index. Removal errors are ignored, as etcd only logs them; only the listing
+    /// error is returned.
+    ///
+    /// **Differs from etcd:** the directory is synced after removals (best effort).
     pub async fn release_snap_dbs(&self, snap: &Snapshot) -> Result<()> {
-        let _ = snap;
-        todo!()
+        let all = self.storage.list().await?;
+        let mut removed = false;
+        for name in &all {
+            if let Some(i) = names::parse_db_name(name)
+                && i < snap.metadata.index
+            {
+                removed |= self.storage.remove(name).await.is_ok();
+            }
+        }
+        if removed {
+            let _ = self.storage.sync_dir().await;
+        }
+        Ok(())
     }
 
-    /// Every file with its kind and verdict, renaming nothing.
+    /// Every entry, sorted by name, with its kind, parsed term/index, size, and for `.snap`
+    /// names the `Read` verdict. Renames and removes nothing.
     pub async fn list(&self) -> Result<Vec<FileInfo>> {
-        todo!()
+        let mut all = self.storage.list().await?;
+        all.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        let mut out = Vec::with_capacity(all.len());
+        for name in all {
+            let meta = match self.storage.stat(&name).await {
+                Ok(m) => m,
+                Err(e) if e.is_not_found() => continue, // removed meanwhile
+                Err(e) => return Err(e),
+            };
+            let kind = names::classify(&name);
+            let (term, index) = match kind {
+                NameKind::Snap => match names::parse_snap_name(&name) {
+                    Some((t, i)) => (Some(t), Some(i)),
+                    None => (None, None),
+                },
+                NameKind::Db(i) => (None, Some(i)),
+                _ => (None, None),
+            };
+            let verdict = if kind == NameKind::Snap {
+                Some(self.read(&name).await.map(|_| ()).map_err(|e| ReadFailure {
+                    code: e.code(),
+                    message: e.to_string(),
+                }))
+            } else {
+                None
+            };
+            out.push(FileInfo {
+                name,
+                kind,
+                term,
+                index,
+                size: meta.size,
+                is_dir: meta.is_dir,
+                verdict,
+            });
+        }
+        Ok(out)
     }
 }
