@@ -1,0 +1,2 @@
+//! Side-by-side throughput table for the snap operations (`make bench`). Work in progress.
+fn main() {}
