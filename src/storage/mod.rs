@@ -17,6 +17,8 @@ pub mod fault;
 pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+#[cfg(target_arch = "wasm32")]
+pub mod opfs;
 
 pub use memory::MemoryStorage;
 #[cfg(not(target_arch = "wasm32"))]
