@@ -57,6 +57,37 @@ pub enum Error {
     /// The caller passed something unusable (a bad name, a malformed argument).
     #[error("{0}")]
     InvalidArgument(String),
+    /// Go `io.EOF`: a snapshot body that ended before its first byte.
+    #[error("EOF")]
+    Eof,
+    /// rafthttp `errMemberRemoved` (the peer answered 403).
+    #[error("the member has been permanently removed from the cluster")]
+    MemberRemoved,
+    /// rafthttp `errIncompatibleVersion` (412 `incompatible version`).
+    #[error("incompatible version")]
+    IncompatibleVersion,
+    /// rafthttp `errClusterIDMismatch` (412 `cluster ID mismatch`).
+    #[error("cluster ID mismatch")]
+    ClusterIdMismatch,
+    /// A 412 with any other body, worded as rafthttp's `checkPostResponse`.
+    #[error("unhandled error {0:?} when precondition failed")]
+    PreconditionFailed(String),
+    /// Any other status (200 included), worded as rafthttp's `checkPostResponse`.
+    #[error("unexpected http status {status} while posting to {url:?}")]
+    HttpStatus {
+        /// Go's `http.StatusText` of the status.
+        status: String,
+        /// The URL posted to.
+        url: String,
+    },
+    /// The POST itself failed (connect, reset, timeout), worded as Go's `*url.Error`.
+    #[error("Post {url:?}: {detail}")]
+    Transport {
+        /// The URL posted to.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -74,6 +105,13 @@ impl Error {
             Error::RemoveOrphan { .. } => "ERR_REMOVE_ORPHAN",
             Error::Io(e) => e.kind.code(),
             Error::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
+            Error::Eof => "ERR_EOF",
+            Error::MemberRemoved => "ERR_MEMBER_REMOVED",
+            Error::IncompatibleVersion => "ERR_INCOMPATIBLE_VERSION",
+            Error::ClusterIdMismatch => "ERR_CLUSTER_ID_MISMATCH",
+            Error::PreconditionFailed(_) => "ERR_PRECONDITION_FAILED",
+            Error::HttpStatus { .. } => "ERR_HTTP_STATUS",
+            Error::Transport { .. } => "ERR_TRANSPORT",
         }
     }
 

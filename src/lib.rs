@@ -12,6 +12,8 @@
 
 pub mod codec;
 pub mod error;
+#[cfg(all(feature = "http", not(target_arch = "wasm32")))]
+pub mod http;
 pub mod message;
 pub mod names;
 #[allow(missing_docs)]
@@ -20,6 +22,7 @@ pub mod snapshotter;
 pub mod storage;
 #[allow(missing_docs)]
 pub mod summary;
+pub mod transport;
 
 pub use error::{Error, IoError, IoErrorKind, Result};
 pub use message::{CloseNotify, ExactReader, Message};

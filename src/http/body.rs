@@ -1,0 +1,62 @@
+//! Adapters between hyper bodies and `futures-io` readers, with bounded buffering.
+
+use bytes::{Bytes, BytesMut};
+use futures_channel::mpsc;
+use futures_io::AsyncRead;
+use futures_util::io::AsyncReadExt as _;
+use futures_util::TryStreamExt as _;
+use http_body_util::BodyStream;
+use hyper::body::{Frame, Incoming};
+
+use crate::error::{Error, Result};
+
+/// Chunk size of a streamed request body (Go's `io.Copy` uses 32 KiB).
+pub const CHUNK: usize = 64 << 10;
+
+/// One frame of an outgoing body.
+pub type Chunk = std::result::Result<Frame<Bytes>, std::io::Error>;
+
+/// A request body as an `AsyncRead`; never buffered beyond the frame hyper hands over.
+pub fn incoming_reader(body: Incoming) -> impl AsyncRead + Unpin {
+    BodyStream::new(body)
+        .try_filter_map(|frame| futures_util::future::ready(Ok(frame.into_data().ok())))
+        .map_err(std::io::Error::other)
+        .into_async_read()
+}
+
+/// Copies `r` into `tx` chunk by chunk (the channel bound keeps memory constant). A read error
+/// is sent down the channel, so hyper aborts the upload instead of ending it cleanly, and is
+/// returned typed. A closed channel (the request ended first) stops quietly.
+pub async fn pump<R: AsyncRead + Unpin>(mut r: R, mut tx: mpsc::Sender<Chunk>) -> Result<u64> {
+    let mut buf = BytesMut::new();
+    let mut total = 0u64;
+    loop {
+        buf.reserve(CHUNK);
+        buf.resize(CHUNK, 0);
+        match r.read(&mut buf).await {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                total += n as u64;
+                let chunk = buf.split_to(n).freeze();
+                buf.clear();
+                if send(&mut tx, Ok(Frame::data(chunk))).await.is_err() {
+                    return Ok(total);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let err = Error::from(e);
+                let _ = send(&mut tx, Err(std::io::Error::other(err.to_string()))).await;
+                return Err(err);
+            }
+        }
+    }
+}
+
+/// Waits for room in the channel, then sends (`SinkExt::send` without the `sink` feature).
+async fn send(tx: &mut mpsc::Sender<Chunk>, item: Chunk) -> std::result::Result<(), ()> {
+    futures_util::future::poll_fn(|cx| tx.poll_ready(cx))
+        .await
+        .map_err(|_| ())?;
+    tx.start_send(item).map_err(|_| ())
+}

@@ -1,0 +1,15 @@
+//! rafthttp snapshot transfer over real HTTP (native, feature `http`): a receiver that serves
+//! `POST /raft/snapshot` as etcd's peer handler does, and a sender that streams a
+//! [`Message`](crate::Message) to an etcd peer as etcd's snapshot sender does. Both are thin:
+//! the protocol lives in [`crate::transport`]; this module only moves bytes through hyper.
+//!
+//! Plain `http://` peer URLs only (no TLS). Runs on tokio; the receiver's connections are
+//! `spawn_local`ed, so [`serve`] must run inside a [`tokio::task::LocalSet`] (storage futures
+//! need not be `Send`).
+
+mod body;
+mod sender;
+mod server;
+
+pub use sender::{SendOptions, Sent, send_snapshot};
+pub use server::{Process, SnapshotReceiver, serve};

@@ -1,0 +1,23 @@
+//! rafthttp snapshot transfer (`POST /raft/snapshot`), platform-free: the wire framing
+//! ([`frame`]), the peer header rules and etcd's status mapping ([`peer`]), and the whole
+//! receiving handler over any [`Storage`](crate::Storage) ([`receive`]). No sockets here: the
+//! native HTTP server and client (`crate::http`, feature `http`) and the wasm bindings only move
+//! bytes in and out of these functions, so both speak exactly the same protocol.
+//!
+//! Wire body, as etcd's `createSnapBody` writes it (spec §6.1):
+//!
+//! ```text
+//! [8 bytes]  u64 big-endian = size of the marshalled raftpb.Message below
+//! [n bytes]  raftpb.Message (MsgSnap), gogo layout
+//! [rest]     the raw bbolt db, until the end of the HTTP body (its size is not sent)
+//! ```
+
+pub mod frame;
+pub mod peer;
+pub mod receive;
+
+pub use frame::{
+    DEFAULT_ENVELOPE_LIMIT, Encoder, PREFIX_LEN, decode_envelope, encode_envelope, encoder,
+};
+pub use peer::{LocalPeer, SNAPSHOT_PATH, SenderHeaders, check_post_response, format_id};
+pub use receive::{Received, Reply, receive};

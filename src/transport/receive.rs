@@ -1,0 +1,129 @@
+//! etcd's `snapshotHandler.ServeHTTP` (spec §6.2) over any storage backend: checks, decode,
+//! `SaveDBFrom`, hand-off, and the exact status and body etcd answers with. The caller maps a
+//! [`Reply`] onto whatever HTTP server it runs (hyper natively, `node:http` in wasm).
+
+use std::future::Future;
+
+use futures_io::AsyncRead;
+
+use crate::error::{Error, Result};
+use crate::pb;
+use crate::snapshotter::Snapshotter;
+use crate::storage::Storage;
+use crate::transport::frame::decode_envelope;
+use crate::transport::peer::{LocalPeer, format_id};
+
+/// A snapshot that was stored: its raft message and the db size written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The decoded MsgSnap.
+    pub message: pb::Message,
+    /// Bytes stored as `%016x.snap.db` (the rest of the body).
+    pub db_bytes: u64,
+}
+
+/// What to answer, exactly as etcd's handler answers.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status: 204, 400, 403, 405, 412 or 500.
+    pub status: u16,
+    /// Response headers, in etcd's order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body (`http.Error`'s message plus `\n`; empty for 204).
+    pub body: String,
+    /// What happened: the stored snapshot, or why not.
+    pub outcome: Result<Received>,
+}
+
+impl Reply {
+    fn error(mut headers: Vec<(&'static str, String)>, status: u16, body: String, e: Error) -> Self {
+        headers.push(("Content-Type", "text/plain; charset=utf-8".into()));
+        headers.push(("X-Content-Type-Options", "nosniff".into()));
+        Reply {
+            status,
+            headers,
+            body: body + "\n",
+            outcome: Err(e),
+        }
+    }
+}
+
+/// Handles one request to `/raft/snapshot`.
+///
+/// `header` looks a request header up by name (case-insensitively, as HTTP does); `body` is the
+/// request body, read once and streamed to storage; `limit` caps the envelope (see
+/// [`DEFAULT_ENVELOPE_LIMIT`](crate::transport::DEFAULT_ENVELOPE_LIMIT)). `process` is etcd's
+/// `Raft.Process`: it runs after the db is durably stored (file and directory synced) and
+/// before the 204; its error gives etcd's 500 (or 403 for [`Error::MemberRemoved`]).
+///
+/// A body that fails or ends early leaves no file (the atomic write is aborted). As in etcd, a
+/// `process` failure leaves the stored `.snap.db` in place (`ReleaseSnapDBs` or the purge loop
+/// removes it); removing it could delete a db that an earlier, pending snapshot still needs.
+pub async fn receive<S, R, P, F>(
+    snapshotter: &Snapshotter<S>,
+    local: &LocalPeer,
+    limit: u64,
+    method: &str,
+    header: impl Fn(&str) -> Option<String>,
+    mut body: R,
+    process: P,
+) -> Reply
+where
+    S: Storage,
+    R: AsyncRead + Unpin,
+    P: FnOnce(pb::Message) -> F,
+    F: Future<Output = Result<()>>,
+{
+    if method != "POST" {
+        let e = Error::InvalidArgument(format!("method {method} not allowed"));
+        let h = vec![("Allow", "POST".to_string())];
+        return Reply::error(h, 405, "Method Not Allowed".into(), e);
+    }
+    let h = vec![("X-Etcd-Cluster-ID", format_id(local.cluster_id))];
+    if let Err(e) = local.check_headers(
+        header("X-Server-Version").as_deref(),
+        header("X-Min-Cluster-Version").as_deref(),
+        header("X-Etcd-Cluster-ID").as_deref(),
+    ) {
+        return Reply::error(h, 412, e.to_string(), e);
+    }
+    let message = match decode_envelope(&mut body, limit).await {
+        Ok(m) => m,
+        Err(e) => {
+            let text = format!("failed to decode raft message ({e})");
+            return Reply::error(h, 400, text, e);
+        }
+    };
+    if message.r#type != pb::MessageType::MsgSnap as i32 {
+        let e = Error::InvalidArgument(format!("wrong raft message type {}", message.r#type));
+        return Reply::error(h, 400, "wrong raft message type".into(), e);
+    }
+    let index = message.snapshot.metadata.index;
+    let db_bytes = match snapshotter.save_db_from(body, index).await {
+        Ok(n) => n,
+        Err(e) => {
+            let text = format!("failed to save KV snapshot ({e})");
+            return Reply::error(h, 500, text, e);
+        }
+    };
+    if let Err(e) = process(message.clone()).await {
+        let text = match e {
+            Error::MemberRemoved => {
+                return Reply::error(
+                    h,
+                    403,
+                    "cannot process message from removed member".into(),
+                    e,
+                );
+            }
+            _ => format!("failed to process raft message ({e})"),
+        };
+        return Reply::error(h, 500, text, e);
+    }
+    Reply {
+        status: 204,
+        headers: h,
+        body: String::new(),
+        outcome: Ok(Received { message, db_bytes }),
+    }
+}
