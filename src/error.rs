@@ -57,6 +57,33 @@ pub enum Error {
     /// The caller passed something unusable (a bad name, a malformed argument).
     #[error("{0}")]
     InvalidArgument(String),
+    /// A bbolt/etcd db that cannot be read (hostile or corrupt input): names the page, if
+    /// one is to blame, and the problem.
+    #[error("{}", crate::inspect::BadDb::describe(*page, problem))]
+    BadDb {
+        /// The page at fault, when the problem is in one page.
+        page: Option<u64>,
+        /// What is wrong, in bbolt's words where bbolt has some.
+        problem: String,
+    },
+    /// The sha256 trailer of an `etcdctl snapshot save` file does not match; etcd's message.
+    #[error(
+        "expected sha256 {}, got {}",
+        crate::inspect::go_bytes(expected),
+        crate::inspect::go_bytes(actual)
+    )]
+    DbHashMismatch {
+        /// The trailer's digest.
+        expected: [u8; 32],
+        /// The digest of the db bytes before it.
+        actual: [u8; 32],
+    },
+    /// etcd `mvcc.ErrCompacted`.
+    #[error("mvcc: required revision has been compacted")]
+    Compacted,
+    /// etcd `mvcc.ErrFutureRev`.
+    #[error("mvcc: required revision is a future revision")]
+    FutureRev,
     /// Go `io.EOF`: a snapshot body that ended before its first byte.
     #[error("EOF")]
     Eof,
@@ -105,6 +132,10 @@ impl Error {
             Error::RemoveOrphan { .. } => "ERR_REMOVE_ORPHAN",
             Error::Io(e) => e.kind.code(),
             Error::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
+            Error::BadDb { .. } => "ERR_BAD_DB",
+            Error::DbHashMismatch { .. } => "ERR_DB_HASH_MISMATCH",
+            Error::Compacted => "ERR_COMPACTED",
+            Error::FutureRev => "ERR_FUTURE_REV",
             Error::Eof => "ERR_EOF",
             Error::MemberRemoved => "ERR_MEMBER_REMOVED",
             Error::IncompatibleVersion => "ERR_INCOMPATIBLE_VERSION",

@@ -14,6 +14,7 @@ pub mod codec;
 pub mod error;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;
+pub mod inspect;
 pub mod message;
 pub mod names;
 #[allow(missing_docs)]
@@ -23,6 +24,8 @@ pub mod storage;
 #[allow(missing_docs)]
 pub mod summary;
 pub mod transport;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, IoError, IoErrorKind, Result};
 pub use message::{CloseNotify, ExactReader, Message};

@@ -1,0 +1,216 @@
+//! bbolt's `tx.Check()`: every page below the high water mark is reachable exactly once or
+//! free. `etcdctl snapshot status` runs it first and refuses a db that fails it; the messages
+//! are bbolt's. Unlike bbolt, cycles and unreadable pages are reported, not followed forever.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use super::meta::NO_FREELIST;
+use super::page::{FREELIST, type_name};
+use super::{Bolt, Bucket, MAX_DEPTH};
+use crate::inspect::source::PageSource;
+use crate::{Error, Result};
+
+/// At most this many problems are collected; a shredded file would otherwise list every page.
+pub const MAX_PROBLEMS: usize = 100;
+
+struct Checker<'b, S> {
+    db: &'b Bolt<S>,
+    reachable: HashSet<u64>,
+    freed: HashSet<u64>,
+    problems: Vec<String>,
+}
+
+impl<S> Checker<'_, S> {
+    fn problem(&mut self, p: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+}
+
+fn describe(e: &Error) -> String {
+    e.to_string()
+}
+
+impl<S: PageSource> Bolt<S> {
+    /// Runs bbolt's integrity check; an empty list means the db is consistent.
+    pub fn check(&self) -> Vec<String> {
+        let mut c = Checker {
+            db: self,
+            reachable: HashSet::from([0, 1]),
+            freed: HashSet::new(),
+            problems: Vec::new(),
+        };
+        let meta = *self.meta();
+        let stored_freelist = meta.freelist != NO_FREELIST;
+        if stored_freelist {
+            match self.page(meta.freelist) {
+                Ok(p) if p.flags & FREELIST == 0 => c.problem(format!(
+                    "invalid freelist page: {}, page type is {}",
+                    p.id,
+                    type_name(p.flags)
+                )),
+                Ok(p) => {
+                    for i in 0..=u64::from(p.overflow) {
+                        c.reachable.insert(meta.freelist + i);
+                    }
+                    match p.freelist_ids() {
+                        Ok(ids) => {
+                            for id in ids {
+                                if !c.freed.insert(id) {
+                                    c.problem(format!("page {id}: already freed"));
+                                }
+                            }
+                        }
+                        Err(e) => c.problem(describe(&e)),
+                    }
+                }
+                Err(e) => c.problem(describe(&e)),
+            }
+        }
+        let root = self.root();
+        c.check_bucket(&root);
+        if stored_freelist {
+            for i in 0..meta.pgid {
+                if !c.reachable.contains(&i) && !c.freed.contains(&i) {
+                    c.problem(format!("page {i}: unreachable unfreed"));
+                }
+            }
+        }
+        c.problems
+    }
+
+    /// Counts pages of each kind under a bucket (its own tree, not nested buckets).
+    pub fn bucket_pages(&self, bucket: &Bucket) -> Result<PageStats> {
+        let mut st = PageStats::default();
+        if bucket.is_inline() {
+            st.inline = true;
+            return Ok(st);
+        }
+        let mut seen = HashSet::new();
+        let mut stack = vec![(bucket.header.root, 1usize)];
+        while let Some((id, depth)) = stack.pop() {
+            if !seen.insert(id) {
+                return Err(Error::BadDb {
+                    page: Some(id),
+                    problem: "multiple references".into(),
+                });
+            }
+            if depth > MAX_DEPTH {
+                return Err(Error::BadDb {
+                    page: Some(id),
+                    problem: format!("tree deeper than {MAX_DEPTH} levels"),
+                });
+            }
+            let p = self.page(id)?;
+            st.depth = st.depth.max(depth);
+            st.overflow += u64::from(p.overflow);
+            if p.is_leaf() {
+                st.leaf += 1;
+            } else if p.is_branch() {
+                st.branch += 1;
+                for i in (0..usize::from(p.count)).rev() {
+                    stack.push((p.branch(i)?.pgid, depth + 1));
+                }
+            }
+        }
+        Ok(st)
+    }
+}
+
+/// Page counts of one bucket's tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PageStats {
+    /// Branch pages.
+    pub branch: u64,
+    /// Leaf pages.
+    pub leaf: u64,
+    /// Overflow pages (continuations of large pages).
+    pub overflow: u64,
+    /// Levels of the tree.
+    pub depth: usize,
+    /// Stored inline in the parent's value (no pages of its own).
+    pub inline: bool,
+}
+
+impl<S: PageSource> Checker<'_, S> {
+    fn check_bucket(&mut self, b: &Bucket) {
+        if b.is_inline() {
+            return self.check_children(b);
+        }
+        let hwm = self.db.meta().pgid;
+        let mut stack = vec![(b.header.root, 1usize)];
+        while let Some((id, depth)) = stack.pop() {
+            if self.problems.len() >= MAX_PROBLEMS {
+                return;
+            }
+            if id >= hwm {
+                self.problem(format!("page {id}: out of bounds: {hwm}"));
+                continue;
+            }
+            if self.reachable.contains(&id) {
+                self.problem(format!("page {id}: multiple references"));
+                continue;
+            }
+            if depth > MAX_DEPTH {
+                self.problem(format!("page {id}: tree deeper than {MAX_DEPTH} levels"));
+                continue;
+            }
+            let p = match self.db.page(id) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.reachable.insert(id);
+                    self.problem(describe(&e));
+                    continue;
+                }
+            };
+            for i in 0..=u64::from(p.overflow) {
+                if i > 0 && !self.reachable.insert(id + i) {
+                    self.problem(format!("page {}: multiple references", id + i));
+                }
+            }
+            self.reachable.insert(id);
+            if self.freed.contains(&id) {
+                self.problem(format!("page {id}: reachable freed"));
+            } else if !p.is_leaf() && !p.is_branch() {
+                self.problem(format!("page {id}: invalid type: {}", type_name(p.flags)));
+            } else if p.is_branch() {
+                for i in (0..usize::from(p.count)).rev() {
+                    match p.branch(i) {
+                        Ok(e) => stack.push((e.pgid, depth + 1)),
+                        Err(e) => self.problem(describe(&e)),
+                    }
+                }
+            }
+        }
+        self.check_children(b);
+    }
+
+    /// Checks the buckets nested in `b`.
+    fn check_children(&mut self, b: &Bucket) {
+        if b.level >= MAX_DEPTH {
+            self.problem(format!(
+                "page {}: buckets nested more than {MAX_DEPTH} deep",
+                b.root_page()
+            ));
+            return;
+        }
+        let mut children = Vec::new();
+        let r = self.db.walk(b, None, &mut |e| {
+            if e.is_bucket {
+                children.push(b.child(&e));
+            }
+            Ok(ControlFlow::Continue(()))
+        });
+        if let Err(e) = r {
+            self.problem(describe(&e));
+        }
+        for child in children {
+            match child {
+                Ok(c) => self.check_bucket(&c),
+                Err(e) => self.problem(describe(&e)),
+            }
+        }
+    }
+}

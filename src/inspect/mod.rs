@@ -1,0 +1,142 @@
+//! Read-only inspection of etcd's files, pure Rust for native and wasm builds: a bbolt
+//! reader ([`bbolt`]), etcd's mvcc keyspace ([`mvcc`]), `etcdctl snapshot status`
+//! ([`status`]), the other buckets ([`info`]) and the v2 store JSON of `.snap` data
+//! ([`v2store`]).
+//!
+//! Everything reads through a [`PageSource`] (positioned reads; slices, `Bytes` and native
+//! files implement it), so a large db is read a page at a time. Input is treated as hostile:
+//! every offset, length and page id is checked, tree walks are bounded and detect cycles,
+//! and every failure is an [`Error::BadDb`] naming the page and the problem.
+//!
+//! ```no_run
+//! # fn main() -> etcd_snap::Result<()> {
+//! use etcd_snap::inspect::{Db, RangeQuery};
+//! let bytes = std::fs::read("member/snap/db")?;
+//! let db = Db::open(bytes)?;
+//! println!("{:?}", db.status()?);
+//! let mvcc = db.mvcc()?;
+//! for kv in mvcc.range(&RangeQuery::prefix(b"/registry/"))?.kvs {
+//!     println!("{}", String::from_utf8_lossy(&kv.key));
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod bbolt;
+pub mod info;
+pub mod mvcc;
+pub mod mvccpb;
+pub mod source;
+pub mod status;
+pub mod trailer;
+pub mod v2store;
+
+pub use bbolt::Bolt;
+pub use info::{BucketInfo, ClusterInfo, MvccMeta};
+pub use mvcc::{Event, Mvcc, PrefixSpace, RangeQuery, RangeResult, Revision};
+pub use mvccpb::KeyValue;
+#[cfg(not(target_arch = "wasm32"))]
+pub use source::FileSource;
+pub use source::{PageSource, Prefix};
+pub use status::Status;
+pub use trailer::Trailer;
+pub use v2store::{Member, V2Store};
+
+use crate::Result;
+
+/// How to open a db.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Check the sha256 trailer of an `etcdctl snapshot save` file (reads the whole file
+    /// once). On by default, as in `etcdctl snapshot restore`.
+    pub verify_trailer: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            verify_trailer: true,
+        }
+    }
+}
+
+/// An etcd db (`member/snap/db`, a `.snap.db`, or an `etcdctl snapshot save` file).
+#[derive(Debug)]
+pub struct Db<S> {
+    bolt: Bolt<Prefix<S>>,
+    trailer: Trailer,
+}
+
+impl<S: PageSource> Db<S> {
+    /// Opens with default options.
+    pub fn open(src: S) -> Result<Self> {
+        Self::open_with(src, OpenOptions::default())
+    }
+
+    /// Opens: trailer first (if any), then bbolt's meta pages.
+    pub fn open_with(src: S, opts: OpenOptions) -> Result<Self> {
+        let (len, trailer) = trailer::check(&src, opts.verify_trailer)?;
+        let bolt = Bolt::open(Prefix::new(src, len))?;
+        Ok(Db { bolt, trailer })
+    }
+
+    /// The bbolt layer.
+    pub fn bolt(&self) -> &Bolt<Prefix<S>> {
+        &self.bolt
+    }
+
+    /// The sha256 trailer state.
+    pub fn trailer(&self) -> Trailer {
+        self.trailer
+    }
+
+    /// `etcdctl snapshot status` numbers (runs bbolt's integrity check first).
+    pub fn status(&self) -> Result<Status> {
+        status::status(&self.bolt)
+    }
+
+    /// bbolt's integrity check: an empty list means consistent.
+    pub fn check(&self) -> Vec<String> {
+        self.bolt.check()
+    }
+
+    /// Top-level buckets with totals.
+    pub fn buckets(&self) -> Result<Vec<BucketInfo>> {
+        info::buckets(&self.bolt)
+    }
+
+    /// What the non-key buckets say (meta, members, leases, auth, alarms).
+    pub fn cluster_info(&self) -> Result<ClusterInfo> {
+        info::cluster_info(&self.bolt)
+    }
+
+    /// Indexes the keyspace for range queries, histories and space totals.
+    pub fn mvcc(&self) -> Result<Mvcc<'_, Prefix<S>>> {
+        let meta = info::mvcc_meta(&self.bolt)?;
+        Mvcc::build(&self.bolt, meta.compact_revision())
+    }
+}
+
+/// Formats a [`crate::Error::BadDb`].
+#[derive(Debug)]
+pub struct BadDb;
+
+impl BadDb {
+    /// `page N: problem`, or the problem alone.
+    pub fn describe(page: Option<u64>, problem: &str) -> String {
+        match page {
+            Some(p) => format!("page {p}: {problem}"),
+            None => problem.to_owned(),
+        }
+    }
+}
+
+/// Go's `%v` of a byte slice (`[1 2 3]`), as etcd's sha256 mismatch message prints it.
+pub fn go_bytes(b: &[u8]) -> String {
+    let parts: Vec<String> = b.iter().map(u8::to_string).collect();
+    format!("[{}]", parts.join(" "))
+}
+
+/// Serializes bytes as a lossy UTF-8 string (for display-only names).
+pub(crate) fn ser_lossy<Ser: serde::Serializer>(b: &[u8], s: Ser) -> Result<Ser::Ok, Ser::Error> {
+    s.serialize_str(&String::from_utf8_lossy(b))
+}
