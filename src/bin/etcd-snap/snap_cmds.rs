@@ -1,0 +1,391 @@
+//! etcd's `snap` package operations on a real directory: `read`, `load`, `save`, `savedb`,
+//! `release`, `ls`. Each is a thin shell over [`Snapshotter`] on [`NativeStorage`]; all
+//! directory rules live in the library.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use clap::{Subcommand, ValueEnum};
+use futures_executor::block_on;
+use futures_util::io::AllowStdIo;
+use serde::Serialize;
+
+use etcd_snap::names::{self, NameKind};
+use etcd_snap::storage::NativeStorage;
+use etcd_snap::summary::SnapSummary;
+use etcd_snap::{
+    ConfState, Error, FileInfo, IoErrorKind, Options, Result, Snapshot, SnapshotMetadata,
+    Snapshotter, Storage, WalSnapshot,
+};
+
+use crate::print_json;
+
+/// The `snap` package subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SnapCmd {
+    /// Decode one .snap file (etcd `snap.Read`) and print its summary as JSON.
+    Read {
+        /// The .snap file.
+        file: PathBuf,
+    },
+    /// Load the newest readable snapshot of a folder (etcd `Load`), or with --wal-snaps the
+    /// newest one the WAL knows (`LoadNewestAvailable`). Unreadable files are renamed
+    /// *.broken, as etcd does. Takes the folder lock and removes stale tmp* files.
+    Load {
+        /// The snap folder (`<data-dir>/member/snap`).
+        dir: PathBuf,
+        /// WAL snapshot records as TERM:INDEX,TERM:INDEX,... (decimal); "" is an empty list.
+        #[arg(long, value_name = "TERM:INDEX,...", value_parser = parse_wal_snaps)]
+        wal_snaps: Option<WalSnaps>,
+    },
+    /// Write a snapshot (etcd `SaveSnap`) as %016x-%016x.snap; prints {"path","bytes"}.
+    /// Index 0 writes nothing (as etcd) and prints {"path":null,"bytes":0}.
+    Save {
+        /// The snap folder.
+        dir: PathBuf,
+        /// Raft term (decimal).
+        term: u64,
+        /// Raft index (decimal).
+        index: u64,
+        /// File holding Snapshot.Data; `-` leaves Data nil (field absent), an empty file
+        /// gives empty non-nil Data.
+        datafile: String,
+        /// ConfState voters, comma-separated decimal member IDs.
+        #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+        voters: Vec<u64>,
+        /// ConfState learners, comma-separated decimal member IDs.
+        #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+        learners: Vec<u64>,
+    },
+    /// Stream a database snapshot into %016x.snap.db (etcd `SaveDBFrom`); prints
+    /// {"bytes","path"}. An existing file of that index is kept, as etcd does.
+    Savedb {
+        /// The snap folder.
+        dir: PathBuf,
+        /// Raft index of the snapshot the db belongs to (decimal).
+        index: u64,
+        /// Source file; `-` reads standard input.
+        src: String,
+    },
+    /// Remove every .snap.db whose index is below INDEX (etcd `ReleaseSnapDBs`); prints
+    /// {"removed":[names]}.
+    Release {
+        /// The snap folder.
+        dir: PathBuf,
+        /// Index of the snapshot now in use (decimal).
+        index: u64,
+    },
+    /// List every entry of a snap folder with term, index, size and verdict. Renames,
+    /// removes and locks nothing, so it is safe on a folder etcd is using.
+    Ls {
+        /// The snap folder.
+        dir: PathBuf,
+        /// Output format.
+        #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Table)]
+        write_out: Format,
+    },
+}
+
+/// `ls` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON array for scripts.
+    Json,
+}
+
+/// Parsed `--wal-snaps`.
+#[derive(Debug, Clone)]
+pub struct WalSnaps(Vec<WalSnapshot>);
+
+fn parse_wal_snaps(s: &str) -> std::result::Result<WalSnaps, String> {
+    let mut v = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (t, i) = item
+            .split_once(':')
+            .ok_or_else(|| format!("`{item}` is not TERM:INDEX"))?;
+        let term = t
+            .parse::<u64>()
+            .map_err(|e| format!("bad term in `{item}`: {e}"))?;
+        let index = i
+            .parse::<u64>()
+            .map_err(|e| format!("bad index in `{item}`: {e}"))?;
+        v.push(WalSnapshot { index, term });
+    }
+    Ok(WalSnaps(v))
+}
+
+impl SnapCmd {
+    /// Runs the subcommand to completion on the current thread.
+    pub fn run(self) -> Result<()> {
+        block_on(async {
+            match self {
+                SnapCmd::Read { file } => read(&file).await,
+                SnapCmd::Load { dir, wal_snaps } => load(&dir, wal_snaps).await,
+                SnapCmd::Save {
+                    dir,
+                    term,
+                    index,
+                    datafile,
+                    voters,
+                    learners,
+                } => save(&dir, term, index, &datafile, voters, learners).await,
+                SnapCmd::Savedb { dir, index, src } => savedb(&dir, index, &src).await,
+                SnapCmd::Release { dir, index } => release(&dir, index).await,
+                SnapCmd::Ls { dir, write_out } => ls(&dir, write_out).await,
+            }
+        })
+    }
+}
+
+/// Options for tools that only look: no lock, no cleanup, nothing renamed.
+fn read_only() -> Options {
+    Options {
+        lock: None,
+        clean_tmp_on_open: false,
+        max_broken: None,
+    }
+}
+
+fn storage_at(dir: &Path) -> NativeStorage {
+    NativeStorage::new(dir)
+}
+
+async fn read(file: &Path) -> Result<()> {
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::InvalidArgument(format!("not a file name: {}", file.display())))?;
+    // A bare name keeps an empty directory, so messages show the path as given (like Go's
+    // `Read(path)`); opening without a lock does no directory I/O.
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let s = Snapshotter::open(storage_at(dir), read_only()).await?;
+    let snap = s.read(name).await?;
+    print_json(&SnapSummary::of(&snap))
+}
+
+async fn load(dir: &Path, wal_snaps: Option<WalSnaps>) -> Result<()> {
+    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+    let snap = match wal_snaps {
+        None => s.load().await?,
+        Some(WalSnaps(w)) => s.load_newest_available(&w).await?,
+    };
+    print_json(&SnapSummary::of(&snap))
+}
+
+#[derive(Serialize)]
+struct Saved {
+    path: Option<String>,
+    bytes: u64,
+}
+
+async fn save(
+    dir: &Path,
+    term: u64,
+    index: u64,
+    datafile: &str,
+    voters: Vec<u64>,
+    learners: Vec<u64>,
+) -> Result<()> {
+    let data = match datafile {
+        "-" => None,
+        f => Some(Bytes::from(
+            std::fs::read(f).map_err(|e| fs_error("open", f, &e))?,
+        )),
+    };
+    let snap = Snapshot {
+        data,
+        metadata: SnapshotMetadata {
+            conf_state: ConfState {
+                voters,
+                learners,
+                ..ConfState::default()
+            },
+            index,
+            term,
+        },
+    };
+    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+    s.save_snap(&snap).await?;
+    if index == 0 {
+        return print_json(&Saved {
+            path: None,
+            bytes: 0,
+        });
+    }
+    let name = names::snap_name(term, index);
+    let bytes = s.storage().stat(&name).await?.size;
+    print_json(&Saved {
+        path: Some(s.storage().path_of(&name)),
+        bytes,
+    })
+}
+
+#[derive(Serialize)]
+struct SavedDb {
+    bytes: u64,
+    path: String,
+}
+
+async fn savedb(dir: &Path, index: u64, src: &str) -> Result<()> {
+    let input: Box<dyn Read> = match src {
+        "-" => Box::new(std::io::stdin().lock()),
+        f => Box::new(std::fs::File::open(f).map_err(|e| fs_error("open", f, &e))?),
+    };
+    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+    let bytes = s.save_db_from(AllowStdIo::new(input), index).await?;
+    let path = s.db_file_path(index).await?;
+    print_json(&SavedDb { bytes, path })
+}
+
+#[derive(Serialize)]
+struct Released {
+    removed: Vec<String>,
+}
+
+async fn release(dir: &Path, index: u64) -> Result<()> {
+    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+    let dbs = |names: Vec<String>| -> Vec<String> {
+        names
+            .into_iter()
+            .filter(|n| matches!(names::classify(n), NameKind::Db(_)))
+            .collect()
+    };
+    let before = dbs(s.storage().list().await?);
+    let snap = Snapshot {
+        metadata: SnapshotMetadata {
+            index,
+            ..SnapshotMetadata::default()
+        },
+        ..Snapshot::default()
+    };
+    s.release_snap_dbs(&snap).await?;
+    let after = dbs(s.storage().list().await?);
+    let mut removed: Vec<String> = before.into_iter().filter(|n| !after.contains(n)).collect();
+    removed.sort();
+    print_json(&Released { removed })
+}
+
+/// One `ls` row; also the JSON shape.
+#[derive(Serialize)]
+struct Entry {
+    name: String,
+    kind: &'static str,
+    term: Option<u64>,
+    index: Option<u64>,
+    size: u64,
+    dir: bool,
+    /// `ok`, etcd's `Read` error for an unreadable `.snap`, or null when not checked
+    /// (names not ending in `.snap`, which `Load` never reads).
+    verdict: Option<String>,
+    /// The error's stable code (`ERR_CRC_MISMATCH`, ...) when the verdict is an error.
+    code: Option<&'static str>,
+}
+
+fn kind_name(k: NameKind) -> &'static str {
+    match k {
+        NameKind::Snap => "snap",
+        NameKind::Db(_) => "db",
+        NameKind::Broken => "broken",
+        NameKind::DbTmp => "db.tmp",
+        NameKind::Tmp => "tmp",
+        NameKind::LiveDb => "live-db",
+        NameKind::Other => "other",
+    }
+}
+
+impl From<FileInfo> for Entry {
+    fn from(f: FileInfo) -> Self {
+        Entry {
+            kind: kind_name(f.kind),
+            term: f.term,
+            index: f.index,
+            size: f.size,
+            dir: f.is_dir,
+            verdict: f.verdict.as_ref().map(|v| match v {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => e.message.clone(),
+            }),
+            code: f.verdict.and_then(|v| v.err()).map(|e| e.code),
+            name: f.name,
+        }
+    }
+}
+
+async fn ls(dir: &Path, format: Format) -> Result<()> {
+    let s = Snapshotter::open(storage_at(dir), read_only()).await?;
+    let mut entries: Vec<Entry> = s.list().await?.into_iter().map(Entry::from).collect();
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    match format {
+        Format::Json => print_json(&entries),
+        Format::Table => {
+            use std::io::Write as _;
+            let text = table(&entries);
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(crate::stdout_error)
+        }
+    }
+}
+
+/// Left-aligned columns separated by two spaces; `-` for an absent value.
+fn table(entries: &[Entry]) -> String {
+    let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    let mut rows = vec![[
+        "NAME".to_owned(),
+        "KIND".to_owned(),
+        "TERM".to_owned(),
+        "INDEX".to_owned(),
+        "SIZE".to_owned(),
+        "VERDICT".to_owned(),
+    ]];
+    for e in entries {
+        let kind = if e.dir {
+            format!("{} (dir)", e.kind)
+        } else {
+            e.kind.to_owned()
+        };
+        rows.push([
+            e.name.clone(),
+            kind,
+            opt(e.term),
+            opt(e.index),
+            e.size.to_string(),
+            e.verdict.clone().unwrap_or_else(|| "-".to_owned()),
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in &rows {
+        let mut line = String::new();
+        for (i, (c, w)) in r.iter().zip(widths).enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(c);
+            } else {
+                line.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A local file failure worded like Go's `*os.PathError`.
+fn fs_error(op: &'static str, path: &str, e: &std::io::Error) -> Error {
+    let kind = match e.kind() {
+        std::io::ErrorKind::NotFound => IoErrorKind::NotFound,
+        std::io::ErrorKind::PermissionDenied => IoErrorKind::PermissionDenied,
+        std::io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
+        _ => IoErrorKind::Other,
+    };
+    Error::io(kind, op, path, etcd_snap::error::go_reason(e))
+}

@@ -1,0 +1,330 @@
+//! A real etcd 3.4 server for interop tests (Debian's `etcd-server` / `etcd-client`,
+//! installed by `.ci/setup`).
+//!
+//! ```ignore
+//! let data = tempfile::tempdir().unwrap();
+//! let etcd = Etcd::start(data.path(), &EtcdOptions { snapshot_count: Some(20), ..Default::default() });
+//! etcd.put("k", "v");
+//! let (cluster_id, member_id) = etcd.ids();
+//! etcd.stop();                          // SIGTERM by PID, waits; Drop kills if still running
+//! let etcd = Etcd::start(data.path(), &EtcdOptions::default()); // restart on the same data
+//! ```
+//!
+//! - Ports: two free 127.0.0.1 ports are picked at run time (bind to port 0, read the port,
+//!   release it). If etcd still loses the race and exits at start, it is retried with new
+//!   ports.
+//! - Health: [`Etcd::start`] returns once `etcdctl endpoint health` succeeds (generous
+//!   timeout for a loaded 2-core machine); if etcd exits first, it panics with etcd's log.
+//! - Logs: etcd's stdout/stderr go to `<data-dir>.etcd.log` beside the data dir, readable with
+//!   [`Etcd::log`], and are printed when a start fails.
+//! - Cleanup: [`Etcd::stop`] sends SIGTERM to etcd's PID (via `kill -TERM <pid>`) and waits;
+//!   dropping an `Etcd` that is still running SIGKILLs that PID and reaps it, so a failing
+//!   test never leaves etcd behind. Nothing is ever killed by name.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The server binary and the client. Override with `ETCD_BIN` / `ETCDCTL_BIN`.
+fn etcd_bin() -> String {
+    std::env::var("ETCD_BIN").unwrap_or_else(|_| "etcd".into())
+}
+
+fn etcdctl_bin() -> String {
+    std::env::var("ETCDCTL_BIN").unwrap_or_else(|_| "etcdctl".into())
+}
+
+/// How long to wait for etcd to become healthy or to stop.
+pub const START_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long one `etcdctl` call may take.
+pub const CTL_TIMEOUT: &str = "30s";
+
+/// Start options.
+#[derive(Debug, Clone, Default)]
+pub struct EtcdOptions {
+    /// Member name (default `etcd-snap-test`).
+    pub name: Option<String>,
+    /// `--snapshot-count`: applied entries between snapshots (etcd's default is 100000).
+    pub snapshot_count: Option<u64>,
+    /// `--max-snapshots`: `.snap` files etcd's purge keeps (0 = unlimited; etcd default 5).
+    pub max_snapshots: Option<u64>,
+    /// Any further flags, passed last.
+    pub extra_args: Vec<String>,
+}
+
+/// A running single-member etcd.
+pub struct Etcd {
+    child: Option<Child>,
+    /// The `--data-dir`.
+    pub data_dir: PathBuf,
+    /// `http://127.0.0.1:<client port>`.
+    pub client_url: String,
+    /// `http://127.0.0.1:<peer port>`.
+    pub peer_url: String,
+    /// Where etcd's output goes.
+    pub log_path: PathBuf,
+    /// Length of the log when this process started.
+    log_offset: usize,
+}
+
+/// Two distinct free ports on 127.0.0.1 (both held while picking so they differ).
+fn free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let b = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
+}
+
+impl Etcd {
+    /// Starts etcd on `data_dir` (created by etcd if absent; an existing one is reused, so
+    /// this also restarts) and waits until it is healthy. Panics with etcd's log otherwise.
+    #[track_caller]
+    pub fn start(data_dir: &Path, opts: &EtcdOptions) -> Etcd {
+        Etcd::try_start(data_dir, opts).unwrap_or_else(|log| panic!("etcd did not start:\n{log}"))
+    }
+
+    /// Like [`Etcd::start`], but a failed start is `Err(etcd's log)`, for tests that expect
+    /// etcd to refuse a data dir. A start lost to a port race is retried with new ports.
+    pub fn try_start(data_dir: &Path, opts: &EtcdOptions) -> Result<Etcd, String> {
+        let mut last = String::new();
+        for _attempt in 0..3 {
+            let (client, peer) = free_ports();
+            let mut etcd = Etcd::spawn(data_dir, opts, client, peer);
+            match etcd.wait_healthy() {
+                Ok(()) => return Ok(etcd),
+                Err(log) if log.contains("address already in use") => last = log,
+                Err(log) => return Err(log),
+            }
+        }
+        Err(last)
+    }
+
+    fn spawn(data_dir: &Path, opts: &EtcdOptions, client: u16, peer: u16) -> Etcd {
+        let name = opts.name.clone().unwrap_or_else(|| "etcd-snap-test".into());
+        let client_url = format!("http://127.0.0.1:{client}");
+        let peer_url = format!("http://127.0.0.1:{peer}");
+        let mut log_name = data_dir.file_name().unwrap().to_os_string();
+        log_name.push(".etcd.log");
+        let log_path = data_dir.with_file_name(log_name);
+        let log_offset = std::fs::read(&log_path).map_or(0, |b| b.len());
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("open etcd log");
+        let mut cmd = Command::new(etcd_bin());
+        cmd.arg("--name")
+            .arg(&name)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen-client-urls", &client_url])
+            .args(["--advertise-client-urls", &client_url])
+            .args(["--listen-peer-urls", &peer_url])
+            .args(["--initial-advertise-peer-urls", &peer_url])
+            .args(["--initial-cluster", &format!("{name}={peer_url}")])
+            .args(["--initial-cluster-state", "new"])
+            .args(["--logger", "zap", "--log-outputs", "stderr"]);
+        if let Some(n) = opts.snapshot_count {
+            cmd.args(["--snapshot-count", &n.to_string()]);
+        }
+        if let Some(n) = opts.max_snapshots {
+            cmd.args(["--max-snapshots", &n.to_string()]);
+        }
+        cmd.args(&opts.extra_args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e} (is etcd-server installed?)", etcd_bin()));
+        Etcd {
+            child: Some(child),
+            data_dir: data_dir.to_path_buf(),
+            client_url,
+            peer_url,
+            log_path,
+            log_offset,
+        }
+    }
+
+    /// Polls `etcdctl endpoint health`; `Err(log)` if etcd exits or the timeout passes.
+    fn wait_healthy(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                return Err(format!("etcd exited with {status}:\n{}", self.this_log()));
+            }
+            if self.ctl_raw(&["endpoint", "health"]).status.success() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let log = self.this_log();
+                self.kill();
+                return Err(format!("etcd not healthy after {START_TIMEOUT:?}:\n{log}"));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// etcd's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("etcd is running").id()
+    }
+
+    /// `<data-dir>/member/snap`.
+    pub fn snap_dir(&self) -> PathBuf {
+        self.data_dir.join("member/snap")
+    }
+
+    /// Everything etcd logged so far (all starts on this data dir).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// What this process logged.
+    pub fn this_log(&self) -> String {
+        let log = std::fs::read(&self.log_path).unwrap_or_default();
+        String::from_utf8_lossy(log.get(self.log_offset..).unwrap_or_default()).into_owned()
+    }
+
+    /// Runs `etcdctl --endpoints <client> ARGS` (API v3) and returns its output as is.
+    pub fn ctl_raw(&self, args: &[&str]) -> Output {
+        Command::new(etcdctl_bin())
+            .env("ETCDCTL_API", "3")
+            .args(["--endpoints", &self.client_url])
+            .args(["--dial-timeout", "10s", "--command-timeout", CTL_TIMEOUT])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("spawn {}: {e} (is etcd-client installed?)", etcdctl_bin()))
+    }
+
+    /// Runs etcdctl, panics (with etcd's log) unless it succeeds, returns stdout.
+    #[track_caller]
+    pub fn ctl(&self, args: &[&str]) -> String {
+        let o = self.ctl_raw(args);
+        if !o.status.success() {
+            panic!(
+                "etcdctl {args:?} failed: {}\n--- etcd log ---\n{}",
+                String::from_utf8_lossy(&o.stderr),
+                self.log()
+            );
+        }
+        String::from_utf8(o.stdout).expect("etcdctl output is UTF-8")
+    }
+
+    /// `etcdctl put KEY VALUE`.
+    #[track_caller]
+    pub fn put(&self, key: &str, value: &str) {
+        let out = self.ctl(&["put", key, value]);
+        assert_eq!(out.trim(), "OK", "etcdctl put {key}");
+    }
+
+    /// `etcdctl del KEY`: how many keys were deleted.
+    #[track_caller]
+    pub fn del(&self, key: &str) -> u64 {
+        self.ctl(&["del", key])
+            .trim()
+            .parse()
+            .expect("etcdctl del count")
+    }
+
+    /// The value of one key, if present.
+    #[track_caller]
+    pub fn get(&self, key: &str) -> Option<String> {
+        let out = self.ctl(&["get", key, "--print-value-only"]);
+        // etcdctl prints the value followed by a newline, nothing for a missing key.
+        out.strip_suffix('\n').map(str::to_owned)
+    }
+
+    /// Every (key, value) under `prefix`, in key order. Keys and values must not contain
+    /// newlines (etcdctl's simple output alternates key and value lines).
+    #[track_caller]
+    pub fn get_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        let out = self.ctl(&["get", prefix, "--prefix"]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() % 2 == 0, "odd etcdctl get output: {out}");
+        lines
+            .chunks(2)
+            .map(|kv| (kv[0].to_owned(), kv[1].to_owned()))
+            .collect()
+    }
+
+    /// `(cluster_id, member_id)` from `etcdctl member list -w json` (the member ID is what
+    /// the snapshots' ConfState lists as the voter).
+    #[track_caller]
+    pub fn ids(&self) -> (u64, u64) {
+        let out = self.ctl(&["member", "list", "-w", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("member list JSON");
+        let cluster = v["header"]["cluster_id"]
+            .as_u64()
+            .expect("header.cluster_id");
+        let member = v["header"]["member_id"].as_u64().expect("header.member_id");
+        (cluster, member)
+    }
+
+    /// The `.snap` names in the snap folder, sorted.
+    pub fn snap_files(&self) -> Vec<String> {
+        let mut v: Vec<String> = match std::fs::read_dir(self.snap_dir()) {
+            Ok(rd) => rd
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".snap"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        v.sort();
+        v
+    }
+
+    /// Waits (up to [`START_TIMEOUT`]) until the snap folder has at least `n` `.snap` files;
+    /// etcd writes them asynchronously after applying.
+    #[track_caller]
+    pub fn wait_snap_files(&self, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let files = self.snap_files();
+            if files.len() >= n {
+                return files;
+            }
+            if Instant::now() > deadline {
+                panic!("only {files:?} after {START_TIMEOUT:?}\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Graceful stop: SIGTERM to etcd's PID, then wait (SIGKILL after [`START_TIMEOUT`]).
+    pub fn stop(mut self) {
+        let Some(child) = self.child.as_mut() else {
+            return;
+        };
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + START_TIMEOUT;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                self.kill();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.child = None;
+    }
+
+    /// SIGKILL by PID and reap.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
