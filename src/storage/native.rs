@@ -1,4 +1,392 @@
-//! std::fs backend.
+//! `std::fs` backend (not on wasm).
+//!
+//! Durability: the atomic writer creates `tmp<random digits>` in the directory (exclusive
+//! create, like Go's `ioutil.TempFile(dir, "tmp")`), writes through a buffer, then on commit
+//! flushes, `fsync`s the file, renames it over the final name and `fsync`s the directory.
+//! An aborted, failed or dropped writer removes its temp file.
+//!
+//! The lock is `flock` on the directory itself (`File::lock` on `File::open(dir)`), so no lock
+//! file appears in the snap folder (etcd would warn about one on every scan). It is per open
+//! file description: two handles conflict even inside one process.
+//!
+//! All I/O is blocking inside the `async fn`s: in an async runtime, call from a blocking
+//! context (e.g. `spawn_blocking`). [`LockMode::Wait`] is the exception: it waits on a helper
+//! thread, so it never blocks the executor.
+//!
+//! Errors read like Go's `*os.PathError` / `*os.LinkError`:
+//! `open /dir/tmp123: no such file or directory`, `rename /dir/a /dir/b: ...`.
 
-/// std::fs storage.
-pub struct NativeStorage;
+use std::fs::{self, File, OpenOptions};
+use std::hash::{BuildHasher, RandomState};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use futures_io::AsyncRead;
+
+use super::memory::check_name;
+use super::{AtomicWrite, LockMode, Metadata, Storage};
+use crate::error::{Error, IoErrorKind, Result, go_reason};
+
+/// Write buffer of the atomic writer.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// Maps an OS error to the crate's error, worded as Go's `*os.PathError`.
+fn os_error(op: &'static str, path: impl Into<String>, e: &io::Error) -> Error {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    let kind = match e.kind() {
+        io::ErrorKind::NotFound => IoErrorKind::NotFound,
+        io::ErrorKind::AlreadyExists => IoErrorKind::AlreadyExists,
+        io::ErrorKind::PermissionDenied => IoErrorKind::PermissionDenied,
+        io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => IoErrorKind::NoSpace,
+        io::ErrorKind::WriteZero => IoErrorKind::ShortWrite,
+        io::ErrorKind::Unsupported => IoErrorKind::Unsupported,
+        io::ErrorKind::WouldBlock => IoErrorKind::Locked,
+        _ if cfg!(target_os = "linux") && matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT)) => {
+            IoErrorKind::NoSpace
+        }
+        _ => IoErrorKind::Other,
+    };
+    Error::io(kind, op, path, go_reason(e))
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// A snap directory on the local file system.
+#[derive(Debug, Clone)]
+pub struct NativeStorage {
+    dir: PathBuf,
+}
+
+impl NativeStorage {
+    /// Remembers `dir`; does no I/O (like etcd's `snap.New`), so a missing directory shows up
+    /// as an error of the first operation.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        NativeStorage { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, name: &str) -> Result<PathBuf> {
+        check_name(name)?;
+        Ok(self.dir.join(name))
+    }
+
+    fn sync_dir_now(&self) -> Result<()> {
+        let d = path_str(&self.dir);
+        let f = File::open(&self.dir).map_err(|e| os_error("open", &d, &e))?;
+        f.sync_all().map_err(|e| os_error("sync", &d, &e))
+    }
+
+    fn locked_error(&self) -> Error {
+        Error::io(
+            IoErrorKind::Locked,
+            "lock",
+            path_str(&self.dir),
+            "resource temporarily unavailable",
+        )
+    }
+}
+
+/// A fresh temp-file suffix: random per process, then a counter (Go uses a random u32).
+fn temp_suffix() -> u32 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    RandomState::new().hash_one(n) as u32
+}
+
+impl Storage for NativeStorage {
+    type Reader = NativeReader;
+    type Writer = NativeWriter;
+    type Lock = NativeLock;
+
+    async fn list(&self) -> Result<Vec<String>> {
+        let d = path_str(&self.dir);
+        let entries = fs::read_dir(&self.dir).map_err(|e| os_error("open", &d, &e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| os_error("readdirent", &d, &e))?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        Ok(names)
+    }
+
+    async fn stat(&self, name: &str) -> Result<Metadata> {
+        let p = self.path(name)?;
+        let m = fs::metadata(&p).map_err(|e| os_error("stat", path_str(&p), &e))?;
+        Ok(Metadata {
+            size: if m.is_dir() { 0 } else { m.len() },
+            is_dir: m.is_dir(),
+        })
+    }
+
+    async fn read(&self, name: &str) -> Result<Vec<u8>> {
+        let p = self.path(name)?;
+        let ps = path_str(&p);
+        let mut f = File::open(&p).map_err(|e| os_error("open", &ps, &e))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)
+            .map_err(|e| os_error("read", &ps, &e))?;
+        Ok(buf)
+    }
+
+    async fn open_read(&self, name: &str) -> Result<NativeReader> {
+        let p = self.path(name)?;
+        let path = path_str(&p);
+        let file = File::open(&p).map_err(|e| os_error("open", &path, &e))?;
+        Ok(NativeReader { file, path })
+    }
+
+    async fn create_atomic(&self, name: &str) -> Result<NativeWriter> {
+        let final_path = self.path(name)?;
+        // etcd: .snap files are 0666 &^ umask; .snap.db (and its temp file) 0600.
+        #[cfg(unix)]
+        let mode = if name.ends_with(".snap") {
+            0o666
+        } else {
+            0o600
+        };
+        let mut tries = 0;
+        let (file, tmp) = loop {
+            let tmp = self.dir.join(format!("tmp{}", temp_suffix()));
+            let mut opts = OpenOptions::new();
+            opts.read(true).write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+            match opts.open(&tmp) {
+                Ok(f) => break (f, tmp),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 10_000 => {
+                    tries += 1;
+                }
+                Err(e) => return Err(os_error("open", path_str(&tmp), &e)),
+            }
+        };
+        Ok(NativeWriter {
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            tmp,
+            final_path,
+            storage: self.clone(),
+        })
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let (a, b) = (self.path(from)?, self.path(to)?);
+        fs::rename(&a, &b)
+            .map_err(|e| os_error("rename", format!("{} {}", path_str(&a), path_str(&b)), &e))
+    }
+
+    /// Go's `os.Remove`: a file, or an empty directory.
+    async fn remove(&self, name: &str) -> Result<()> {
+        let p = self.path(name)?;
+        let Err(e) = fs::remove_file(&p) else {
+            return Ok(());
+        };
+        if e.kind() == io::ErrorKind::NotFound {
+            return Err(os_error("remove", path_str(&p), &e));
+        }
+        match fs::remove_dir(&p) {
+            Ok(()) => Ok(()),
+            // Not a directory after all: the unlink error is the meaningful one.
+            Err(e2) if e2.kind() == io::ErrorKind::NotADirectory => {
+                Err(os_error("remove", path_str(&p), &e))
+            }
+            Err(e2) => Err(os_error("remove", path_str(&p), &e2)),
+        }
+    }
+
+    async fn sync_dir(&self) -> Result<()> {
+        self.sync_dir_now()
+    }
+
+    async fn lock(&self, mode: LockMode) -> Result<NativeLock> {
+        let d = path_str(&self.dir);
+        let file = File::open(&self.dir).map_err(|e| os_error("open", &d, &e))?;
+        match mode {
+            LockMode::Fail => match file.try_lock() {
+                Ok(()) => Ok(NativeLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) => Err(self.locked_error()),
+                Err(fs::TryLockError::Error(e)) => Err(os_error("lock", &d, &e)),
+            },
+            LockMode::Wait => {
+                // Block a helper thread, not the executor. If this future is dropped first,
+                // the thread still gets the lock eventually and releases it at once.
+                let (tx, rx) = futures_channel::oneshot::channel();
+                std::thread::Builder::new()
+                    .name("etcd-snap-lock".into())
+                    .spawn(move || {
+                        let r = file.lock().map(|()| file);
+                        let _ = tx.send(r);
+                    })
+                    .map_err(|e| os_error("lock", &d, &e))?;
+                match rx.await {
+                    Ok(Ok(file)) => Ok(NativeLock { _file: file }),
+                    Ok(Err(e)) => Err(os_error("lock", &d, &e)),
+                    Err(_) => Err(Error::io(
+                        IoErrorKind::Other,
+                        "lock",
+                        d,
+                        "lock thread ended unexpectedly",
+                    )),
+                }
+            }
+        }
+    }
+
+    fn path_of(&self, name: &str) -> String {
+        path_str(&self.dir.join(name))
+    }
+}
+
+/// The directory lock (`flock` on the directory); released when dropped.
+#[derive(Debug)]
+pub struct NativeLock {
+    _file: File,
+}
+
+/// Streaming reader over a file (blocking reads).
+#[derive(Debug)]
+pub struct NativeReader {
+    file: File,
+    path: String,
+}
+
+impl AsyncRead for NativeReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        loop {
+            match this.file.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Keep Go's wording (`read /dir/x: is a directory`) through io::Error.
+                r => return Poll::Ready(r.map_err(|e| os_error("read", &this.path, &e).into())),
+            }
+        }
+    }
+}
+
+/// Atomic writer: a `tmp<digits>` file in the same directory.
+#[derive(Debug)]
+pub struct NativeWriter {
+    file: Option<BufWriter<File>>,
+    tmp: PathBuf,
+    final_path: PathBuf,
+    storage: NativeStorage,
+}
+
+impl NativeWriter {
+    /// The temp file's path.
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp
+    }
+
+    fn tmp_str(&self) -> String {
+        path_str(&self.tmp)
+    }
+
+    /// Closes and removes the temp file.
+    fn discard(&mut self) -> Result<()> {
+        self.file = None;
+        fs::remove_file(&self.tmp).map_err(|e| os_error("remove", self.tmp_str(), &e))
+    }
+
+    fn publish(&mut self) -> Result<()> {
+        let Some(mut w) = self.file.take() else {
+            return Err(Error::io(
+                IoErrorKind::Other,
+                "write",
+                self.tmp_str(),
+                "file already closed",
+            ));
+        };
+        let t = self.tmp_str();
+        w.flush().map_err(|e| os_error("write", &t, &e))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| os_error("write", &t, e.error()))?;
+        f.sync_all().map_err(|e| os_error("sync", &t, &e))?;
+        drop(f);
+        fs::rename(&self.tmp, &self.final_path).map_err(|e| {
+            os_error(
+                "rename",
+                format!("{} {}", t, path_str(&self.final_path)),
+                &e,
+            )
+        })
+    }
+}
+
+impl AtomicWrite for NativeWriter {
+    async fn write(&mut self, buf: &[u8]) -> Result<()> {
+        let t = self.tmp_str();
+        match self.file.as_mut() {
+            Some(w) => w.write_all(buf).map_err(|e| os_error("write", &t, &e)),
+            None => Err(Error::io(
+                IoErrorKind::Other,
+                "write",
+                t,
+                "file already closed",
+            )),
+        }
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        if let Err(e) = self.publish() {
+            let _ = self.discard();
+            return Err(e);
+        }
+        self.storage.sync_dir_now()
+    }
+
+    async fn abort(mut self) -> Result<()> {
+        self.discard()
+    }
+}
+
+impl Drop for NativeWriter {
+    fn drop(&mut self) {
+        // Best effort: an unfinished writer leaves no temp file behind.
+        if self.file.is_some() {
+            let _ = self.discard();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_map_to_kinds() {
+        let k = |e: io::Error| os_error("write", "/d/tmp1", &e).io_kind().unwrap();
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(k(io::Error::from_raw_os_error(28)), IoErrorKind::NoSpace); // ENOSPC
+            assert_eq!(k(io::Error::from_raw_os_error(122)), IoErrorKind::NoSpace); // EDQUOT
+            assert_eq!(
+                k(io::Error::from_raw_os_error(21)),
+                IoErrorKind::IsADirectory
+            );
+            assert_eq!(
+                k(io::Error::from_raw_os_error(13)),
+                IoErrorKind::PermissionDenied
+            );
+            let e = os_error("write", "/d/tmp1", &io::Error::from_raw_os_error(28));
+            assert_eq!(e.to_string(), "write /d/tmp1: no space left on device");
+            assert_eq!(e.code(), "ERR_NO_SPACE");
+        }
+        assert_eq!(k(io::ErrorKind::NotFound.into()), IoErrorKind::NotFound);
+        assert_eq!(k(io::ErrorKind::Other.into()), IoErrorKind::Other);
+    }
+}

@@ -1,0 +1,348 @@
+//! NativeStorage specifics the conformance suite cannot see: files on disk, modes, Go's error
+//! wording, and the directory lock across file handles and processes.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use etcd_snap::storage::NativeStorage;
+use etcd_snap::{AtomicWrite, Error, IoErrorKind, LockMode, Storage};
+use futures_executor::block_on;
+use futures_util::AsyncReadExt;
+
+fn disk_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+fn mode(p: &Path) -> u32 {
+    fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn is_temp_name(n: &str) -> bool {
+    n.len() > 3 && n.starts_with("tmp") && n[3..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[test]
+fn temp_file_on_disk_then_gone_after_commit_abort_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = NativeStorage::new(dir.path());
+    block_on(async {
+        // While writing: exactly one tmp<digits> file, nothing under the final name.
+        let mut w = s.create_atomic("1.snap.db").await.unwrap();
+        w.write(b"abc").await.unwrap();
+        let names = disk_names(dir.path());
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(is_temp_name(&names[0]), "{names:?}");
+        assert_eq!(w.temp_path(), dir.path().join(&names[0]));
+        w.commit().await.unwrap();
+        assert_eq!(disk_names(dir.path()), ["1.snap.db"]);
+        assert_eq!(fs::read(dir.path().join("1.snap.db")).unwrap(), b"abc");
+
+        let mut w = s.create_atomic("2.snap.db").await.unwrap();
+        w.write(b"abc").await.unwrap();
+        w.abort().await.unwrap();
+        assert_eq!(disk_names(dir.path()), ["1.snap.db"]);
+
+        let mut w = s.create_atomic("3.snap.db").await.unwrap();
+        w.write(&vec![7u8; 1 << 20]).await.unwrap();
+        drop(w);
+        assert_eq!(disk_names(dir.path()), ["1.snap.db"]);
+    });
+}
+
+#[test]
+fn file_modes_follow_etcd() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = NativeStorage::new(dir.path());
+    // What 0666 becomes under this process's umask (File::create uses 0666).
+    let probe = dir.path().join("probe");
+    fs::File::create(&probe).unwrap();
+    let snap_mode = mode(&probe);
+    fs::remove_file(&probe).unwrap();
+    block_on(async {
+        let mut w = s.create_atomic("000000000000002a.snap.db").await.unwrap();
+        w.write(b"db").await.unwrap();
+        assert_eq!(mode(w.temp_path()), 0o600, "temp file");
+        w.commit().await.unwrap();
+        let w = s
+            .create_atomic("0000000000000001-0000000000000001.snap")
+            .await
+            .unwrap();
+        w.commit().await.unwrap();
+    });
+    assert_eq!(mode(&dir.path().join("000000000000002a.snap.db")), 0o600);
+    assert_eq!(
+        mode(&dir.path().join("0000000000000001-0000000000000001.snap")),
+        snap_mode
+    );
+}
+
+#[test]
+fn errors_read_like_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_owned();
+    let s = NativeStorage::new(dir.path());
+    fs::create_dir(dir.path().join("sub.snap")).unwrap();
+    block_on(async {
+        let e = s.read("x.snap").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("open {d}/x.snap: no such file or directory")
+        );
+        assert_eq!(e.io_kind(), Some(IoErrorKind::NotFound));
+
+        let e = s.read("sub.snap").await.unwrap_err();
+        assert_eq!(e.to_string(), format!("read {d}/sub.snap: is a directory"));
+        assert_eq!(e.io_kind(), Some(IoErrorKind::IsADirectory));
+        assert!(s.stat("sub.snap").await.unwrap().is_dir);
+
+        // Streaming: opening a directory works (as in Go), reading it fails the same way.
+        let mut r = s.open_read("sub.snap").await.unwrap();
+        let mut buf = Vec::new();
+        let e = Error::from(r.read_to_end(&mut buf).await.unwrap_err());
+        assert_eq!(e.to_string(), format!("read {d}/sub.snap: is a directory"));
+        assert_eq!(e.io_kind(), Some(IoErrorKind::IsADirectory));
+
+        let e = s.rename("a", "b").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("rename {d}/a {d}/b: no such file or directory")
+        );
+        let e = s.remove("a").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("remove {d}/a: no such file or directory")
+        );
+        let e = s.stat("a").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("stat {d}/a: no such file or directory")
+        );
+
+        for bad in ["", ".", "..", "a/b", "../x", "/etc/passwd"] {
+            let e = s.read(bad).await.unwrap_err();
+            assert_eq!(e.code(), "ERR_INVALID_ARGUMENT", "{bad:?}");
+            let e = s.create_atomic(bad).await.unwrap_err();
+            assert_eq!(e.code(), "ERR_INVALID_ARGUMENT", "{bad:?}");
+            let e = s.rename("sub.snap", bad).await.unwrap_err();
+            assert_eq!(e.code(), "ERR_INVALID_ARGUMENT", "{bad:?}");
+        }
+        assert_eq!(s.path_of("x.snap"), format!("{d}/x.snap"));
+    });
+}
+
+#[test]
+fn missing_directory_errors_like_etcd() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone");
+    let g = gone.to_str().unwrap().to_owned();
+    let s = NativeStorage::new(&gone); // no I/O yet
+    block_on(async {
+        let e = s.list().await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("open {g}: no such file or directory")
+        );
+        // etcd SaveDBFrom: `open <dir>/tmpNNN: no such file or directory`.
+        let e = s.create_atomic("1.snap.db").await.unwrap_err();
+        let msg = e.to_string();
+        let rest = msg
+            .strip_prefix(&format!("open {g}/"))
+            .and_then(|m| m.strip_suffix(": no such file or directory"))
+            .unwrap_or_else(|| panic!("{msg}"));
+        assert!(is_temp_name(rest), "{msg}");
+        assert!(e.is_not_found());
+        assert!(s.sync_dir().await.unwrap_err().is_not_found());
+        assert!(s.lock(LockMode::Fail).await.unwrap_err().is_not_found());
+    });
+    assert!(!gone.exists());
+}
+
+#[test]
+fn remove_is_go_os_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_owned();
+    let s = NativeStorage::new(dir.path());
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    fs::create_dir(dir.path().join("full")).unwrap();
+    fs::write(dir.path().join("full/x"), b"x").unwrap();
+    block_on(async {
+        s.remove("empty").await.unwrap();
+        let e = s.remove("full").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("remove {d}/full: directory not empty")
+        );
+        // Directories can be renamed (etcd renames `sub.snap` to `sub.snap.broken`).
+        s.rename("full", "full.broken").await.unwrap();
+    });
+    assert_eq!(disk_names(dir.path()), ["full.broken"]);
+}
+
+#[test]
+fn lock_leaves_no_file_and_excludes_other_handles() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = NativeStorage::new(dir.path());
+    block_on(async {
+        let g = s.lock(LockMode::Fail).await.unwrap();
+        assert!(disk_names(dir.path()).is_empty(), "no lock file");
+        // flock is per open file description: another handle in this process conflicts.
+        let other = fs::File::open(dir.path()).unwrap();
+        assert!(other.try_lock().is_err());
+        let e = NativeStorage::new(dir.path())
+            .lock(LockMode::Fail)
+            .await
+            .unwrap_err();
+        assert_eq!(e.io_kind(), Some(IoErrorKind::Locked));
+        assert_eq!(e.code(), "ERR_LOCKED");
+        drop(g);
+        other.try_lock().unwrap();
+        let e = s.lock(LockMode::Fail).await.unwrap_err();
+        assert_eq!(e.io_kind(), Some(IoErrorKind::Locked));
+    });
+}
+
+/// Kills the child on drop, so a failing assertion never leaks a process.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const PROBE_ENV: &str = "ETCD_SNAP_LOCK_PROBE";
+
+/// Starts this test binary as a child that runs `lock_probe_child` on `dir`.
+fn spawn_probe(dir: &Path, mode: &str) -> KillOnDrop {
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "lock_probe_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PROBE_ENV, format!("{mode}:{}", dir.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    KillOnDrop(child)
+}
+
+fn wait_output(mut probe: KillOnDrop, timeout: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        if probe.0.try_wait().unwrap().is_some() {
+            let mut out = String::new();
+            std::io::Read::read_to_string(probe.0.stdout.as_mut().unwrap(), &mut out).unwrap();
+            return out;
+        }
+        assert!(start.elapsed() < timeout, "probe did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Not a test on its own: the child side of the cross-process lock tests (does nothing unless
+/// started by them with `ETCD_SNAP_LOCK_PROBE=<mode>:<dir>`).
+#[test]
+fn lock_probe_child() {
+    let Ok(spec) = std::env::var(PROBE_ENV) else {
+        return;
+    };
+    let (mode, dir) = spec.split_once(':').unwrap();
+    let mode = if mode == "wait" {
+        LockMode::Wait
+    } else {
+        LockMode::Fail
+    };
+    let r = block_on(NativeStorage::new(dir).lock(mode));
+    let mut out = std::io::stdout();
+    match r {
+        Ok(_g) => writeln!(out, "PROBE:ACQUIRED").unwrap(),
+        Err(e) => writeln!(out, "PROBE:{}", e.code()).unwrap(),
+    }
+    out.flush().unwrap();
+}
+
+#[test]
+fn lock_excludes_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = NativeStorage::new(dir.path());
+    let timeout = Duration::from_secs(120);
+    let g = block_on(s.lock(LockMode::Fail)).unwrap();
+    let out = wait_output(spawn_probe(dir.path(), "fail"), timeout);
+    assert!(out.contains("PROBE:ERR_LOCKED"), "{out}");
+
+    // A waiting process gets the lock only after we release it.
+    let mut probe = spawn_probe(dir.path(), "wait");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        probe.0.try_wait().unwrap().is_none(),
+        "waiter finished early"
+    );
+    drop(g);
+    let out = wait_output(probe, timeout);
+    assert!(out.contains("PROBE:ACQUIRED"), "{out}");
+
+    // Released by the child's exit: we can lock again.
+    let out = wait_output(spawn_probe(dir.path(), "fail"), timeout);
+    assert!(out.contains("PROBE:ACQUIRED"), "{out}");
+    drop(block_on(s.lock(LockMode::Fail)).unwrap());
+}
+
+#[test]
+fn lock_is_compatible_with_flock_command() {
+    // util-linux flock(1) on the same directory sees our lock.
+    if Command::new("flock").arg("--version").output().is_err() {
+        panic!("flock(1) (util-linux) is required for this test");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = NativeStorage::new(dir.path());
+    let g = block_on(s.lock(LockMode::Fail)).unwrap();
+    let st = Command::new("flock")
+        .args(["-n", "-E", "42"])
+        .arg(dir.path())
+        .arg("true")
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(42), "flock -n should fail while we hold it");
+    drop(g);
+    let st = Command::new("flock")
+        .arg("-n")
+        .arg(dir.path())
+        .arg("true")
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn wait_lock_does_not_block_the_executor() {
+    // A Wait lock parks a helper thread, so other futures on this thread keep running.
+    let dir = tempfile::tempdir().unwrap();
+    let s = NativeStorage::new(dir.path());
+    block_on(async {
+        let g = s.lock(LockMode::Fail).await.unwrap();
+        let waiter = s.lock(LockMode::Wait);
+        let other = async {
+            // Other I/O proceeds while the waiter is parked.
+            let mut w = s.create_atomic("a").await.unwrap();
+            w.write(b"x").await.unwrap();
+            w.commit().await.unwrap();
+            drop(g);
+        };
+        let (l, ()) = futures_util::future::join(waiter, other).await;
+        l.unwrap();
+    });
+    assert_eq!(disk_names(dir.path()), ["a"]);
+}
