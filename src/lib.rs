@@ -24,6 +24,8 @@ pub mod storage;
 #[allow(missing_docs)]
 pub mod summary;
 pub mod transport;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{Error, IoError, IoErrorKind, Result};
 pub use message::{CloseNotify, ExactReader, Message};

@@ -14,9 +14,13 @@ use crate::error::Result;
 
 pub mod conformance;
 pub mod fault;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+#[cfg(target_arch = "wasm32")]
+pub mod node;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
 

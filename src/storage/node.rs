@@ -1,0 +1,632 @@
+//! Node.js `fs` backend (wasm only), reached at run time through
+//! `process.getBuiltinModule('node:fs')` (Node >= 20.16), so the same `.wasm` still loads in
+//! browsers, where opening this backend fails with `ERR_UNSUPPORTED`.
+//!
+//! Calls are Node's **synchronous** fs calls: each is short (one chunk, one fsync) and lets
+//! wasm memory be handed to Node without a copy; the event loop is blocked for the duration of
+//! each call (an fsync of a large file included). Streams feeding `saveDbFrom` are still read
+//! asynchronously between writes.
+//!
+//! Durability equals the native backend's: the atomic writer creates `tmp<random digits>` in
+//! the directory with `O_CREAT|O_EXCL` (mode 0600, like Go's `ioutil.TempFile`), writes, then
+//! on commit `fsync`s and closes it, renames it over the final name and `fsync`s the directory
+//! (opened read-only). An aborted, failed or dropped writer removes its temp file.
+//!
+//! The lock is a file **beside** the directory, `<dir>.etcd-snap.lock` (exclusive create,
+//! holding `{"pid","host","token"}`), not inside it: etcd warns about every unexpected file in
+//! the snap folder on each scan, and a lock file there would also be visible to tools that
+//! list the folder. A lock whose PID is dead on this host is stale and is taken over (renamed
+//! away, re-checked, removed). Node has no `flock`, so this lock does not exclude the native
+//! CLI (which `flock`s the directory), only other Node/wasm openers.
+//!
+//! Errors read like Go's `*os.PathError`: `open /dir/x.snap: no such file or directory`.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::AsyncRead;
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::memory::check_name;
+use super::{AtomicWrite, LockMode, Metadata, Storage};
+use crate::error::{Error, IoErrorKind, Result};
+use crate::wasm::error::from_js;
+use crate::wasm::jsutil::{get, method, sleep_ms};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The `node:fs` module.
+    #[derive(Clone)]
+    pub type NodeFs;
+    #[wasm_bindgen(method, catch, js_name = openSync)]
+    fn open_sync(
+        this: &NodeFs,
+        path: &str,
+        flags: &str,
+        mode: u32,
+    ) -> std::result::Result<f64, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = closeSync)]
+    fn close_sync(this: &NodeFs, fd: f64) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = writeSync)]
+    fn write_sync(this: &NodeFs, fd: f64, buf: &[u8]) -> std::result::Result<f64, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = readSync)]
+    fn read_sync(
+        this: &NodeFs,
+        fd: f64,
+        buf: &mut [u8],
+        offset: u32,
+        len: u32,
+        pos: JsValue,
+    ) -> std::result::Result<f64, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = fsyncSync)]
+    fn fsync_sync(this: &NodeFs, fd: f64) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = renameSync)]
+    fn rename_sync(this: &NodeFs, from: &str, to: &str) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = unlinkSync)]
+    fn unlink_sync(this: &NodeFs, path: &str) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = rmdirSync)]
+    fn rmdir_sync(this: &NodeFs, path: &str) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = linkSync)]
+    fn link_sync(this: &NodeFs, from: &str, to: &str) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = readdirSync)]
+    fn readdir_sync(this: &NodeFs, path: &str) -> std::result::Result<Array, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = statSync)]
+    fn stat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = readFileSync)]
+    fn read_file_sync(this: &NodeFs, path: &str) -> std::result::Result<Uint8Array, JsValue>;
+}
+
+/// `process.getBuiltinModule(name)`, or `ERR_UNSUPPORTED` outside Node.
+fn builtin(name: &str) -> Result<JsValue> {
+    let unsupported = |why: &str| Error::io(IoErrorKind::Unsupported, "open", name, why.to_owned());
+    let process = get(&js_sys::global().into(), "process");
+    let gbm = method(&process, "getBuiltinModule").ok_or_else(|| {
+        unsupported("not running in Node.js >= 20.16 (process.getBuiltinModule is missing)")
+    })?;
+    let m = gbm
+        .call1(&process, &JsValue::from_str(name))
+        .map_err(|e| from_js("open", name, &e))?;
+    if m.is_object() {
+        Ok(m)
+    } else {
+        Err(unsupported("module not available"))
+    }
+}
+
+thread_local! {
+    static FS: std::cell::OnceCell<NodeFs> = const { std::cell::OnceCell::new() };
+}
+
+/// The `node:fs` module (cached).
+pub fn node_fs() -> Result<NodeFs> {
+    FS.with(|c| {
+        if let Some(fs) = c.get() {
+            return Ok(fs.clone());
+        }
+        let fs: NodeFs = builtin("node:fs")?.unchecked_into();
+        let _ = c.set(fs.clone());
+        Ok(fs)
+    })
+}
+
+/// Go's op for a failed Node call: the failing syscall when Node names one we know.
+fn node_err(default_op: &'static str, path: &str, e: &JsValue) -> Error {
+    let op = match get(e, "syscall").as_string().as_deref() {
+        Some("open" | "scandir") => "open",
+        Some("read") => "read",
+        Some("write") => "write",
+        Some("fsync") => "sync",
+        Some("close") => "close",
+        Some("stat") => "stat",
+        Some("unlink" | "rmdir") => "remove",
+        _ => default_op,
+    };
+    from_js(op, path, e)
+}
+
+/// A snap directory on a file system, through Node's `fs`.
+#[derive(Clone)]
+pub struct NodeStorage {
+    fs: NodeFs,
+    dir: String,
+}
+
+impl NodeStorage {
+    /// Binds `dir`; does no I/O (like etcd's `snap.New`). Fails only outside Node.
+    pub fn new(dir: &str) -> Result<Self> {
+        if dir.is_empty() {
+            return Err(Error::InvalidArgument(
+                "node fs storage: empty directory path".into(),
+            ));
+        }
+        Ok(NodeStorage {
+            fs: node_fs()?,
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// The directory as given.
+    pub fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    fn join(&self, name: &str) -> String {
+        if self.dir.ends_with('/') {
+            format!("{}{name}", self.dir)
+        } else {
+            format!("{}/{name}", self.dir)
+        }
+    }
+
+    fn path(&self, name: &str) -> Result<String> {
+        check_name(name)?;
+        Ok(self.join(name))
+    }
+
+    fn sync_dir_now(&self) -> Result<()> {
+        let fd = self
+            .fs
+            .open_sync(&self.dir, "r", 0)
+            .map_err(|e| node_err("open", &self.dir, &e))?;
+        let r = self
+            .fs
+            .fsync_sync(fd)
+            .map_err(|e| node_err("sync", &self.dir, &e));
+        let _ = self.fs.close_sync(fd);
+        r
+    }
+
+    /// `<dir>.etcd-snap.lock`, beside the directory (trailing slashes ignored).
+    pub fn lock_path(&self) -> String {
+        let trimmed = self.dir.trim_end_matches('/');
+        let base = if trimmed.is_empty() { "/" } else { trimmed };
+        format!("{base}.etcd-snap.lock")
+    }
+}
+
+/// A random `u32`, from `Math.random` (temp names and lock tokens need uniqueness, not secrecy).
+fn random_u32() -> u32 {
+    (js_sys::Math::random() * 4_294_967_296.0) as u32
+}
+
+impl Storage for NodeStorage {
+    type Reader = NodeReader;
+    type Writer = NodeWriter;
+    type Lock = NodeLock;
+
+    async fn list(&self) -> Result<Vec<String>> {
+        let arr = self
+            .fs
+            .readdir_sync(&self.dir)
+            .map_err(|e| node_err("open", &self.dir, &e))?;
+        Ok(arr.iter().filter_map(|v| v.as_string()).collect())
+    }
+
+    async fn stat(&self, name: &str) -> Result<Metadata> {
+        let p = self.path(name)?;
+        let st = self
+            .fs
+            .stat_sync(&p)
+            .map_err(|e| node_err("stat", &p, &e))?;
+        let is_dir = method(&st, "isDirectory")
+            .and_then(|f| f.call0(&st).ok())
+            .is_some_and(|v| v.is_truthy());
+        let size = get(&st, "size").as_f64().unwrap_or(0.0);
+        Ok(Metadata {
+            size: if is_dir { 0 } else { size as u64 },
+            is_dir,
+        })
+    }
+
+    async fn read(&self, name: &str) -> Result<Vec<u8>> {
+        let p = self.path(name)?;
+        let buf = self
+            .fs
+            .read_file_sync(&p)
+            .map_err(|e| node_err("read", &p, &e))?;
+        Ok(buf.to_vec())
+    }
+
+    async fn open_read(&self, name: &str) -> Result<NodeReader> {
+        let p = self.path(name)?;
+        let fd = self
+            .fs
+            .open_sync(&p, "r", 0)
+            .map_err(|e| node_err("open", &p, &e))?;
+        let st = self.fs.stat_sync(&p);
+        let is_dir = st
+            .ok()
+            .and_then(|st| method(&st, "isDirectory").and_then(|f| f.call0(&st).ok()))
+            .is_some_and(|v| v.is_truthy());
+        if is_dir {
+            let _ = self.fs.close_sync(fd);
+            return Err(Error::io(
+                IoErrorKind::IsADirectory,
+                "read",
+                p,
+                "is a directory",
+            ));
+        }
+        Ok(NodeReader {
+            fs: self.fs.clone(),
+            fd: Some(fd),
+            path: p,
+        })
+    }
+
+    async fn create_atomic(&self, name: &str) -> Result<NodeWriter> {
+        let final_path = self.path(name)?;
+        let mut last = None;
+        for _ in 0..10_000 {
+            let tmp = self.join(&format!("tmp{}", random_u32()));
+            match self.fs.open_sync(&tmp, "wx", 0o600) {
+                Ok(fd) => {
+                    return Ok(NodeWriter {
+                        storage: self.clone(),
+                        fd: Some(fd),
+                        tmp,
+                        final_path,
+                    });
+                }
+                Err(e) if get(&e, "code").as_string().as_deref() == Some("EEXIST") => {
+                    last = Some(e)
+                }
+                Err(e) => return Err(node_err("open", &tmp, &e)),
+            }
+        }
+        Err(node_err(
+            "open",
+            &self.dir,
+            &last.unwrap_or(JsValue::UNDEFINED),
+        ))
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<()> {
+        let (a, b) = (self.path(from)?, self.path(to)?);
+        self.fs
+            .rename_sync(&a, &b)
+            .map_err(|e| from_js("rename", format!("{a} {b}"), &e))
+    }
+
+    async fn remove(&self, name: &str) -> Result<()> {
+        let p = self.path(name)?;
+        match self.fs.unlink_sync(&p) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Go's os.Remove also removes empty directories.
+                let code = get(&e, "code").as_string();
+                if matches!(code.as_deref(), Some("EISDIR" | "EPERM"))
+                    && self.fs.rmdir_sync(&p).is_ok()
+                {
+                    return Ok(());
+                }
+                Err(from_js("remove", p, &e))
+            }
+        }
+    }
+
+    async fn sync_dir(&self) -> Result<()> {
+        self.sync_dir_now()
+    }
+
+    async fn lock(&self, mode: LockMode) -> Result<NodeLock> {
+        let path = self.lock_path();
+        let token = format!("{:08x}{:08x}", random_u32(), random_u32());
+        let me = LockOwner::current(&token);
+        let mut delay = 10u32;
+        loop {
+            match self.try_create_lock(&path, &me)? {
+                None => {
+                    return Ok(NodeLock {
+                        fs: self.fs.clone(),
+                        path,
+                        token,
+                    });
+                }
+                Some(holder) => {
+                    if holder.is_stale() {
+                        self.take_over_stale(&path, &holder);
+                        continue;
+                    }
+                    if mode == LockMode::Fail {
+                        return Err(Error::io(
+                            IoErrorKind::Locked,
+                            "lock",
+                            &self.dir,
+                            format!(
+                                "held by pid {} on {} (lock file {path})",
+                                holder.pid, holder.host
+                            ),
+                        ));
+                    }
+                    sleep_ms(delay).await?;
+                    delay = (delay * 2).min(500);
+                }
+            }
+        }
+    }
+
+    fn path_of(&self, name: &str) -> String {
+        self.join(name)
+    }
+}
+
+/// Who holds a lock file.
+#[derive(Debug, Clone)]
+struct LockOwner {
+    pid: f64,
+    host: String,
+    token: String,
+    /// The raw file contents (to recognise the same file after a rename).
+    raw: String,
+}
+
+impl LockOwner {
+    fn current(token: &str) -> Self {
+        let pid = get(&get(&js_sys::global().into(), "process"), "pid")
+            .as_f64()
+            .unwrap_or(0.0);
+        let host = hostname();
+        let raw = format!(
+            "{{\"pid\":{pid},\"host\":{},\"token\":\"{token}\"}}\n",
+            js_sys::JSON::stringify(&JsValue::from_str(&host))
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| "\"\"".into())
+        );
+        LockOwner {
+            pid,
+            host,
+            token: token.to_owned(),
+            raw,
+        }
+    }
+
+    fn parse(raw: String) -> Option<Self> {
+        let v = js_sys::JSON::parse(&raw).ok()?;
+        Some(LockOwner {
+            pid: get(&v, "pid").as_f64()?,
+            host: get(&v, "host").as_string()?,
+            token: get(&v, "token").as_string()?,
+            raw,
+        })
+    }
+
+    /// Stale when held by a process of this host that no longer exists.
+    fn is_stale(&self) -> bool {
+        if self.host != hostname() || self.pid <= 0.0 {
+            return false;
+        }
+        let process = get(&js_sys::global().into(), "process");
+        let Some(kill) = method(&process, "kill") else {
+            return false;
+        };
+        match kill.call2(&process, &JsValue::from(self.pid), &JsValue::from(0)) {
+            Ok(_) => false,
+            Err(e) => get(&e, "code").as_string().as_deref() == Some("ESRCH"),
+        }
+    }
+}
+
+fn hostname() -> String {
+    builtin("node:os")
+        .ok()
+        .and_then(|os| {
+            let f = method(&os, "hostname")?;
+            f.call0(&os).ok()?.as_string()
+        })
+        .unwrap_or_default()
+}
+
+impl NodeStorage {
+    /// Creates the lock file exclusively; `Ok(None)` when created, `Ok(Some(holder))` when
+    /// someone holds it. A lock file that cannot be parsed (being written right now, or
+    /// garbage) counts as held by an unknown, live owner.
+    fn try_create_lock(&self, path: &str, me: &LockOwner) -> Result<Option<LockOwner>> {
+        match self.fs.open_sync(path, "wx", 0o644) {
+            Ok(fd) => {
+                let r = write_all(&self.fs, fd, me.raw.as_bytes(), path).and_then(|()| {
+                    self.fs
+                        .fsync_sync(fd)
+                        .map_err(|e| node_err("sync", path, &e))
+                });
+                let _ = self.fs.close_sync(fd);
+                if let Err(e) = r {
+                    let _ = self.fs.unlink_sync(path);
+                    return Err(e);
+                }
+                Ok(None)
+            }
+            Err(e) if get(&e, "code").as_string().as_deref() == Some("EEXIST") => {
+                let raw = self.read_text(path).unwrap_or_default();
+                Ok(Some(LockOwner::parse(raw).unwrap_or(LockOwner {
+                    pid: 0.0,
+                    host: "unknown host".into(),
+                    token: String::new(),
+                    raw: String::new(),
+                })))
+            }
+            Err(e) => Err(node_err("open", path, &e)),
+        }
+    }
+
+    fn read_text(&self, path: &str) -> Option<String> {
+        let b = self.fs.read_file_sync(path).ok()?;
+        String::from_utf8(b.to_vec()).ok()
+    }
+
+    /// Removes a stale lock file without ever removing a live one: the file is first renamed
+    /// to a private name (atomic: only one contender gets it), then checked again; if it turns
+    /// out to be a fresh lock someone just took, it is linked back in place.
+    fn take_over_stale(&self, path: &str, stale: &LockOwner) {
+        let private = format!("{path}.stale.{:08x}", random_u32());
+        if self.fs.rename_sync(path, &private).is_err() {
+            return; // someone else moved or released it; just retry
+        }
+        match self.read_text(&private) {
+            Some(raw) if raw == stale.raw => {}
+            _ => {
+                let _ = self.fs.link_sync(&private, path);
+            }
+        }
+        let _ = self.fs.unlink_sync(&private);
+    }
+}
+
+fn write_all(fs: &NodeFs, fd: f64, mut buf: &[u8], path: &str) -> Result<()> {
+    while !buf.is_empty() {
+        let n = fs
+            .write_sync(fd, buf)
+            .map_err(|e| node_err("write", path, &e))? as usize;
+        if n == 0 || n > buf.len() {
+            return Err(Error::io(
+                IoErrorKind::ShortWrite,
+                "write",
+                path,
+                "short write",
+            ));
+        }
+        buf = &buf[n..];
+    }
+    Ok(())
+}
+
+/// The directory lock; dropping it removes the lock file (if it is still ours).
+pub struct NodeLock {
+    fs: NodeFs,
+    path: String,
+    token: String,
+}
+
+impl Drop for NodeLock {
+    fn drop(&mut self) {
+        let ours = self
+            .fs
+            .read_file_sync(&self.path)
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .and_then(LockOwner::parse)
+            .is_some_and(|o| o.token == self.token);
+        if ours {
+            let _ = self.fs.unlink_sync(&self.path);
+        }
+    }
+}
+
+/// Streaming reader: `readSync` straight into the caller's buffer.
+pub struct NodeReader {
+    fs: NodeFs,
+    fd: Option<f64>,
+    path: String,
+}
+
+impl AsyncRead for NodeReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let Some(fd) = this.fd else {
+            return Poll::Ready(Ok(0));
+        };
+        let len = buf.len().min(1 << 30) as u32;
+        let r = this
+            .fs
+            .read_sync(fd, buf, 0, len, JsValue::NULL)
+            .map(|n| n as usize)
+            .map_err(|e| std::io::Error::from(node_err("read", &this.path, &e)));
+        Poll::Ready(r)
+    }
+}
+
+impl Drop for NodeReader {
+    fn drop(&mut self) {
+        if let Some(fd) = self.fd.take() {
+            let _ = self.fs.close_sync(fd);
+        }
+    }
+}
+
+/// Atomic writer: temp file, fsync, rename, directory fsync.
+pub struct NodeWriter {
+    storage: NodeStorage,
+    fd: Option<f64>,
+    tmp: String,
+    final_path: String,
+}
+
+impl NodeWriter {
+    /// The temp file's path.
+    pub fn temp_path(&self) -> &str {
+        &self.tmp
+    }
+
+    fn discard(&mut self) -> Result<()> {
+        let fs = &self.storage.fs;
+        if let Some(fd) = self.fd.take() {
+            let _ = fs.close_sync(fd);
+        }
+        match fs.unlink_sync(&self.tmp) {
+            Ok(()) => Ok(()),
+            Err(e) if get(&e, "code").as_string().as_deref() == Some("ENOENT") => Ok(()),
+            Err(e) => Err(from_js("remove", &self.tmp, &e)),
+        }
+    }
+
+    fn publish(&mut self) -> Result<()> {
+        let fs = self.storage.fs.clone();
+        let fd = self.fd.ok_or_else(|| {
+            Error::io(IoErrorKind::Other, "sync", &self.tmp, "file already closed")
+        })?;
+        fs.fsync_sync(fd)
+            .map_err(|e| node_err("sync", &self.tmp, &e))?;
+        self.fd = None;
+        fs.close_sync(fd)
+            .map_err(|e| node_err("close", &self.tmp, &e))?;
+        fs.rename_sync(&self.tmp, &self.final_path)
+            .map_err(|e| from_js("rename", format!("{} {}", self.tmp, self.final_path), &e))?;
+        self.storage.sync_dir_now()
+    }
+}
+
+impl AtomicWrite for NodeWriter {
+    async fn write(&mut self, buf: &[u8]) -> Result<()> {
+        let fd = self.fd.ok_or_else(|| {
+            Error::io(
+                IoErrorKind::Other,
+                "write",
+                &self.tmp,
+                "file already closed",
+            )
+        })?;
+        write_all(&self.storage.fs, fd, buf, &self.tmp)
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        let r = self.publish();
+        if r.is_err() {
+            let _ = self.discard();
+        }
+        // Published (or discarded): nothing left for Drop.
+        self.fd = None;
+        self.tmp.clear();
+        r
+    }
+
+    async fn abort(mut self) -> Result<()> {
+        let r = self.discard();
+        self.tmp.clear();
+        r
+    }
+}
+
+impl Drop for NodeWriter {
+    fn drop(&mut self) {
+        if !self.tmp.is_empty() {
+            let _ = self.discard();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The WebAssembly / JavaScript surface (wasm32 only): thin `#[wasm_bindgen]` wrappers over
+//! the library, JS <-> Rust conversions, and the single place where errors become JS `Error`s
+//! ([`error::to_js`]). Nothing here holds snapshot logic.
+//!
+//! Panics: caller input is validated before use (no `unwrap` on JS values), and a panic hook
+//! prints any panic to `console.error` before the instance traps.
+
+pub mod codec;
+pub mod convert;
+pub mod dyn_storage;
+pub mod error;
+pub mod jsutil;
+pub mod opfs_hook;
+pub mod snapshotter;
+pub mod stream;
+
+use wasm_bindgen::prelude::*;
+
+pub use dyn_storage::DynStorage;
+
+/// Runs when the module is instantiated: routes panic messages to `console.error`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A Raft snapshot (etcd `raftpb.Snapshot`). u64 values are bigints. */
+export interface Snapshot {
+  term: bigint;
+  index: bigint;
+  confState: ConfState;
+  /** `null` when absent (etcd's nil); an empty Uint8Array is present-but-empty. */
+  data: Uint8Array | null;
+}
+/** etcd `raftpb.ConfState`. */
+export interface ConfState {
+  voters: bigint[];
+  learners: bigint[];
+  votersOutgoing: bigint[];
+  learnersNext: bigint[];
+  autoLeave: boolean;
+}
+/** Input form of a snapshot: `confState` and `data` may be omitted. */
+export interface SnapshotInput {
+  term: bigint;
+  index: bigint;
+  confState?: Partial<ConfState>;
+  data?: Uint8Array | null;
+}
+/** A WAL snapshot record (`walpb.Snapshot`). */
+export interface WalSnapshot { term: bigint; index: bigint; }
+/** How a folder is opened. */
+export interface OpenOptions {
+  /** `"fail"` (default): ERR_LOCKED at once if another opener holds the folder;
+   *  `"wait"`: wait for it; `"none"`: take no lock (read-only tools only). */
+  lock?: "fail" | "wait" | "none";
+  /** Remove stale `tmp*` files on open (default true; needs the lock). */
+  cleanTmpOnOpen?: boolean;
+  /** Keep at most this many `*.broken` files (default 5); `null` keeps all, as etcd. */
+  maxBroken?: number | null;
+}
+/** Where the snap folder lives. A string is a Node fs directory. */
+export type StorageSpec =
+  | string
+  | { node: string }
+  | { memory: string }
+  | { opfs: string; [option: string]: unknown }
+  | { backend: StorageBackend };
+/** One entry of `Snapshotter.list()` (same fields as `etcd-snap ls -w json`, camelCased). */
+export interface FileInfo {
+  name: string;
+  kind: "snap" | "db" | "broken" | "db.tmp" | "tmp" | "live-db" | "other";
+  term: bigint | null;
+  index: bigint | null;
+  size: bigint;
+  isDir: boolean;
+  /** `"ok"`, etcd's Read error for an unreadable `.snap`, or null if not a `.snap`. */
+  verdict: string | null;
+  /** The error code when `verdict` is an error. */
+  code: string | null;
+}
+/** An `Error` thrown by etcd-snap: etcd's message plus a stable `code`. */
+export interface EtcdSnapError extends Error {
+  code:
+    | "ERR_NO_SNAPSHOT" | "ERR_EMPTY_SNAPSHOT" | "ERR_CRC_MISMATCH" | "ERR_NO_DB_SNAPSHOT"
+    | "ERR_DECODE" | "ERR_SHORT_READ" | "ERR_EXPECT_EOF" | "ERR_LIMIT_EXCEEDED"
+    | "ERR_REMOVE_ORPHAN" | "ERR_INVALID_ARGUMENT" | "ERR_NOT_FOUND" | "ERR_ALREADY_EXISTS"
+    | "ERR_IS_A_DIRECTORY" | "ERR_LOCKED" | "ERR_NO_SPACE" | "ERR_PERMISSION_DENIED"
+    | "ERR_SHORT_WRITE" | "ERR_UNSUPPORTED" | "ERR_IO";
+}
+type MaybePromise<T> = T | Promise<T>;
+/**
+ * A storage backend you implement (IndexedDB, S3, a test double): a flat folder of named
+ * files. Every method may return a promise. Throw errors with a `code` (`ENOENT` /
+ * `ERR_NOT_FOUND` for a missing name, `ERR_LOCKED`, `ERR_NO_SPACE`, ...).
+ */
+export interface StorageBackend {
+  /** Every entry name (files and directories). */
+  list(): MaybePromise<string[]>;
+  /** Size and kind; throws a not-found error if absent. */
+  stat(name: string): MaybePromise<{ size: number | bigint; isDir: boolean }>;
+  /** The whole file. */
+  read(name: string): MaybePromise<Uint8Array>;
+  /** A streaming reader over the file. */
+  openRead(name: string): MaybePromise<ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>>;
+  /** Starts an atomic write: nothing appears under `name` until `commit()`. */
+  createAtomic(name: string): MaybePromise<AtomicWriter>;
+  /** Renames, replacing `to`; throws not-found if `from` is absent. */
+  rename(from: string, to: string): MaybePromise<void>;
+  /** Removes a file; throws not-found if absent. */
+  remove(name: string): MaybePromise<void>;
+  /** Makes completed renames, creations and removals durable. */
+  syncDir(): MaybePromise<void>;
+  /** Exclusive folder lock: `"fail"` throws ERR_LOCKED if held, `"wait"` waits. */
+  lock(mode: "fail" | "wait"): MaybePromise<LockHandle>;
+  /** How a name appears in messages and `dbFilePath` (default: the name). */
+  pathOf?(name: string): string;
+}
+/** Returned by `StorageBackend.createAtomic`. Chunks passed to `write` are yours to keep. */
+export interface AtomicWriter {
+  write(chunk: Uint8Array): MaybePromise<void>;
+  /** Durably publish under the final name (replacing any file). */
+  commit(): MaybePromise<void>;
+  /** Discard; the final name is untouched. Also called if the writer is dropped. */
+  abort(): MaybePromise<void>;
+}
+/** Returned by `StorageBackend.lock`. `release()` must take effect synchronously. */
+export interface LockHandle { release(): void; }
+"#;
