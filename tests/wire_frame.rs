@@ -33,7 +33,7 @@ unsafe impl GlobalAlloc for Peak {
 #[global_allocator]
 static GLOBAL: Peak = Peak;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/etcd-3.4.23");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/etcd-3.4.23");
 
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(format!("{FIXTURES}/{rel}")).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -108,7 +108,10 @@ fn frame_matches_etcd_sender_byte_for_byte() {
         u64::from_be_bytes(env[..8].try_into().unwrap()),
         expected["length_prefix"].as_u64().unwrap()
     );
-    assert_eq!(env.len() - 8, expected["message"]["msg_size"].as_u64().unwrap() as usize);
+    assert_eq!(
+        env.len() - 8,
+        expected["message"]["msg_size"].as_u64().unwrap() as usize
+    );
 }
 
 #[test]
@@ -165,8 +168,14 @@ fn decode_errors_are_etcds() {
     let mut long = 100u64.to_be_bytes().to_vec();
     long.extend_from_slice(&[8, 7]);
     assert_eq!(msg(&long), "unexpected EOF");
-    assert_eq!(msg(&(1u64 << 63).to_be_bytes()), "rafthttp: error limit exceeded");
-    assert_eq!(msg(&u64::MAX.to_be_bytes()), "rafthttp: error limit exceeded");
+    assert_eq!(
+        msg(&(1u64 << 63).to_be_bytes()),
+        "rafthttp: error limit exceeded"
+    );
+    assert_eq!(
+        msg(&u64::MAX.to_be_bytes()),
+        "rafthttp: error limit exceeded"
+    );
     // A message that ends inside a field.
     let mut bad = 2u64.to_be_bytes().to_vec();
     bad.extend_from_slice(&[0x4a, 0x10]);
@@ -204,26 +213,28 @@ fn arb_message() -> impl Strategy<Value = pb::Message> {
         prop::collection::vec(any::<u64>(), 0..5),
         prop::collection::vec(any::<u64>(), 0..3),
     )
-        .prop_map(|((to, from, term, commit), (sterm, sindex), data, voters, learners)| pb::Message {
-            r#type: MessageType::MsgSnap as i32,
-            to,
-            from,
-            term,
-            commit,
-            snapshot: Snapshot {
-                data: data.map(Bytes::from),
-                metadata: SnapshotMetadata {
-                    conf_state: ConfState {
-                        voters,
-                        learners,
-                        ..Default::default()
+        .prop_map(
+            |((to, from, term, commit), (sterm, sindex), data, voters, learners)| pb::Message {
+                r#type: MessageType::MsgSnap as i32,
+                to,
+                from,
+                term,
+                commit,
+                snapshot: Snapshot {
+                    data: data.map(Bytes::from),
+                    metadata: SnapshotMetadata {
+                        conf_state: ConfState {
+                            voters,
+                            learners,
+                            ..Default::default()
+                        },
+                        index: sindex,
+                        term: sterm,
                     },
-                    index: sindex,
-                    term: sterm,
                 },
+                ..Default::default()
             },
-            ..Default::default()
-        })
+        )
 }
 
 proptest! {
