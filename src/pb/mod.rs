@@ -25,13 +25,29 @@ pub trait GogoMessage: prost::Message + Default + Sized {
     fn schema() -> &'static gogo::Schema;
 }
 
-/// Decodes `buf` as `M`. Zero-copy for `bytes` fields when `buf` is a [`bytes::Bytes`].
+/// Decodes `buf` as `M` with etcd 3.4's verdict: what gogo accepts decodes to gogo's value,
+/// what gogo rejects fails with gogo's error. Zero-copy for `bytes` fields: they are slices of
+/// `buf`.
+///
+/// prost accepts a strict subset of what gogo accepts (checked against etcd's own code by
+/// `tests/pb_gogo_diff.rs`), so prost runs first; only when it fails does [`gogo`] replay the
+/// bytes, either to word the error as gogo does or, where gogo is more lenient, to re-encode
+/// gogo's reading canonically for prost (one copy, on that rare path only).
 pub fn decode<M: GogoMessage>(buf: bytes::Bytes) -> Result<M, DecodeError> {
     match M::decode(buf.clone()) {
         Ok(m) => Ok(m),
-        Err(prost_err) => Err(gogo::explain(M::schema(), &buf)
-            .unwrap_or_else(|| DecodeError::Other(prost_err.to_string()))),
+        Err(prost_err) => {
+            let canonical = gogo::canonicalize(M::schema(), &buf)?;
+            M::decode(bytes::Bytes::from(canonical))
+                .map_err(|_| DecodeError::Other(prost_err.to_string()))
+        }
     }
+}
+
+/// The error etcd 3.4's gogo decoder reports for `buf` as `M`, if any (the oracle behind
+/// [`decode`]; exposed for tests and diagnostics).
+pub fn gogo_verdict<M: GogoMessage>(buf: &[u8]) -> Option<DecodeError> {
+    gogo::explain(M::schema(), buf)
 }
 
 /// Encodes `m` in etcd 3.4's gogo layout.
