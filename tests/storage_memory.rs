@@ -91,6 +91,7 @@ fn directory_entries() {
         s.insert("f", b"x".to_vec());
         let e = s.rename("f", "sub.snap.broken").await.unwrap_err();
         assert_eq!(e.io_kind(), Some(IoErrorKind::IsADirectory));
+        assert_eq!(e.to_string(), "rename f sub.snap.broken: is a directory");
         s.sync_dir().await.unwrap();
         assert_eq!(s.crash_image().names(), ["f", "sub.snap.broken"]);
     });
@@ -137,6 +138,17 @@ fn fork_is_independent() {
         f.remove("a").await.unwrap();
         assert_eq!(s.names(), ["a"]);
         assert_eq!(f.names(), ["b"]);
+        // A writer open in the original keeps writing only there.
+        let mut w = s.create_atomic("c").await.unwrap();
+        w.write(b"12").await.unwrap();
+        let f2 = s.fork();
+        w.write(b"34").await.unwrap();
+        let tmp = w.temp_name().to_owned();
+        assert_eq!(f2.get(&tmp).unwrap(), b"12");
+        assert_eq!(s.get(&tmp).unwrap(), b"1234");
+        w.commit().await.unwrap();
+        assert_eq!(f2.names(), ["a", &tmp]);
+        assert_eq!(s.names(), ["a", "c"]);
         // A lock on one does not block the other.
         let _g = s.lock(LockMode::Fail).await.unwrap();
         let _h = f.lock(LockMode::Fail).await.unwrap();

@@ -181,6 +181,14 @@ fn remove_is_go_os_remove() {
             e.to_string(),
             format!("remove {d}/full: directory not empty")
         );
+        // A file cannot replace a directory (EISDIR), as in MemoryStorage.
+        fs::write(dir.path().join("f"), b"f").unwrap();
+        fs::create_dir(dir.path().join("d")).unwrap();
+        let e = s.rename("f", "d").await.unwrap_err();
+        assert_eq!(e.io_kind(), Some(IoErrorKind::IsADirectory));
+        assert_eq!(e.to_string(), format!("rename {d}/f {d}/d: is a directory"));
+        s.remove("f").await.unwrap();
+        s.remove("d").await.unwrap();
         // Directories can be renamed (etcd renames `sub.snap` to `sub.snap.broken`).
         s.rename("full", "full.broken").await.unwrap();
     });

@@ -9,6 +9,12 @@
 //! that was created and then made durable by some directory sync survives a crash as garbage
 //! (with its synced contents, or empty), exactly like `tmp*` leftovers on disk.
 //!
+//! Behaviour follows Linux and the native backend: open readers keep the contents they opened;
+//! `remove` is Go's `os.Remove` (directories here are always empty); a file cannot replace a
+//! directory (`IsADirectory`); a commit whose directory sync fails has already published the
+//! file (only not durably). Error texts use the bare name (`open x.snap: no such file or
+//! directory`) and `.` for the directory itself.
+//!
 //! Every step can fail on purpose: see [`fault`](super::fault).
 //!
 //! Works on every target: no threads, no clocks. State is shared behind `Arc<Mutex>` (never
@@ -131,7 +137,7 @@ impl State {
                     IoErrorKind::IsADirectory,
                     "rename",
                     link(),
-                    "file exists",
+                    "is a directory",
                 ));
             }
             (Node::Dir, Some(Node::File(_))) => {
@@ -249,8 +255,9 @@ impl MemoryStorage {
                 .inodes
                 .iter()
                 .map(|(id, i)| {
+                    // Contents are copy-on-write, so sharing them keeps the copies independent.
                     let inode = Inode {
-                        data: Arc::new(i.data.to_vec()),
+                        data: i.data.clone(),
                         synced: i.synced.clone(),
                     };
                     (*id, inode)

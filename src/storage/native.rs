@@ -13,6 +13,11 @@
 //! context (e.g. `spawn_blocking`). [`LockMode::Wait`] is the exception: it waits on a helper
 //! thread, so it never blocks the executor.
 //!
+//! A commit whose final directory `fsync` fails returns that error although the file is
+//! already visible under its final name (the rename cannot be taken back); only its
+//! durability is in doubt. `remove` is Go's `os.Remove` (a file or an empty directory).
+//! Names must be plain file names (no `/`, `\`, NUL, `.` or `..`): `InvalidArgument`.
+//!
 //! Errors read like Go's `*os.PathError` / `*os.LinkError`:
 //! `open /dir/tmp123: no such file or directory`, `rename /dir/a /dir/b: ...`.
 
