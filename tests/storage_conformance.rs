@@ -1,6 +1,8 @@
 //! The storage conformance suite, run for MemoryStorage and NativeStorage (one test per check
 //! and backend, each on a fresh empty directory).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use etcd_snap::storage::conformance::{CHECKS, run_one};
 use etcd_snap::storage::{MemoryStorage, NativeStorage};
 use futures_executor::block_on;

@@ -1,5 +1,7 @@
 //! MemoryStorage specifics: the durability model, test helpers and fault injection.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use etcd_snap::storage::MemoryStorage;
 use etcd_snap::storage::fault::{FaultPlan, is_injected};
 use etcd_snap::{AtomicWrite, IoErrorKind, LockMode, Storage};

@@ -1,6 +1,8 @@
 //! NativeStorage specifics the conformance suite cannot see: files on disk, modes, Go's error
 //! wording, and the directory lock across file handles and processes.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
