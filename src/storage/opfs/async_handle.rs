@@ -3,7 +3,9 @@
 
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{FileSystemCreateWritableOptions, FileSystemFileHandle, FileSystemWritableFileStream};
+use web_sys::{
+    FileSystemCreateWritableOptions, FileSystemFileHandle, FileSystemWritableFileStream,
+};
 
 use super::error::dom_error;
 use crate::error::Result;

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::error::name_and_message;
@@ -134,7 +134,11 @@ pub async fn acquire(path: &str, mode: LockMode) -> Result<WebLock> {
         if let Some(tx) = tx_cb.borrow_mut().take() {
             let _ = tx.send(Ok(granted));
         }
-        if granted { hold.into() } else { JsValue::UNDEFINED }
+        if granted {
+            hold.into()
+        } else {
+            JsValue::UNDEFINED
+        }
     });
 
     let options = js_sys::Object::new();
@@ -157,9 +161,9 @@ pub async fn acquire(path: &str, mode: LockMode) -> Result<WebLock> {
         }
     });
 
-    let outcome = rx.await.map_err(|_| {
-        Error::io(IoErrorKind::Other, "lock", path, "lock request dropped")
-    })?;
+    let outcome = rx
+        .await
+        .map_err(|_| Error::io(IoErrorKind::Other, "lock", path, "lock request dropped"))?;
     match outcome {
         Ok(true) => Ok(WebLock {
             name,
@@ -178,5 +182,10 @@ pub async fn acquire(path: &str, mode: LockMode) -> Result<WebLock> {
 
 fn lock_error(path: &str, e: JsValue) -> Error {
     let (name, message) = name_and_message(&e);
-    Error::io(IoErrorKind::Other, "lock", path, format!("{name}: {message}"))
+    Error::io(
+        IoErrorKind::Other,
+        "lock",
+        path,
+        format!("{name}: {message}"),
+    )
 }

@@ -75,8 +75,11 @@ impl OpfsMode {
 
 /// `FileSystemSyncAccessHandle` is exposed in dedicated workers only.
 fn sync_access_available() -> bool {
-    Reflect::has(&js_sys::global(), &JsValue::from_str("FileSystemSyncAccessHandle"))
-        .unwrap_or(false)
+    Reflect::has(
+        &js_sys::global(),
+        &JsValue::from_str("FileSystemSyncAccessHandle"),
+    )
+    .unwrap_or(false)
 }
 
 /// A folder in the Origin Private File System.
@@ -169,6 +172,12 @@ pub async fn remove_dir_all(path: &str) -> Result<()> {
     Ok(())
 }
 
+/// How a rejected OPFS call is reported (exposed for tests of the DOMException mapping).
+#[doc(hidden)]
+pub fn map_dom_error(op: &'static str, path: &str, e: JsValue) -> Error {
+    dom_error(op, path, e)
+}
+
 /// `tmp` + 20 random digits: the Snapshotter's `tmp*` class, swept on open.
 fn temp_name() -> String {
     let a = (js_sys::Math::random() * 1e10) as u64;
@@ -177,8 +186,7 @@ fn temp_name() -> String {
 }
 
 fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\\')
-    {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\\') {
         return Err(Error::InvalidArgument(format!(
             "opfs: {name:?} is not a plain file name"
         )));
@@ -285,7 +293,9 @@ impl OpfsStorage {
     }
 
     async fn remove_entry(&self, name: &str) -> std::result::Result<(), JsValue> {
-        JsFuture::from(self.dir.remove_entry(name)).await.map(|_| ())
+        JsFuture::from(self.dir.remove_entry(name))
+            .await
+            .map(|_| ())
     }
 }
 
@@ -314,11 +324,10 @@ async fn copy_onto(
             .unchecked_into();
     let wo = FileSystemCreateWritableOptions::new();
     wo.set_keep_existing_data(false);
-    let ws: FileSystemWritableFileStream =
-        JsFuture::from(dest.create_writable_with_options(&wo))
-            .await
-            .map_err(|e| dom_error("rename", path, e))?
-            .unchecked_into();
+    let ws: FileSystemWritableFileStream = JsFuture::from(dest.create_writable_with_options(&wo))
+        .await
+        .map_err(|e| dom_error("rename", path, e))?
+        .unchecked_into();
     let written = match ws.write_with_blob(&blob) {
         Ok(p) => JsFuture::from(p).await.map(|_| ()),
         Err(e) => Err(e),
@@ -411,7 +420,9 @@ impl Storage for OpfsStorage {
         let file = self.file_handle(&tmp, true, "open").await?;
         let tmp_path = self.path_of(&tmp);
         let sink = match self.mode {
-            OpfsMode::Writable => WritableSink::open(&file, &tmp_path).await.map(Sink::Writable),
+            OpfsMode::Writable => WritableSink::open(&file, &tmp_path)
+                .await
+                .map(Sink::Writable),
             OpfsMode::SyncAccess => SyncSink::open(&file, &tmp_path).await.map(Sink::Sync),
         };
         let sink = match sink {
@@ -518,6 +529,16 @@ pub struct OpfsWriter {
     use_move: bool,
     sink: Option<Sink>,
     done: bool,
+}
+
+impl std::fmt::Debug for OpfsWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpfsWriter")
+            .field("tmp", &self.tmp)
+            .field("path", &self.path)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OpfsWriter {

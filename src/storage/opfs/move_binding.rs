@@ -1,8 +1,8 @@
 //! `FileSystemHandle.move()`, which web-sys does not bind. Chromium (since 110 for OPFS),
 //! Firefox and Safari ship it; [`has_move`] tells whether this browser does.
 
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FileSystemDirectoryHandle, FileSystemHandle};
 
@@ -33,6 +33,8 @@ pub(crate) async fn move_to(
     dest: &FileSystemDirectoryHandle,
     name: &str,
 ) -> Result<(), JsValue> {
-    let promise = handle.unchecked_ref::<MovableHandle>().move_into(dest, name)?;
+    let promise = handle
+        .unchecked_ref::<MovableHandle>()
+        .move_into(dest, name)?;
     JsFuture::from(promise).await.map(|_| ())
 }

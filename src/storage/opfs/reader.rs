@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
-use futures_util::stream::{self, LocalBoxStream, StreamExt, TryStreamExt};
 use futures_util::stream::IntoAsyncRead;
+use futures_util::stream::{self, LocalBoxStream, StreamExt, TryStreamExt};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
@@ -51,6 +51,12 @@ impl OpfsReader {
         OpfsReader {
             inner: chunks.boxed_local().into_async_read(),
         }
+    }
+}
+
+impl std::fmt::Debug for OpfsReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpfsReader").finish_non_exhaustive()
     }
 }
 

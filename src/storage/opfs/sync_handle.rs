@@ -30,7 +30,9 @@ impl SyncSink {
     }
 
     fn handle(&self) -> &FileSystemSyncAccessHandle {
-        self.handle.as_ref().expect("sync access handle used after close")
+        self.handle
+            .as_ref()
+            .expect("sync access handle used after close")
     }
 
     /// Synchronous, so the view into wasm memory stays valid for the whole call. A short
@@ -51,7 +53,10 @@ impl SyncSink {
 
     /// `flush()` (persists the written bytes to disk, per the spec) then `close()`.
     pub(crate) fn flush_and_close(mut self, path: &str) -> Result<()> {
-        let handle = self.handle.take().expect("sync access handle used after close");
+        let handle = self
+            .handle
+            .take()
+            .expect("sync access handle used after close");
         let flushed = handle.flush().map_err(|e| dom_error("sync", path, e));
         handle.close();
         flushed
