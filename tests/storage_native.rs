@@ -356,3 +356,130 @@ fn wait_lock_does_not_block_the_executor() {
     });
     assert_eq!(disk_names(dir.path()), ["a"]);
 }
+
+const DURABILITY_ENV: &str = "ETCD_SNAP_DURABILITY_PROBE";
+
+/// Not a test on its own: the traced side of `commit_syscalls_are_durable` (does nothing
+/// unless started by it with `ETCD_SNAP_DURABILITY_PROBE=<dir>`).
+#[test]
+fn durability_probe_child() {
+    let Ok(dir) = std::env::var(DURABILITY_ENV) else {
+        return;
+    };
+    let s = NativeStorage::new(dir);
+    block_on(async {
+        let mut w = s.create_atomic("000000000000002a.snap.db").await.unwrap();
+        for _ in 0..64 {
+            w.write(&[5u8; 16 * 1024]).await.unwrap();
+        }
+        w.commit().await.unwrap();
+    });
+}
+
+/// One traced syscall: name, its text, and its return value.
+struct Call {
+    name: String,
+    args: String,
+    ret: String,
+}
+
+fn parse_strace(text: &str) -> Vec<Call> {
+    text.lines()
+        .filter_map(|l| {
+            // "<pid> name(args) = ret"
+            let l = l.split_once(' ').map_or(l, |(_, rest)| rest).trim_start();
+            let (name, rest) = l.split_once('(')?;
+            let (args, ret) = rest.rsplit_once(" = ")?;
+            let args = args.trim_end().strip_suffix(')')?;
+            Some(Call {
+                name: name.to_owned(),
+                args: args.to_owned(),
+                ret: ret.split_whitespace().next()?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn commit_syscalls_are_durable() {
+    // The claim "commit = fsync the temp file, rename, fsync the directory" checked on the
+    // real system calls, with strace (installed by .ci/setup).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_owned();
+    let trace = dir
+        .path()
+        .join("..")
+        .join(format!("etcd-snap-strace-{}.txt", std::process::id()));
+    let out = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=openat,write,fsync,fdatasync,rename,renameat,renameat2,close",
+        ])
+        .arg("-o")
+        .arg(&trace)
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "durability_probe_child", "--test-threads=1"])
+        .env(DURABILITY_ENV, &d)
+        .output()
+        .expect("strace is required for this test (apt-get install strace)");
+    let text = fs::read_to_string(&trace).unwrap_or_default();
+    let _ = fs::remove_file(&trace);
+    assert!(
+        out.status.success(),
+        "strace run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(disk_names(dir.path()), ["000000000000002a.snap.db"]);
+
+    let calls = parse_strace(&text);
+    let pos = |pred: &dyn Fn(&Call) -> bool, from: usize| -> usize {
+        calls[from..]
+            .iter()
+            .position(pred)
+            .map(|i| i + from)
+            .unwrap_or_else(|| panic!("expected syscall not found after #{from}:\n{text}"))
+    };
+    // Exclusive create of tmp<digits> in the directory, mode 0600.
+    let tmp_prefix = format!("\"{d}/tmp");
+    let open = pos(
+        &|c| c.name == "openat" && c.args.contains(&tmp_prefix) && c.args.contains("O_EXCL"),
+        0,
+    );
+    assert!(calls[open].args.ends_with("0600"), "{}", calls[open].args);
+    let fd = calls[open].ret.clone();
+    let tmp = calls[open].args.split('"').nth(1).unwrap().to_owned();
+    // All data written, then fsync of that file.
+    let fsync = pos(
+        &|c| (c.name == "fsync" || c.name == "fdatasync") && c.args == fd,
+        open,
+    );
+    let written: u64 = calls[open..fsync]
+        .iter()
+        .filter(|c| c.name == "write" && c.args.starts_with(&format!("{fd}, ")))
+        .map(|c| c.ret.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(written, 64 * 16 * 1024);
+    // Then the rename over the final name, then an fsync of the directory.
+    let final_path = format!("{d}/000000000000002a.snap.db");
+    let rename = pos(
+        &|c| c.name.starts_with("rename") && c.args.contains(&tmp) && c.args.contains(&final_path),
+        fsync,
+    );
+    assert_eq!(calls[rename].ret, "0");
+    let dir_open = pos(
+        &|c| c.name == "openat" && c.args.contains(&format!("\"{d}\"")),
+        rename,
+    );
+    let dir_fd = calls[dir_open].ret.clone();
+    let dir_sync = pos(&|c| c.name == "fsync" && c.args == dir_fd, dir_open);
+    assert_eq!(calls[dir_sync].ret, "0");
+    // No write to the temp file after its fsync.
+    assert!(
+        !calls[fsync..rename]
+            .iter()
+            .any(|c| c.name == "write" && c.args.starts_with(&format!("{fd}, "))),
+        "write after fsync"
+    );
+}
