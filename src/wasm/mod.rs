@@ -66,7 +66,13 @@ export type StorageSpec =
   | string
   | { node: string }
   | { memory: string }
-  | { opfs: string; [option: string]: unknown }
+  | {
+      /** OPFS folder path, or a `FileSystemDirectoryHandle` (then `path` names it). */
+      opfs: string | object;
+      path?: string;
+      /** `"auto"` (default): sync access handles in a dedicated worker, else createWritable. */
+      opfsMode?: "auto" | "writable" | "sync";
+    }
   | { backend: StorageBackend };
 /** One entry of `Snapshotter.list()` (same fields as `etcd-snap ls -w json`, camelCased). */
 export interface FileInfo {
