@@ -22,6 +22,7 @@
 //! ```
 
 pub mod bbolt;
+pub mod etcdctl;
 pub mod info;
 pub mod mvcc;
 pub mod mvccpb;

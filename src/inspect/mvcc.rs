@@ -284,15 +284,17 @@ impl<'d, S: PageSource> Mvcc<'d, S> {
     /// `etcdctl get`: keys in the range live at `q.rev`, in key order.
     pub fn range(&self, q: &RangeQuery) -> Result<RangeResult> {
         let rev = self.resolve_rev(q.rev)?;
-        if let Some(e) = &q.end {
-            if !e.is_empty() && e.as_slice() != [0] && e.as_slice() <= q.start.as_slice() {
-                return Ok(RangeResult {
-                    header_revision: self.current,
-                    kvs: Vec::new(),
-                    count: 0,
-                    more: false,
-                });
-            }
+        if let Some(e) = &q.end
+            && !e.is_empty()
+            && e.as_slice() != [0]
+            && e.as_slice() <= q.start.as_slice()
+        {
+            return Ok(RangeResult {
+                header_revision: self.current,
+                kvs: Vec::new(),
+                count: 0,
+                more: false,
+            });
         }
         let mut kvs = Vec::new();
         let mut count = 0u64;
