@@ -22,8 +22,11 @@ pub struct Options {
     pub lock: Option<LockMode>,
     /// Remove stale `tmp*` files (interrupted writes) when opening. Needs the lock.
     pub clean_tmp_on_open: bool,
-    /// Keep at most this many `*.broken` files (newest by name); `None` keeps all, as etcd.
-    /// Applied at open and after `Load` quarantines a file. Needs the lock.
+    /// Keep at most this many `*.snap.broken` files (newest by name); `None` keeps all, as
+    /// etcd. Applied at open and after `Load` quarantines a file, only with the lock held.
+    /// Files beyond the bound are removed only if they still fail `Read` with a content error
+    /// (decode, empty, CRC): a quarantined file that reads cleanly (or cannot be read at all)
+    /// may be a good snapshot hit by a passing I/O error, and is kept.
     pub max_broken: Option<usize>,
 }
 
@@ -162,9 +165,12 @@ impl<S: Storage> Snapshotter<S> {
     /// `<name>.broken` (a rename failure is ignored) and moves on; a valid file that does not
     /// match is left untouched. Nothing found → `ErrNoSnapshot`.
     ///
+    /// As in etcd, a passing storage error (EIO, EACCES) also quarantines a good file; it is
+    /// kept whole under `.broken`, and renaming it back restores it.
+    ///
     /// **Differs from etcd:** after renames the directory is synced, and with the lock held
-    /// the `*.broken` files are bounded to `max_broken`, keeping the newest names (etcd never
-    /// deletes them and they fill disks: issue #20732).
+    /// the corrupt `*.snap.broken` files are bounded to `max_broken`, keeping the newest names
+    /// (etcd never deletes them and they fill disks: issue #20732); see [`Options::max_broken`].
     pub async fn load_newest_available(&self, wal_snaps: &[WalSnapshot]) -> Result<Snapshot> {
         self.load_matching(|s| {
             wal_snaps
@@ -237,20 +243,29 @@ impl<S: Storage> Snapshotter<S> {
         Ok((snaps, removed))
     }
 
-    /// Removes the oldest `*.broken` names beyond `max_broken` (only with the lock held).
-    /// Best effort: removal errors are ignored. Says whether anything was removed.
+    /// Removes the oldest `*.snap.broken` files beyond `max_broken` (only with the lock held).
+    ///
+    /// Only files that still fail `Read` with a content error (decode, empty, CRC) are removed:
+    /// `Load` also quarantines snapshots whose read failed for a passing reason (EIO, EACCES),
+    /// and such a file may be the only copy of a good snapshot, so a `.broken` file that now
+    /// reads cleanly, or cannot be read at all, is kept. Best effort: removal errors are
+    /// ignored. Says whether anything was removed.
     async fn prune_broken(&self, names: &[String]) -> bool {
         let (Some(max), Some(_)) = (self.options.max_broken, self._lock.as_ref()) else {
             return false;
         };
-        let mut broken: Vec<&String> = names
-            .iter()
-            .filter(|n| n.ends_with(names::BROKEN_SUFFIX))
-            .collect();
+        let suffix = format!("{}{}", names::SNAP_SUFFIX, names::BROKEN_SUFFIX);
+        let mut broken: Vec<&String> = names.iter().filter(|n| n.ends_with(&suffix)).collect();
         broken.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
         let mut removed = false;
         for name in broken.into_iter().skip(max) {
-            removed |= self.storage.remove(name).await.is_ok();
+            let corrupt = matches!(
+                self.read(name).await,
+                Err(Error::Decode(_) | Error::EmptySnapshot | Error::CrcMismatch)
+            );
+            if corrupt {
+                removed |= self.storage.remove(name).await.is_ok();
+            }
         }
         removed
     }

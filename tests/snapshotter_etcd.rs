@@ -411,6 +411,29 @@ async fn load_bounds_broken_files<E: Env>(env: E) {
     );
 }
 
+/// Pruning never removes a `.broken` file that reads as a valid snapshot (a good snapshot
+/// quarantined by a passing read error), however old its name.
+async fn prune_keeps_valid_broken_files<E: Env>(env: E) {
+    let valid = etcd_snap::codec::encode_snap_file(&snap(1, 1, None, &[1]));
+    env.put("0000000000000001-0000000000000001.snap.broken", &valid);
+    for i in 2..=6u64 {
+        env.put(&format!("{}.broken", names::snap_name(1, i)), b"junk");
+    }
+    let opts = Options {
+        max_broken: Some(2),
+        ..Options::default()
+    };
+    let _ss = Snapshotter::open(env.storage(), opts).await.unwrap();
+    assert_eq!(
+        env.names(),
+        [
+            "0000000000000001-0000000000000001.snap.broken".to_string(),
+            format!("{}.broken", names::snap_name(1, 5)),
+            format!("{}.broken", names::snap_name(1, 6)),
+        ]
+    );
+}
+
 async fn list_reports_kinds_and_verdicts<E: Env>(env: E) {
     mixed_dir(&env);
     env.put("000000000000000a.snap.db", b"hello");
@@ -474,6 +497,7 @@ both_backends!(
     lock_fail_gives_err_locked,
     no_cleanup_without_lock,
     load_bounds_broken_files,
+    prune_keeps_valid_broken_files,
     list_reports_kinds_and_verdicts,
 );
 
