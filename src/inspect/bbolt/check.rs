@@ -19,6 +19,10 @@ struct Checker<'b, S> {
     reachable: HashSet<u64>,
     freed: HashSet<u64>,
     problems: Vec<String>,
+    /// Entries the check may still visit. Every real entry needs a 16-byte element header,
+    /// so a file cannot hold more than its size / 16; overlapping hostile elements (many
+    /// entries naming the same nested bucket) would otherwise make the walk exponential.
+    budget: u64,
 }
 
 impl<S> Checker<'_, S> {
@@ -41,6 +45,7 @@ impl<S: PageSource> Bolt<S> {
             reachable: HashSet::from([0, 1]),
             freed: HashSet::new(),
             problems: Vec::new(),
+            budget: self.size() / 16 + 1024,
         };
         let meta = *self.meta();
         let stored_freelist = meta.freelist != NO_FREELIST;
@@ -140,6 +145,10 @@ impl<S: PageSource> Checker<'_, S> {
             return self.check_children(b);
         }
         let hwm = self.db.meta().pgid;
+        if self.reachable.contains(&b.header.root) {
+            // Its children were (or are being) checked through the first reference.
+            return self.problem(format!("page {}: multiple references", b.header.root));
+        }
         let mut stack = vec![(b.header.root, 1usize)];
         while let Some((id, depth)) = stack.pop() {
             if self.problems.len() >= MAX_PROBLEMS {
@@ -197,12 +206,21 @@ impl<S: PageSource> Checker<'_, S> {
             return;
         }
         let mut children = Vec::new();
+        let mut budget = self.budget;
         let r = self.db.walk(b, None, &mut |e| {
+            if budget == 0 {
+                return Err(Error::BadDb {
+                    page: Some(e.page),
+                    problem: "more entries than the file can hold (overlapping elements)".into(),
+                });
+            }
+            budget -= 1;
             if e.is_bucket {
                 children.push(b.child(&e));
             }
             Ok(ControlFlow::Continue(()))
         });
+        self.budget = budget;
         if let Err(e) = r {
             self.problem(describe(&e));
         }
