@@ -192,3 +192,131 @@ both_backends!(
     max_term_and_index,
     hostile_names,
 );
+
+mod native_only {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use etcd_snap::snapshotter::DB_COPY_CHUNK;
+    use etcd_snap::storage::NativeStorage;
+    use etcd_snap::{LockMode, Options, Snapshotter};
+    use futures_executor::block_on;
+    use futures_util::io::{AsyncRead, Cursor};
+
+    use super::support::{Env, NativeEnv};
+
+    /// A missing directory: every operation reports Go's `*os.PathError` wording, and open
+    /// with the lock fails instead of creating anything.
+    #[test]
+    fn missing_directory_errors() {
+        block_on(async {
+            let env = NativeEnv::new();
+            let dir = env.dir.path().join("gone");
+            let d = dir.display().to_string();
+            let locked = Snapshotter::open(NativeStorage::new(&dir), Options::default()).await;
+            assert!(locked.is_err(), "lock on a missing directory must fail");
+            assert!(!dir.exists());
+            let opts = Options {
+                lock: None,
+                ..Options::default()
+            };
+            let ss = Snapshotter::open(NativeStorage::new(&dir), opts)
+                .await
+                .unwrap();
+            let want = format!("open {d}: no such file or directory");
+            assert_eq!(ss.load().await.unwrap_err().to_string(), want);
+            assert_eq!(ss.db_file_path(1).await.unwrap_err().to_string(), want);
+            let err = ss
+                .save_db_from(Cursor::new(b"x".to_vec()), 1)
+                .await
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.starts_with(&format!("open {d}/tmp"))
+                    && msg.ends_with(": no such file or directory"),
+                "{msg}"
+            );
+            assert!(err.is_not_found());
+        });
+    }
+
+    #[test]
+    fn lock_wait_native() {
+        use futures_util::future::{FutureExt as _, join};
+        let env = NativeEnv::new();
+        block_on(async {
+            let first = super::support::open(&env).await;
+            let opts = Options {
+                lock: Some(LockMode::Wait),
+                ..Options::default()
+            };
+            let mut second = Box::pin(Snapshotter::open(env.storage(), opts));
+            assert!((&mut second).now_or_never().is_none(), "must wait");
+            let (second, ()) = join(second, async { drop(first) }).await;
+            second.unwrap();
+        });
+    }
+
+    /// `size` zero bytes, generated on demand; remembers the largest read it was asked for.
+    struct Zeros {
+        left: u64,
+        max_ask: usize,
+    }
+
+    impl AsyncRead for Zeros {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<std::io::Result<usize>> {
+            self.max_ask = self.max_ask.max(buf.len());
+            let n = buf
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            buf[..n].fill(0);
+            self.left -= n as u64;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    /// Peak resident memory of this process (Linux `VmHWM`), in bytes.
+    fn peak_rss() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    }
+
+    /// 256 MiB streamed into a `.snap.db` with bounded memory: the copy asks for at most one
+    /// chunk at a time and the peak RSS grows far less than the body.
+    #[test]
+    fn huge_db_streams_with_bounded_memory() {
+        const SIZE: u64 = 256 << 20;
+        let env = NativeEnv::new();
+        block_on(async {
+            let ss = super::support::open(&env).await;
+            let before = peak_rss();
+            let mut body = Zeros {
+                left: SIZE,
+                max_ask: 0,
+            };
+            let n = ss.save_db_from(&mut body, 7).await.unwrap();
+            assert_eq!(n, SIZE);
+            assert!(body.max_ask <= DB_COPY_CHUNK, "asked for {}", body.max_ask);
+            let len = std::fs::metadata(env.dir.path().join("0000000000000007.snap.db"))
+                .unwrap()
+                .len();
+            assert_eq!(len, SIZE);
+            if let (Some(b), Some(a)) = (before, peak_rss()) {
+                let grew = a.saturating_sub(b);
+                eprintln!(
+                    "peak RSS grew by {} KiB for a {} MiB body",
+                    grew / 1024,
+                    SIZE >> 20
+                );
+                assert!(grew < 64 << 20, "peak RSS grew by {grew} bytes");
+            }
+            assert_eq!(env.names(), ["0000000000000007.snap.db"]);
+        });
+    }
+}

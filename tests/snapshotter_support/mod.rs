@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use etcd_snap::storage::MemoryStorage;
+use etcd_snap::storage::{MemoryStorage, NativeStorage};
 use etcd_snap::{Options, Snapshotter, Storage};
 
 /// A snap folder under test, plus back doors that bypass the Snapshotter (and count no
@@ -67,6 +67,51 @@ impl Env for MemEnv {
     }
 }
 
+/// The std::fs backend in a fresh temp dir (removed on drop).
+pub struct NativeEnv {
+    pub dir: tempfile::TempDir,
+}
+
+impl NativeEnv {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Env for NativeEnv {
+    type S = NativeStorage;
+    fn new() -> Self {
+        NativeEnv {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+    fn storage(&self) -> NativeStorage {
+        NativeStorage::new(self.dir.path())
+    }
+    fn put(&self, name: &str, bytes: &[u8]) {
+        std::fs::write(self.path(name), bytes).unwrap();
+    }
+    fn mkdir(&self, name: &str) {
+        std::fs::create_dir(self.path(name)).unwrap();
+    }
+    fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        v
+    }
+    fn get(&self, name: &str) -> Option<Vec<u8>> {
+        let p = self.path(name);
+        if p.is_file() {
+            Some(std::fs::read(p).unwrap())
+        } else {
+            None
+        }
+    }
+}
+
 /// Opens with the default options (lock, tmp cleanup, max_broken 5).
 pub async fn open<E: Env>(env: &E) -> Snapshotter<E::S> {
     Snapshotter::open(env.storage(), Options::default())
@@ -100,6 +145,16 @@ macro_rules! both_backends {
                 fn $name() {
                     futures_executor::block_on(super::$name(
                         <super::support::MemEnv as super::support::Env>::new(),
+                    ));
+                }
+            )*
+        }
+        mod native {
+            $(
+                #[test]
+                fn $name() {
+                    futures_executor::block_on(super::$name(
+                        <super::support::NativeEnv as super::support::Env>::new(),
                     ));
                 }
             )*
