@@ -25,5 +25,6 @@ lint:
 test-native:
 	cargo test --tests
 
+## Benchmarks print tables (see README "Benchmarks"); each bench program is one line.
 bench:
-	cargo run --release --example bench
+	cargo bench --bench snap
