@@ -246,7 +246,10 @@ impl Etcd {
     pub fn get_prefix(&self, prefix: &str) -> Vec<(String, String)> {
         let out = self.ctl(&["get", prefix, "--prefix"]);
         let lines: Vec<&str> = out.lines().collect();
-        assert!(lines.len().is_multiple_of(2), "odd etcdctl get output: {out}");
+        assert!(
+            lines.len().is_multiple_of(2),
+            "odd etcdctl get output: {out}"
+        );
         lines
             .chunks(2)
             .map(|kv| (kv[0].to_owned(), kv[1].to_owned()))
