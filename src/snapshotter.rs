@@ -84,8 +84,8 @@ impl<S: Storage> Snapshotter<S> {
     /// With a lock mode, the lock is taken first ([`LockMode::Fail`] gives `ERR_LOCKED` when
     /// someone else holds it). Then, only while holding the lock: every name starting with
     /// `tmp` is removed (removal errors other than not-found are ignored, as etcd logs them),
-    /// `*.broken` files beyond `max_broken` are removed, and the directory is synced if
-    /// anything was removed. Without a lock nothing is removed: cleanup could delete a live
+    /// corrupt `*.snap.broken` files beyond `max_broken` are removed, and the directory is
+    /// synced. Without a lock nothing is removed: cleanup could delete a live
     /// writer's temp file.
     ///
     /// **Differs from etcd:** `snap.New` does no I/O; etcd 3.4.20+ removes `tmp*` once at
@@ -103,16 +103,14 @@ impl<S: Storage> Snapshotter<S> {
         };
         if s._lock.is_some() {
             let names = s.storage.list().await?;
-            let mut changed = false;
             if s.options.clean_tmp_on_open {
                 for name in names.iter().filter(|n| n.starts_with(names::TMP_PREFIX)) {
-                    changed |= s.storage.remove(name).await.is_ok();
+                    let _ = s.storage.remove(name).await;
                 }
             }
-            changed |= s.prune_broken(&names).await;
-            if changed {
-                s.storage.sync_dir().await?;
-            }
+            s.prune_broken(&names).await;
+            // Also makes durable whatever an earlier, interrupted holder renamed or removed.
+            s.storage.sync_dir().await?;
         }
         Ok(s)
     }

@@ -496,3 +496,36 @@ fn save_snap_no_space_keeps_old_file() {
         }
     });
 }
+
+/// etcd's `cleanupSnapdir`: a `db.tmp*` that cannot be removed (other than not-found) aborts
+/// the scan with etcd's (misleading) wording; nothing is renamed.
+#[test]
+fn db_tmp_removal_failure_is_remove_orphan() {
+    block_on(async {
+        let s = with_old_snap();
+        s.insert("db.tmp.1", b"defrag".to_vec());
+        s.insert(&snap_name(1, 6), b"junk".to_vec());
+        let ss = open(&s).await;
+        // Step 0 lists the directory, step 1 removes db.tmp.1.
+        s.set_fault(FaultPlan::FailAt(1));
+        let err = ss.load().await.unwrap_err();
+        assert_eq!(err.code(), "ERR_REMOVE_ORPHAN");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("failed to remove orphaned .snap.db file db.tmp.1: remove db.tmp.1: "),
+            "{msg}"
+        );
+        assert!(matches!(&err, Error::RemoveOrphan { name, .. } if name == "db.tmp.1"));
+        assert_eq!(
+            s.names(),
+            [
+                "0000000000000001-0000000000000005.snap",
+                "0000000000000001-0000000000000006.snap",
+                "db.tmp.1"
+            ]
+        );
+        // The next scan succeeds and cleans up.
+        assert_eq!(ss.load().await.unwrap(), old_snap());
+        assert!(!s.names().contains(&"db.tmp.1".to_string()));
+    });
+}
