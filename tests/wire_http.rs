@@ -3,6 +3,8 @@
 //! behind. The only fake is `fake_peer`, a fixed-reply HTTP server for statuses our receiver
 //! never sends (200, 403, odd 412 bodies): fault injection for the sender.
 
+#![cfg(feature = "http")]
+
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
