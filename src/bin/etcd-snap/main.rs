@@ -26,7 +26,14 @@ use clap::{Parser, Subcommand};
 
 /// etcd's Raft snapshot storage (the `snap` package), byte-compatible with etcd 3.4-3.6.
 #[derive(Debug, Parser)]
-#[command(name = "etcd-snap", version, about, propagate_version = true)]
+#[command(
+    name = "etcd-snap",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Exit status: 0 on success; 1 when the operation fails (etcd's error string is \
+                  the last line of stderr); 2 on a usage error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

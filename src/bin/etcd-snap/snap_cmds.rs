@@ -29,9 +29,11 @@ pub enum SnapCmd {
         /// The .snap file.
         file: PathBuf,
     },
-    /// Load the newest readable snapshot of a folder (etcd `Load`), or with --wal-snaps the
-    /// newest one the WAL knows (`LoadNewestAvailable`). Unreadable files are renamed
-    /// *.broken, as etcd does. Takes the folder lock and removes stale tmp* files.
+    /// Load the newest readable snapshot of a folder (etcd `Load`) and print its summary.
+    ///
+    /// With --wal-snaps: the newest one the WAL knows (`LoadNewestAvailable`). Unreadable
+    /// files are renamed *.broken, as etcd does. Takes the folder lock (fails if another
+    /// process holds it) and removes stale tmp* files.
     Load {
         /// The snap folder (`<data-dir>/member/snap`).
         dir: PathBuf,
@@ -39,8 +41,10 @@ pub enum SnapCmd {
         #[arg(long, value_name = "TERM:INDEX,...", value_parser = parse_wal_snaps)]
         wal_snaps: Option<WalSnaps>,
     },
-    /// Write a snapshot (etcd `SaveSnap`) as %016x-%016x.snap; prints {"path","bytes"}.
-    /// Index 0 writes nothing (as etcd) and prints {"path":null,"bytes":0}.
+    /// Write a snapshot (etcd `SaveSnap`) as %016x-%016x.snap.
+    ///
+    /// Prints {"path","bytes"}. Index 0 writes nothing (as etcd) and prints
+    /// {"path":null,"bytes":0}.
     Save {
         /// The snap folder.
         dir: PathBuf,
@@ -58,8 +62,9 @@ pub enum SnapCmd {
         #[arg(long, value_delimiter = ',', value_name = "ID,...")]
         learners: Vec<u64>,
     },
-    /// Stream a database snapshot into %016x.snap.db (etcd `SaveDBFrom`); prints
-    /// {"bytes","path"}. An existing file of that index is kept, as etcd does.
+    /// Stream a database snapshot into %016x.snap.db (etcd `SaveDBFrom`).
+    ///
+    /// Prints {"bytes","path"}. An existing file of that index is kept, as etcd does.
     Savedb {
         /// The snap folder.
         dir: PathBuf,
@@ -68,16 +73,18 @@ pub enum SnapCmd {
         /// Source file; `-` reads standard input.
         src: String,
     },
-    /// Remove every .snap.db whose index is below INDEX (etcd `ReleaseSnapDBs`); prints
-    /// {"removed":[names]}.
+    /// Remove every .snap.db whose index is below INDEX (etcd `ReleaseSnapDBs`).
+    ///
+    /// Prints {"removed":[names]}.
     Release {
         /// The snap folder.
         dir: PathBuf,
         /// Index of the snapshot now in use (decimal).
         index: u64,
     },
-    /// List every entry of a snap folder with term, index, size and verdict. Renames,
-    /// removes and locks nothing, so it is safe on a folder etcd is using.
+    /// List every entry of a snap folder with term, index, size and verdict.
+    ///
+    /// Renames, removes and locks nothing, so it is safe on a folder etcd is using.
     Ls {
         /// The snap folder.
         dir: PathBuf,
