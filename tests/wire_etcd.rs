@@ -26,7 +26,14 @@ const TIMEOUT: Duration = Duration::from_secs(180);
 fn etcdctl(endpoint: &str, args: &[&str]) -> std::process::Output {
     Command::new("etcdctl")
         .env("ETCDCTL_API", "3")
-        .args(["--endpoints", endpoint, "--dial-timeout", "10s", "--command-timeout", "30s"])
+        .args([
+            "--endpoints",
+            endpoint,
+            "--dial-timeout",
+            "10s",
+            "--command-timeout",
+            "30s",
+        ])
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -35,7 +42,11 @@ fn etcdctl(endpoint: &str, args: &[&str]) -> std::process::Output {
 
 fn ctl_json(endpoint: &str, args: &[&str]) -> serde_json::Value {
     let o = etcdctl(endpoint, args);
-    assert!(o.status.success(), "etcdctl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "etcdctl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).expect("etcdctl JSON")
 }
 
@@ -80,7 +91,10 @@ fn send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving() {
     etcd.put("before", "1");
     let (cluster_id, member_id) = etcd.ids();
     let (term, _) = status(&etcd.client_url);
-    assert!(term >= 2, "a fresh member elects itself at term >= 2, got {term}");
+    assert!(
+        term >= 2,
+        "a fresh member elects itself at term >= 2, got {term}"
+    );
 
     // 3 MiB db; index high enough that no ReleaseSnapDBs removes it during the test.
     let db = noise(3 << 20, 0x9e37_79b9_7f4a_7c15);
@@ -113,19 +127,26 @@ fn send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving() {
 
     // A body shorter than declared: etcd aborts its SaveDBFrom and keeps nothing.
     let before = snap_db_files(&etcd.snap_dir());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let m = short_msg(member_id, term - 1, index + 1);
         let (msg, notify) = etcd_snap::Message::new(m, &db[..1 << 20], 2 << 20).unwrap();
         let opts = etcd_snap::http::SendOptions::new(0x1234, cluster_id);
-        let err = etcd_snap::http::send_snapshot(&etcd.peer_url, msg, &opts).await.unwrap_err();
+        let err = etcd_snap::http::send_snapshot(&etcd.peer_url, msg, &opts)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "ERR_SHORT_READ", "{err}");
         assert_eq!(notify.await, Ok(false));
         // Wrong cluster ID: etcd's own 412 body maps to ClusterIdMismatch.
         let m = short_msg(member_id, term - 1, index + 2);
         let (msg, notify) = etcd_snap::Message::new(m, &b"x"[..], 1).unwrap();
         let opts = etcd_snap::http::SendOptions::new(0x1234, cluster_id ^ 1);
-        let err = etcd_snap::http::send_snapshot(&etcd.peer_url, msg, &opts).await.unwrap_err();
+        let err = etcd_snap::http::send_snapshot(&etcd.peer_url, msg, &opts)
+            .await
+            .unwrap_err();
         assert!(matches!(err, etcd_snap::Error::ClusterIdMismatch), "{err}");
         assert_eq!(notify.await, Ok(false));
     });
@@ -141,7 +162,10 @@ fn send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving() {
     assert_eq!(etcd.get("before").as_deref(), Some("1"));
     assert_eq!(etcd.get("after").as_deref(), Some("2"));
     assert_eq!(status(&etcd.client_url).0, term);
-    assert!(!etcd.log().contains("applying snapshot"), "etcd applied our snapshot");
+    assert!(
+        !etcd.log().contains("applying snapshot"),
+        "etcd applied our snapshot"
+    );
     etcd.stop();
 }
 
@@ -161,7 +185,11 @@ fn short_msg(to: u64, term: u64, index: u64) -> etcd_snap::pb::Message {
 // ---- 3-member cluster with a recording proxy -------------------------------------------------
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// One etcd process of the cluster, killed by PID on drop.
@@ -205,7 +233,9 @@ impl Member {
 
     fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
             let deadline = Instant::now() + Duration::from_secs(60);
             while c.try_wait().unwrap().is_none() {
                 if Instant::now() > deadline {
@@ -224,8 +254,16 @@ impl Member {
 
     fn wait_healthy(&self) {
         let deadline = Instant::now() + TIMEOUT;
-        while !etcdctl(&self.client_url, &["endpoint", "health"]).status.success() {
-            assert!(Instant::now() < deadline, "{} not healthy:\n{}", self.name, self.log());
+        while !etcdctl(&self.client_url, &["endpoint", "health"])
+            .status
+            .success()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{} not healthy:\n{}",
+                self.name,
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(300));
         }
     }
@@ -253,8 +291,11 @@ fn recording_proxy(listener: TcpListener, target: String) -> Recordings {
             let target = target.clone();
             let recs = recs2.clone();
             std::thread::spawn(move || {
-                let Ok(server) = TcpStream::connect(&target) else { return };
-                let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let Ok(server) = TcpStream::connect(&target) else {
+                    return;
+                };
+                let (mut c_in, mut s_out) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let (mut s_in, mut c_out) = (server, client);
                 std::thread::spawn(move || {
                     let _ = std::io::copy(&mut s_in, &mut c_out);
@@ -304,7 +345,13 @@ fn parse_requests(mut data: &[u8]) -> Vec<RawRequest> {
     while let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
         let head = String::from_utf8_lossy(&data[..end]).into_owned();
         let mut lines = head.split("\r\n");
-        let path = lines.next().unwrap().split(' ').nth(1).unwrap_or("").to_string();
+        let path = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_string()))
@@ -318,7 +365,8 @@ fn parse_requests(mut data: &[u8]) -> Vec<RawRequest> {
                     return out;
                 };
                 let size_line = String::from_utf8_lossy(&data[pos..pos + le]).into_owned();
-                let size = usize::from_str_radix(size_line.split(';').next().unwrap().trim(), 16).unwrap();
+                let size =
+                    usize::from_str_radix(size_line.split(';').next().unwrap().trim(), 16).unwrap();
                 pos += le + 2;
                 if data.len() < pos + size + 2 {
                     return out; // incomplete
@@ -337,7 +385,12 @@ fn parse_requests(mut data: &[u8]) -> Vec<RawRequest> {
             body.extend_from_slice(&data[pos..pos + len]);
             pos += len;
         }
-        out.push(RawRequest { raw: data[..pos].to_vec(), path, headers, body });
+        out.push(RawRequest {
+            raw: data[..pos].to_vec(),
+            path,
+            headers,
+            body,
+        });
         data = &data[pos..];
     }
     out
@@ -423,7 +476,12 @@ impl Receiver {
         let mut child = Command::new(common::bin())
             .arg("serve-snapshots")
             .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--cluster-id", &format!("{cluster_id:x}")])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--cluster-id",
+                &format!("{cluster_id:x}"),
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -439,7 +497,9 @@ impl Receiver {
                 }
             }
         });
-        let first = lines.recv_timeout(Duration::from_secs(60)).expect("listening line");
+        let first = lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("listening line");
         let v: serde_json::Value = serde_json::from_str(&first).unwrap();
         let addr = v["listening"].as_str().unwrap().to_string();
         Receiver { child, addr, lines }
@@ -477,10 +537,16 @@ fn receive_what_a_real_leader_sends() {
     members[2].advertise_peer = proxy_url.clone();
     let recs = recording_proxy(
         proxy_listener,
-        members[2].listen_peer.strip_prefix("http://").unwrap().to_string(),
+        members[2]
+            .listen_peer
+            .strip_prefix("http://")
+            .unwrap()
+            .to_string(),
     );
-    let initial: Vec<String> =
-        members.iter().map(|m| format!("{}={}", m.name, m.advertise_peer)).collect();
+    let initial: Vec<String> = members
+        .iter()
+        .map(|m| format!("{}={}", m.name, m.advertise_peer))
+        .collect();
     let initial = initial.join(",");
     for m in &mut members {
         m.start(&initial, 200);
@@ -520,16 +586,33 @@ fn receive_what_a_real_leader_sends() {
         if let Some(r) = found {
             break r;
         }
-        assert!(Instant::now() < deadline, "no snapshot sent to c:\n{}", members[0].log());
+        assert!(
+            Instant::now() < deadline,
+            "no snapshot sent to c:\n{}",
+            members[0].log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     while status(&c).1 != leader_rev {
-        assert!(Instant::now() < deadline, "c did not catch up:\n{}", members[2].log());
+        assert!(
+            Instant::now() < deadline,
+            "c did not catch up:\n{}",
+            members[2].log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let header = |k: &str| snap_req.headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let header = |k: &str| {
+        snap_req
+            .headers
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+    };
     assert_eq!(header("transfer-encoding"), Some("chunked"));
-    assert_eq!(header("x-etcd-cluster-id"), Some(format!("{cluster_id:x}").as_str()));
+    assert_eq!(
+        header("x-etcd-cluster-id"),
+        Some(format!("{cluster_id:x}").as_str())
+    );
     assert_eq!(header("x-server-version"), Some("3.4.23"));
 
     // Independent decoding of the recorded body: 8-byte length, message, db.
@@ -550,24 +633,37 @@ fn receive_what_a_real_leader_sends() {
     assert_eq!(got["status"], 204, "{got}");
     assert_eq!(got["message"]["type"], "MsgSnap");
     assert_eq!(got["message"]["to"], c_id);
-    assert_eq!(got["message"]["snapshot"]["conf_state"]["voters"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        got["message"]["snapshot"]["conf_state"]["voters"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     assert_eq!(got["message"]["msg_size"], len as u64);
     let index = got["message"]["snapshot"]["index"].as_u64().unwrap();
     let stored = ours.join(format!("{index:016x}.snap.db"));
     let stored_bytes = std::fs::read(&stored).unwrap();
     assert_eq!(got["db_bytes"], stored_bytes.len() as u64);
     // What etcd's SaveDBFrom stores is exactly the body after the envelope (io.Copy); ours too.
-    assert_eq!(stored_bytes, sent_db, "stored db differs from the leader's db bytes");
+    assert_eq!(
+        stored_bytes, sent_db,
+        "stored db differs from the leader's db bytes"
+    );
 
     // etcd's own tool accepts the stored db; its revision is the cluster's, which c now serves.
-    let st = ctl_json(&a, &["snapshot", "status", stored.to_str().unwrap(), "-w", "json"]);
+    let st = ctl_json(
+        &a,
+        &["snapshot", "status", stored.to_str().unwrap(), "-w", "json"],
+    );
     assert_eq!(st["revision"].as_i64().unwrap(), leader_rev, "{st}");
     assert_eq!(st["totalSize"].as_u64().unwrap(), stored_bytes.len() as u64);
     assert!(st["totalKey"].as_u64().unwrap() > 5600);
     // c's log shows it saved and applied the snapshot of that index.
     let c_log = members[2].log();
     assert!(
-        c_log.contains("saved database snapshot to disk") && c_log.contains(&format!("{index:016x}.snap.db")),
+        c_log.contains("saved database snapshot to disk")
+            && c_log.contains(&format!("{index:016x}.snap.db")),
         "c did not store {index:016x}.snap.db:\n{c_log}"
     );
     eprintln!(
@@ -579,7 +675,12 @@ fn receive_what_a_real_leader_sends() {
     // Same db unframed through the CLI from etcd's de-chunked body.
     let bodyfile = tmp.path().join("body.bin");
     std::fs::write(&bodyfile, body).unwrap();
-    let un = etcd_snap(["unframe".into(), bodyfile.display().to_string(), tmp.path().join("cli").display().to_string()]).json();
+    let un = etcd_snap([
+        "unframe".into(),
+        bodyfile.display().to_string(),
+        tmp.path().join("cli").display().to_string(),
+    ])
+    .json();
     assert_eq!(un["db_bytes"], sent_db.len() as u64);
     assert_eq!(
         std::fs::read(tmp.path().join("cli").join(format!("{index:016x}.snap.db"))).unwrap(),

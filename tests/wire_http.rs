@@ -125,6 +125,9 @@ fn post(headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     r
 }
 
+/// Request headers, body, expected status and expected body.
+type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<u8>, u16, &'a str);
+
 const GOOD: &[(&str, &str)] = &[
     ("X-Server-Version", "3.4.23"),
     ("X-Min-Cluster-Version", "3.0.0"),
@@ -142,7 +145,9 @@ fn sender_to_receiver_stores_db_and_notifies_true() {
     let dir = tempfile::tempdir().unwrap();
     let seen = with_receiver(dir.path(), None, |url| async move {
         let (m, notify) = Message::new(msg(100), &b"hello"[..], 5).unwrap();
-        let sent = send_snapshot(&url, m, &SendOptions::new(1, CID)).await.unwrap();
+        let sent = send_snapshot(&url, m, &SendOptions::new(1, CID))
+            .await
+            .unwrap();
         assert_eq!(sent.status, 204);
         assert_eq!(sent.bytes, 8 + 36 + 5);
         assert_eq!(sent.url, format!("{url}/raft/snapshot"));
@@ -161,37 +166,129 @@ fn receiver_status_table_matches_etcd() {
     let dir = tempfile::tempdir().unwrap();
     with_receiver(dir.path(), None, |url| async move {
         // GET: 405, Allow: POST, no cluster ID.
-        let (st, h, body) = raw(&url, b"GET /raft/snapshot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()).await;
+        let (st, h, body) = raw(
+            &url,
+            b"GET /raft/snapshot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+        )
+        .await;
         assert_eq!((st, body.as_str()), (405, "Method Not Allowed\n"));
         assert_eq!(header(&h, "allow"), Some("POST"));
         assert_eq!(header(&h, "x-etcd-cluster-id"), None);
-        assert_eq!(header(&h, "content-type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(
+            header(&h, "content-type"),
+            Some("text/plain; charset=utf-8")
+        );
         assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
 
         // Other paths: Go's mux 404.
-        let (st, _, body) = raw(&url, b"GET /raft HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()).await;
+        let (st, _, body) = raw(
+            &url,
+            b"GET /raft HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+        )
+        .await;
         assert_eq!((st, body.as_str()), (404, "404 page not found\n"));
 
         let good = wire(10, b"hello");
-        let cases: Vec<(Vec<(&str, &str)>, Vec<u8>, u16, &str)> = vec![
+        let cases: Vec<Case> = vec![
             (vec![], good.clone(), 412, "incompatible version\n"),
-            (vec![("X-Server-Version", "2.3.0"), ("X-Etcd-Cluster-ID", "1000")], good.clone(), 412, "incompatible version\n"),
-            (vec![("X-Server-Version", "3.4.23"), ("X-Min-Cluster-Version", "3.5.0"), ("X-Etcd-Cluster-ID", "1000")], good.clone(), 412, "incompatible version\n"),
+            (
+                vec![("X-Server-Version", "2.3.0"), ("X-Etcd-Cluster-ID", "1000")],
+                good.clone(),
+                412,
+                "incompatible version\n",
+            ),
+            (
+                vec![
+                    ("X-Server-Version", "3.4.23"),
+                    ("X-Min-Cluster-Version", "3.5.0"),
+                    ("X-Etcd-Cluster-ID", "1000"),
+                ],
+                good.clone(),
+                412,
+                "incompatible version\n",
+            ),
             // Malformed versions: etcd 3.4 panics; we answer 412.
-            (vec![("X-Server-Version", "banana"), ("X-Etcd-Cluster-ID", "1000")], good.clone(), 412, "incompatible version\n"),
-            (vec![("X-Server-Version", "3.4.23"), ("X-Min-Cluster-Version", "3.0"), ("X-Etcd-Cluster-ID", "1000")], good.clone(), 412, "incompatible version\n"),
-            (vec![("X-Server-Version", "3.4.23"), ("X-Etcd-Cluster-ID", "1001")], good.clone(), 412, "cluster ID mismatch\n"),
-            (vec![("X-Server-Version", "3.4.23")], good.clone(), 412, "cluster ID mismatch\n"),
-            (vec![("X-Server-Version", "3.4.23"), ("X-Etcd-Cluster-ID", "01000")], good.clone(), 412, "cluster ID mismatch\n"),
-            (GOOD.to_vec(), vec![], 400, "failed to decode raft message (EOF)\n"),
-            (GOOD.to_vec(), vec![0, 0, 0, 0], 400, "failed to decode raft message (unexpected EOF)\n"),
-            (GOOD.to_vec(), (1u64 << 63).to_be_bytes().to_vec(), 400, "failed to decode raft message (rafthttp: error limit exceeded)\n"),
-            (GOOD.to_vec(), u64::MAX.to_be_bytes().to_vec(), 400, "failed to decode raft message (rafthttp: error limit exceeded)\n"),
-            (GOOD.to_vec(), [&64u64.to_be_bytes()[..], b"short"].concat(), 400, "failed to decode raft message (unexpected EOF)\n"),
+            (
+                vec![
+                    ("X-Server-Version", "banana"),
+                    ("X-Etcd-Cluster-ID", "1000"),
+                ],
+                good.clone(),
+                412,
+                "incompatible version\n",
+            ),
+            (
+                vec![
+                    ("X-Server-Version", "3.4.23"),
+                    ("X-Min-Cluster-Version", "3.0"),
+                    ("X-Etcd-Cluster-ID", "1000"),
+                ],
+                good.clone(),
+                412,
+                "incompatible version\n",
+            ),
+            (
+                vec![
+                    ("X-Server-Version", "3.4.23"),
+                    ("X-Etcd-Cluster-ID", "1001"),
+                ],
+                good.clone(),
+                412,
+                "cluster ID mismatch\n",
+            ),
+            (
+                vec![("X-Server-Version", "3.4.23")],
+                good.clone(),
+                412,
+                "cluster ID mismatch\n",
+            ),
+            (
+                vec![
+                    ("X-Server-Version", "3.4.23"),
+                    ("X-Etcd-Cluster-ID", "01000"),
+                ],
+                good.clone(),
+                412,
+                "cluster ID mismatch\n",
+            ),
+            (
+                GOOD.to_vec(),
+                vec![],
+                400,
+                "failed to decode raft message (EOF)\n",
+            ),
+            (
+                GOOD.to_vec(),
+                vec![0, 0, 0, 0],
+                400,
+                "failed to decode raft message (unexpected EOF)\n",
+            ),
+            (
+                GOOD.to_vec(),
+                (1u64 << 63).to_be_bytes().to_vec(),
+                400,
+                "failed to decode raft message (rafthttp: error limit exceeded)\n",
+            ),
+            (
+                GOOD.to_vec(),
+                u64::MAX.to_be_bytes().to_vec(),
+                400,
+                "failed to decode raft message (rafthttp: error limit exceeded)\n",
+            ),
+            (
+                GOOD.to_vec(),
+                [&64u64.to_be_bytes()[..], b"short"].concat(),
+                400,
+                "failed to decode raft message (unexpected EOF)\n",
+            ),
         ];
         for (headers, body, want_status, want_body) in cases {
             let (st, h, got) = raw(&url, post(&headers, &body)).await;
-            assert_eq!((st, got.as_str()), (want_status, want_body), "headers {headers:?}");
+            assert_eq!(
+                (st, got.as_str()),
+                (want_status, want_body),
+                "headers {headers:?}"
+            );
             assert_eq!(header(&h, "x-etcd-cluster-id"), Some("1000"));
         }
 
@@ -202,7 +299,14 @@ fn receiver_status_table_matches_etcd() {
         assert_eq!((st, got.as_str()), (400, "wrong raft message type\n"));
 
         // Only X-Server-Version (min-cluster defaults to 2.0.0): accepted.
-        let (st, h, got) = raw(&url, post(&[("X-Server-Version", "3.4.0"), ("X-Etcd-Cluster-ID", "1000")], &wire(10, b"hello"))).await;
+        let (st, h, got) = raw(
+            &url,
+            post(
+                &[("X-Server-Version", "3.4.0"), ("X-Etcd-Cluster-ID", "1000")],
+                &wire(10, b"hello"),
+            ),
+        )
+        .await;
         assert_eq!((st, got.as_str()), (204, ""));
         assert_eq!(header(&h, "x-etcd-cluster-id"), Some("1000"));
         // Same index again with other bytes: 204, the first file is kept (SaveDBFrom).
@@ -216,8 +320,14 @@ fn receiver_status_table_matches_etcd() {
         names(dir.path()),
         ["000000000000000a.snap.db", "000000000000000b.snap.db"]
     );
-    assert_eq!(std::fs::read(dir.path().join("000000000000000a.snap.db")).unwrap(), b"hello");
-    assert_eq!(std::fs::read(dir.path().join("000000000000000b.snap.db")).unwrap(), b"");
+    assert_eq!(
+        std::fs::read(dir.path().join("000000000000000a.snap.db")).unwrap(),
+        b"hello"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("000000000000000b.snap.db")).unwrap(),
+        b""
+    );
 }
 
 #[test]
@@ -226,7 +336,10 @@ fn process_failure_is_500_and_keeps_db_like_etcd() {
     let fail = Error::InvalidArgument("raft rejected".into());
     with_receiver(dir.path(), Some(fail), |url| async move {
         let (st, _, got) = raw(&url, post(GOOD, &wire(12, b"db"))).await;
-        assert_eq!((st, got.as_str()), (500, "failed to process raft message (raft rejected)\n"));
+        assert_eq!(
+            (st, got.as_str()),
+            (500, "failed to process raft message (raft rejected)\n")
+        );
     });
     assert_eq!(names(dir.path()), ["000000000000000c.snap.db"]);
 }
@@ -262,7 +375,12 @@ fn wrong_size_or_failing_body_notifies_false_and_leaves_no_file() {
         let (m, notify) = Message::new(msg(22), Boom, 1).unwrap();
         let err = send_snapshot(&url, m, &opts).await.unwrap_err();
         assert_eq!(err.to_string(), "ioutil: short read");
-        assert!(std::error::Error::source(&err).unwrap().to_string().contains("boom"));
+        assert!(
+            std::error::Error::source(&err)
+                .unwrap()
+                .to_string()
+                .contains("boom")
+        );
         assert_eq!(notify.await, Ok(false));
         // A raw request whose chunked body stops in the middle.
         let addr = url.strip_prefix("http://").unwrap();
@@ -276,9 +394,16 @@ fn wrong_size_or_failing_body_notifies_false_and_leaves_no_file() {
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out).await;
         let text = String::from_utf8_lossy(&out);
-        assert!(text.is_empty() || text.starts_with("HTTP/1.1 500"), "{text}");
+        assert!(
+            text.is_empty() || text.starts_with("HTTP/1.1 500"),
+            "{text}"
+        );
     });
-    assert_eq!(names(dir.path()), Vec::<String>::new(), "no db and no temp file");
+    assert_eq!(
+        names(dir.path()),
+        Vec::<String>::new(),
+        "no db and no temp file"
+    );
 }
 
 /// Answers every connection with `response` after reading the request head.
@@ -321,14 +446,21 @@ fn sender_maps_replies_like_check_post_response() {
         let gone = fake_peer("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n").await;
         assert!(matches!(send(gone, CID).await.0, Err(Error::MemberRemoved)));
 
-        let odd = fake_peer("HTTP/1.1 412 Precondition Failed\r\nContent-Length: 5\r\n\r\nodd\n\n").await;
+        let odd =
+            fake_peer("HTTP/1.1 412 Precondition Failed\r\nContent-Length: 5\r\n\r\nodd\n\n").await;
         assert_eq!(
             send(odd, CID).await.0.unwrap_err().to_string(),
             "unhandled error \"odd\\n\" when precondition failed"
         );
 
-        let iv = fake_peer("HTTP/1.1 412 Precondition Failed\r\nContent-Length: 21\r\n\r\nincompatible version\n").await;
-        assert!(matches!(send(iv, CID).await.0, Err(Error::IncompatibleVersion)));
+        let iv = fake_peer(
+            "HTTP/1.1 412 Precondition Failed\r\nContent-Length: 21\r\n\r\nincompatible version\n",
+        )
+        .await;
+        assert!(matches!(
+            send(iv, CID).await.0,
+            Err(Error::IncompatibleVersion)
+        ));
 
         // Nobody listening.
         let closed = {

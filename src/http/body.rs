@@ -3,8 +3,8 @@
 use bytes::{Bytes, BytesMut};
 use futures_channel::mpsc;
 use futures_io::AsyncRead;
-use futures_util::io::AsyncReadExt as _;
 use futures_util::TryStreamExt as _;
+use futures_util::io::AsyncReadExt as _;
 use http_body_util::BodyStream;
 use hyper::body::{Frame, Incoming};
 

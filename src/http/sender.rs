@@ -114,12 +114,12 @@ async fn post<R: AsyncRead + Unpin>(
         .await
         .map_err(|e| fail(format!("dial tcp {hostport}: connect: {}", go_reason(&e))))?;
     let _ = tcp.set_nodelay(true);
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake::<_, StreamBody<mpsc::Receiver<Chunk>>>(
-            TokioIo::new(tcp),
-        )
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<
+        _,
+        StreamBody<mpsc::Receiver<Chunk>>,
+    >(TokioIo::new(tcp))
+    .await
+    .map_err(|e| fail(e.to_string()))?;
     let conn = tokio::spawn(conn);
 
     let (tx, rx) = mpsc::channel::<Chunk>(2);

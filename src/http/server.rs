@@ -20,13 +20,16 @@ use crate::transport::{DEFAULT_ENVELOPE_LIMIT, LocalPeer, Reply, SNAPSHOT_PATH, 
 /// etcd's `Raft.Process`: called with each stored MsgSnap before the 204 is sent.
 pub type Process = Rc<dyn Fn(pb::Message) -> Pin<Box<dyn Future<Output = Result<()>>>>>;
 
+/// Sees every reply before it is sent (logging, metrics).
+pub type Observer = Rc<dyn Fn(&Reply)>;
+
 /// A `/raft/snapshot` endpoint storing into one snap folder.
 pub struct SnapshotReceiver<S: Storage> {
     snapshotter: Snapshotter<S>,
     local: LocalPeer,
     limit: u64,
     process: Process,
-    observe: Option<Rc<dyn Fn(&Reply)>>,
+    observe: Option<Observer>,
 }
 
 impl<S: Storage + 'static> SnapshotReceiver<S> {
@@ -55,7 +58,7 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
     }
 
     /// Calls `observe` with every reply (after the handler, before it is sent), e.g. to log.
-    pub fn with_observer(mut self, observe: Rc<dyn Fn(&Reply)>) -> Self {
+    pub fn with_observer(mut self, observe: Observer) -> Self {
         self.observe = Some(observe);
         self
     }

@@ -18,8 +18,7 @@ pub fn parse_id(s: &str) -> Result<u64> {
         .strip_prefix("0x")
         .or_else(|| t.strip_prefix("0X"))
         .unwrap_or(t);
-    u64::from_str_radix(t, 16)
-        .map_err(|_| Error::InvalidArgument(format!("invalid hex ID {s:?}")))
+    u64::from_str_radix(t, 16).map_err(|_| Error::InvalidArgument(format!("invalid hex ID {s:?}")))
 }
 
 /// Headers etcd's snapshot sender puts on `POST /raft/snapshot` (spec §6.1).

@@ -36,7 +36,12 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn error(mut headers: Vec<(&'static str, String)>, status: u16, body: String, e: Error) -> Self {
+    fn error(
+        mut headers: Vec<(&'static str, String)>,
+        status: u16,
+        body: String,
+        e: Error,
+    ) -> Self {
         headers.push(("Content-Type", "text/plain; charset=utf-8".into()));
         headers.push(("X-Content-Type-Options", "nosniff".into()));
         Reply {

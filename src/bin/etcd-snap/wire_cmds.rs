@@ -155,7 +155,8 @@ impl MsgArgs {
 
     /// The db file and its size (the declared size of the Message body).
     fn db(&self) -> Result<(std::fs::File, u64)> {
-        let f = std::fs::File::open(&self.dbfile).map_err(|e| fs_error("open", &self.dbfile, &e))?;
+        let f =
+            std::fs::File::open(&self.dbfile).map_err(|e| fs_error("open", &self.dbfile, &e))?;
         let size = f
             .metadata()
             .map_err(|e| fs_error("stat", &self.dbfile, &e))?
@@ -209,7 +210,10 @@ async fn frame(out: &Path, args: &MsgArgs) -> Result<()> {
         .await
         .map_err(Error::from)?;
     use futures_util::io::AsyncWriteExt as _;
-    sink.inner.flush().await.map_err(|e| fs_error("write", out, &e))?;
+    sink.inner
+        .flush()
+        .await
+        .map_err(|e| fs_error("write", out, &e))?;
     msg.close_with_error(None)?;
     print_json(&Framed {
         path: out.display().to_string(),
@@ -361,7 +365,12 @@ fn fs_error(op: &'static str, path: &Path, e: &std::io::Error) -> Error {
         std::io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
         _ => IoErrorKind::Other,
     };
-    Error::io(kind, op, path.display().to_string(), etcd_snap::error::go_reason(e))
+    Error::io(
+        kind,
+        op,
+        path.display().to_string(),
+        etcd_snap::error::go_reason(e),
+    )
 }
 
 #[cfg(feature = "http")]
@@ -424,7 +433,12 @@ mod net {
         })
     }
 
-    pub(super) fn serve_snapshots(dir: &Path, listen: &str, cluster_id: u64, limit: u64) -> Result<()> {
+    pub(super) fn serve_snapshots(
+        dir: &Path,
+        listen: &str,
+        cluster_id: u64,
+        limit: u64,
+    ) -> Result<()> {
         let rt = runtime()?;
         let local = tokio::task::LocalSet::new();
         local.block_on(&rt, async {
