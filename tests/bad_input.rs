@@ -75,7 +75,19 @@ async fn varint_overflow<E: Env>(env: E) {
 
 /// Garbage shapes from spec §4 `Read`, each with gogo's message.
 async fn envelope_garbage<E: Env>(env: E) {
-    let cases: [(&[u8], &str); 5] = [
+    let inner = pb::encode(&test_snap());
+    let data_only = pb::encode(&SnapFile {
+        crc: 0,
+        data: Some(Bytes::from(inner)),
+    });
+    let mut crc_zero_then_data = vec![0x08, 0x00];
+    crc_zero_then_data.extend_from_slice(&data_only);
+    let bad_inner = vec![0xff, 0xff];
+    let inner_garbage = pb::encode(&SnapFile {
+        crc: crc32c(&bad_inner),
+        data: Some(Bytes::from(bad_inner)),
+    });
+    let cases: [(&[u8], &str); 9] = [
         (b"bad", "unexpected EOF"),
         (&[0x0c], "proto: snapshot: wiretype end group for non-group"),
         (
@@ -83,7 +95,16 @@ async fn envelope_garbage<E: Env>(env: E) {
             "proto: snapshot: illegal tag 0 (wire type 0)",
         ),
         (&[0x0a, 0x00], "proto: wrong wireType = 2 for field Crc"),
+        // crc only
         (&[0x08, 0x01], "snap: empty snapshot"),
+        // data only (crc defaults to 0)
+        (&data_only, "snap: empty snapshot"),
+        // crc=0 with valid data
+        (&crc_zero_then_data, "snap: empty snapshot"),
+        // data length runs past EOF
+        (&[0x08, 0x01, 0x12, 0x05, 0x00], "unexpected EOF"),
+        // good CRC over inner bytes ff ff
+        (&inner_garbage, "unexpected EOF"),
     ];
     let ss = open(&env).await;
     for (i, (bytes, want)) in cases.iter().enumerate() {
@@ -296,11 +317,18 @@ mod native_only {
         block_on(async {
             let ss = super::support::open(&env).await;
             let before = peak_rss();
+            let started = std::time::Instant::now();
             let mut body = Zeros {
                 left: SIZE,
                 max_ask: 0,
             };
             let n = ss.save_db_from(&mut body, 7).await.unwrap();
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "save_db_from: {} MiB in {secs:.2} s ({:.0} MiB/s, incl. fsync)",
+                SIZE >> 20,
+                (SIZE >> 20) as f64 / secs
+            );
             assert_eq!(n, SIZE);
             assert!(body.max_ask <= DB_COPY_CHUNK, "asked for {}", body.max_ask);
             let len = std::fs::metadata(env.dir.path().join("0000000000000007.snap.db"))
