@@ -87,6 +87,25 @@ fn read_errors_are_gos_path_errors() {
 }
 
 #[test]
+fn read_of_a_bare_name_reports_the_path_as_given() {
+    let run = |name: &str| {
+        let o = std::process::Command::new(common::bin())
+            .args(["read", name])
+            .current_dir(fixtures().join("golden/corrupt"))
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8(o.stderr).unwrap())
+    };
+    let (code, stderr) = run("0000000000000002-0000000000000065.snap");
+    assert_eq!((code, stderr.as_str()), (Some(1), "snap: crc mismatch\n"));
+    let (code, stderr) = run("nope.snap");
+    assert_eq!(
+        (code, stderr.as_str()),
+        (Some(1), "open nope.snap: no such file or directory\n")
+    );
+}
+
+#[test]
 fn load_single_folder_is_newest_and_renames_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = copy_dir(
