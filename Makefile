@@ -28,3 +28,10 @@ test-native:
 ## Benchmarks print tables (see README "Benchmarks"); each bench program is one line.
 bench:
 	cargo bench --bench snap
+	cargo bench --bench storage
+
+## Storage doc examples (the fault-injection and conformance examples are tests too).
+.PHONY: test-storage-doc
+test-storage-doc:
+	cargo test --doc storage::
+test: test-storage-doc
