@@ -35,3 +35,12 @@ bench:
 test-storage-doc:
 	cargo test --doc storage::
 test: test-storage-doc
+
+## CRC-32C crate comparison (benches/crc.rs): natively, then as wasm32-wasip1 under Node's WASI.
+.PHONY: bench-crc bench-crc-wasm
+bench-crc: bench-crc-wasm
+	cargo bench --bench crc
+bench-crc-wasm:
+	rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+	cd benches/crc-wasi && CARGO_TARGET_DIR=../../target/crc-wasi cargo build --release --target wasm32-wasip1
+	node --no-warnings benches/crc-wasi.mjs target/crc-wasi/wasm32-wasip1/release/crc-bench.wasm

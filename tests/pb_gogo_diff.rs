@@ -3,6 +3,7 @@
 //! etcd-snap and by gogo (tests/oracle/gogo_oracle.go, built from Debian's
 //! golang-etcd-server-dev, which .ci/setup installs); verdicts and decoded values must agree.
 //! Requires `go`; it fails (does not skip) without it.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod pb_support;
 

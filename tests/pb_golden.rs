@@ -2,6 +2,7 @@
 //! encodings of the same values (spec §3.5), plus gogo's decode rules: packed or unpacked
 //! repeated fields, any field order, unknown fields skipped, last scalar wins, repeated
 //! embedded messages merged.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod pb_support;
 

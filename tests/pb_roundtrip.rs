@@ -1,6 +1,7 @@
 //! Property tests: every message type round-trips (encode → decode → equal, and re-encodes to
 //! identical bytes), and decoding arbitrary or damaged bytes never panics and stays consistent
 //! with the gogo replay.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod pb_support;
 
