@@ -529,3 +529,55 @@ fn db_tmp_removal_failure_is_remove_orphan() {
         assert!(!s.names().contains(&"db.tmp.1".to_string()));
     });
 }
+
+/// Open's own cleanup (tmp* removal, `.broken` pruning, dir sync) crashing or failing at any
+/// step: the next open finishes the job, and the good snapshot always loads.
+#[test]
+fn open_cleanup_interrupted() {
+    fn setup() -> MemoryStorage {
+        let s = with_old_snap();
+        s.insert("tmp1", b"partial".to_vec());
+        s.insert("tmp2", Vec::new());
+        for i in 0..7 {
+            s.insert(&format!("{}.broken", snap_name(9, i)), b"x".to_vec());
+        }
+        s
+    }
+    fn check(s: &MemoryStorage) {
+        assert!(tmp_left(s).is_empty(), "{:?}", s.names());
+        let broken: Vec<String> = s
+            .names()
+            .into_iter()
+            .filter(|n| n.ends_with(".broken"))
+            .collect();
+        assert_eq!(broken.len(), 5, "{broken:?}");
+        assert!(
+            broken
+                .iter()
+                .all(|n| n >= &format!("{}.broken", snap_name(9, 2)))
+        );
+    }
+    block_on(async {
+        let probe = setup();
+        probe.set_fault(FaultPlan::None);
+        drop(open(&probe).await);
+        let steps = probe.steps();
+        check(&probe);
+        check(&probe.crash_image());
+        for k in 0..steps {
+            for plan in [FaultPlan::CrashAt(k), FaultPlan::FailAt(k)] {
+                let s = setup();
+                s.set_fault(plan);
+                let first = Snapshotter::open(s.clone(), Options::default()).await;
+                let after = match plan {
+                    FaultPlan::CrashAt(_) => s.crash_image(),
+                    _ => s.clone(),
+                };
+                drop(first);
+                let ss = open(&after).await;
+                check(&after);
+                assert_eq!(ss.load().await.unwrap(), old_snap(), "{plan:?}");
+            }
+        }
+    });
+}
