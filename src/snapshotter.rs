@@ -288,7 +288,8 @@ impl<S: Storage> Snapshotter<S> {
     /// already-exists path (etcd 3.4–3.7.1 never syncs it, and a lost directory entry is one
     /// cause of `failed to find [SNAPSHOT-INDEX].snap.db` panics: #22340, fixed upstream by PR
     /// #22314). On error etcd returns the bytes copied so far alongside the error; here only
-    /// the error is returned.
+    /// the error is returned. A failing existence check (other than not-found) aborts with
+    /// that error, where etcd's `fileutil.Exist` would treat it as "absent" and rename over.
     pub async fn save_db_from<R: AsyncRead + Unpin>(&self, mut r: R, index: u64) -> Result<u64> {
         let name = names::db_name(index);
         let mut w = self.storage.create_atomic(&name).await?;
@@ -332,7 +333,8 @@ impl<S: Storage> Snapshotter<S> {
 
     /// etcd `DBFilePath`: the path of `%016x.snap.db` (as [`Storage::path_of`] shows it) or
     /// `ErrNoDBSnapshot`. The directory is listed first, so an unreadable directory gives
-    /// its own error, as in etcd.
+    /// its own error, as in etcd. (A failing stat other than not-found is returned as is;
+    /// etcd reports it as `ErrNoDBSnapshot`.)
     pub async fn db_file_path(&self, index: u64) -> Result<String> {
         self.storage.list().await?;
         let name = names::db_name(index);
