@@ -26,7 +26,11 @@ fn build_oracle(dir: &std::path::Path) -> std::path::PathBuf {
         .arg(&src)
         .env("GO111MODULE", "off")
         .env("GOPATH", "/usr/share/gocode")
-        .env("GOFLAGS", "-mod=mod")
+        .env(
+            "GOCACHE",
+            std::env::var_os("GOCACHE")
+                .unwrap_or_else(|| concat!(env!("CARGO_TARGET_TMPDIR"), "/go-build").into()),
+        )
         .output()
         .unwrap_or_else(|e| panic!("cannot run go ({e}); {GO_HINT}"));
     assert!(

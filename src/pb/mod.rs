@@ -3,9 +3,14 @@
 //! The field attributes reproduce gogo-protobuf's 3.4–3.6 layout byte for byte: fields in
 //! ascending number order (prost sorts by tag), non-nullable scalars and sub-messages always
 //! emitted (`required`), repeated scalars unpacked, and nullable `bytes` as `Option<Bytes>` so
-//! an absent field stays distinct from an empty one. Decoding is prost's (any order, packed or
-//! unpacked, unknown fields skipped, as raftpb 3.5+ does); when it fails, [`decode`] re-walks
-//! the bytes the way gogo does to report gogo's exact error string.
+//! an absent field stays distinct from an empty one.
+//!
+//! Decoding gives etcd 3.4's verdict on every input: prost decodes (any order, packed or
+//! unpacked, unknown fields skipped, last scalar wins, repeated sub-messages merged: gogo's
+//! rules); when prost fails, [`decode`] replays gogo's generated `Unmarshal` (module `gogo`)
+//! to return gogo's exact error, or, for the inputs gogo accepts and prost does not, gogo's
+//! value. Unknown fields are dropped, as raftpb 3.5+ does (3.4 re-emits them; etcd never
+//! re-marshals a snapshot it read, so no file etcd-snap writes differs).
 
 mod gogo;
 mod raftpb;
