@@ -30,6 +30,13 @@ bench:
 	cargo bench --bench snap
 	cargo bench --bench storage
 
+## OPFS in headless Chromium (wasm-bindgen-test, chromedriver; see webdriver.json): the
+## createWritable backend on the main thread, the sync-access-handle backend in a worker.
+.PHONY: test-wasm-browser
+test-wasm-browser:
+	cargo test --target wasm32-unknown-unknown --test wasm_browser --test wasm_worker
+test: test-wasm-browser
+
 ## Storage doc examples (the fault-injection and conformance examples are tests too).
 .PHONY: test-storage-doc
 test-storage-doc:

@@ -175,9 +175,7 @@ macro_rules! opfs_tests {
     ($mode:expr) => {
         use etcd_snap::storage::conformance;
         use etcd_snap::storage::opfs::{self, OpfsMode, OpfsStorage};
-        use etcd_snap::{
-            AtomicWrite, Error, IoErrorKind, LockMode, Options, Snapshotter, Storage, WalSnapshot,
-        };
+        use etcd_snap::{IoErrorKind, LockMode, Options, Snapshotter, Storage, WalSnapshot};
         use support::*;
         use wasm_bindgen::JsCast;
         use wasm_bindgen_test::wasm_bindgen_test;
