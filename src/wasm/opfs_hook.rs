@@ -29,7 +29,9 @@ pub async fn open_opfs(spec: &JsValue) -> Result<DynStorage> {
     };
     let target = get(spec, "opfs");
     if let Some(path) = target.as_string() {
-        return Ok(DynStorage::new(OpfsStorage::open_with_mode(&path, mode).await?));
+        return Ok(DynStorage::new(
+            OpfsStorage::open_with_mode(&path, mode).await?,
+        ));
     }
     if let Some(dir) = target.dyn_ref::<web_sys::FileSystemDirectoryHandle>() {
         let path = get(spec, "path").as_string().ok_or_else(|| {
