@@ -18,7 +18,9 @@ pub const DB_COPY_CHUNK: usize = 1 << 20;
 /// How a folder is opened.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Take the exclusive directory lock (`None`: do not lock; read-only tools only).
+    /// Take the exclusive directory lock (`None`: do not lock; for inspection tools, which
+    /// should stick to [`Snapshotter::read`] and [`Snapshotter::list`]: `Load` still renames
+    /// unreadable files, as etcd's does, lock or not).
     pub lock: Option<LockMode>,
     /// Remove stale `tmp*` files (interrupted writes) when opening. Needs the lock.
     pub clean_tmp_on_open: bool,
