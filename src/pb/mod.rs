@@ -42,6 +42,10 @@ pub fn decode<M: GogoMessage>(buf: bytes::Bytes) -> Result<M, DecodeError> {
     match M::decode(buf.clone()) {
         Ok(m) => Ok(m),
         Err(prost_err) => {
+            // The error check walks without allocating; only gogo-lenient inputs are copied.
+            if let Some(e) = gogo::explain(M::schema(), &buf) {
+                return Err(e);
+            }
             let canonical = gogo::canonicalize(M::schema(), &buf)?;
             M::decode(bytes::Bytes::from(canonical))
                 .map_err(|_| DecodeError::Other(prost_err.to_string()))
