@@ -75,6 +75,13 @@ async fn storage_from_spec(spec: JsValue) -> Result<DynStorage> {
 
 type Inner = Rc<Snapshotter<DynStorage>>;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The optional `options` argument of `Snapshotter.open` (typed `OpenOptions` in TS).
+    #[wasm_bindgen(typescript_type = "OpenOptions")]
+    pub type OpenOptionsArg;
+}
+
 /// etcd's Snapshotter over a snap folder in some storage.
 #[wasm_bindgen(js_name = Snapshotter)]
 pub struct JsSnapshotter {
@@ -122,8 +129,9 @@ impl JsSnapshotter {
     #[wasm_bindgen(unchecked_return_type = "Promise<Snapshotter>")]
     pub fn open(
         #[wasm_bindgen(unchecked_param_type = "StorageSpec")] storage: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
+        options: Option<OpenOptionsArg>,
     ) -> Promise {
+        let options = options.map_or(JsValue::UNDEFINED, JsValue::from);
         let options = match options_from_js(&options) {
             Ok(o) => o,
             Err(e) => return rejected(e),

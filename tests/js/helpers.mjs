@@ -1,0 +1,37 @@
+// Shared by the Node tests of the npm package (run with `make test-js`).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const pkgDir = path.join(root, 'pkg');
+export const fixtures = path.join(root, 'tests', 'fixtures', 'etcd-3.4.23');
+
+/** A fresh temp dir, removed by the returned cleanup (call it in t.after). */
+export function tmpDir(prefix = 'etcd-snap-js-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir: d, cleanup: () => fs.rmSync(d, { recursive: true, force: true }) };
+}
+
+/** Copies a flat fixture folder into `dest`. */
+export function copyDir(src, dest) {
+  fs.mkdirSync(dest, { recursive: true });
+  for (const e of fs.readdirSync(src, { withFileTypes: true })) {
+    if (e.isFile()) fs.copyFileSync(path.join(src, e.name), path.join(dest, e.name));
+  }
+}
+
+/** Runs a command to completion; generous timeout for a loaded 2-core machine. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20, ...opts });
+  if (r.error) throw r.error;
+  return r;
+}
+
+export function requirePkg() {
+  if (!fs.existsSync(path.join(pkgDir, 'node.cjs'))) {
+    throw new Error('pkg/ is missing: run `make package` first (make test-js does)');
+  }
+}
