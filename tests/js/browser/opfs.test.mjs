@@ -248,6 +248,65 @@ describe("OPFS through the browser entry", () => {
     assert.deepEqual(out.names, [`0000000000000005.snap.db:${64 << 20}`]);
     await page.close();
   });
+
+  it("a full quota gives ERR_NO_SPACE and leaves nothing, on the main thread and in a worker", async () => {
+    const page = await openPage(browser.context, server, entry);
+    // A real QuotaExceededError: the origin's quota cut to 4 MiB above its current usage
+    // through the DevTools protocol.
+    const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url, quotaSize: usage + 4 * 1024 * 1024 });
+    try {
+      const body = async (etcdSnap, opfs, opfsMode) => {
+        const s = await etcdSnap.Snapshotter.open({ opfs, opfsMode });
+        await s.saveSnap({ term: 1n, index: 1n, data: new Uint8Array(1000) });
+        const total = 16 << 20;
+        let i = 0;
+        const stream = new ReadableStream({
+          pull(c) {
+            const n = Math.min(1 << 20, total - i);
+            if (n === 0) return c.close();
+            i += n;
+            c.enqueue(new Uint8Array(n).fill(7));
+          },
+        });
+        let err = null;
+        try {
+          await s.saveDbFrom(stream, 3n);
+        } catch (e) {
+          err = { code: e.code, message: e.message };
+        }
+        const names = (await s.list()).map((f) => f.name);
+        const snap = await s.load();
+        s.close();
+        return { err, names, index: String(snap.index) };
+      };
+      const main = await page.evaluate(
+        async (src) => (0, eval)(`(${src})`)(window.etcdSnap, "e2e/quota-main", "writable"),
+        body.toString());
+      const worker = await page.evaluate(async ({ src, entry }) => {
+        const w = new Worker("/tests/js/browser/pages/worker.mjs", { type: "module" });
+        const out = await new Promise((ok, fail) => {
+          w.onmessage = ({ data }) => (data.error ? fail(new Error(data.error.message)) : ok(data.ok));
+          w.postMessage({
+            entry: new URL(entry, location.href).href,
+            body: `(etcdSnap) => (${src})(etcdSnap, "e2e/quota-worker", "sync")`,
+          });
+        });
+        w.terminate();
+        return out;
+      }, { src: body.toString(), entry });
+      for (const [where, r, path] of [["main thread", main, "quota-main"], ["worker", worker, "quota-worker"]]) {
+        assert.equal(r.err?.code, "ERR_NO_SPACE", `${where}: ${JSON.stringify(r)}`);
+        assert.match(r.err.message, new RegExp(`^write /e2e/${path}/0000000000000003\\.snap\\.db: no space left on device \\(QuotaExceededError`));
+        assert.deepEqual(r.names, ["0000000000000001-0000000000000001.snap"], where);
+        assert.equal(r.index, "1", where);
+      }
+    } finally {
+      await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url });
+    }
+    await page.close();
+  });
 });
 
 async function snapSize(page) {
