@@ -206,7 +206,11 @@ async fn frame(out: &Path, args: &MsgArgs) -> Result<()> {
     let file = std::fs::File::create(out).map_err(|e| fs_error("open", out, &e))?;
     let mut sink = HashWriter::new(AllowStdIo::new(std::io::BufWriter::new(file)));
     let length_prefix = transport::encode_envelope(&msg.message).len() as u64 - 8;
-    let bytes = futures_util::io::copy(transport::encoder(&msg.message, &mut msg.body), &mut sink)
+    let framed = futures_util::io::BufReader::with_capacity(
+        1 << 20,
+        transport::encoder(&msg.message, &mut msg.body),
+    );
+    let bytes = futures_util::io::copy_buf(framed, &mut sink)
         .await
         .map_err(Error::from)?;
     use futures_util::io::AsyncWriteExt as _;
