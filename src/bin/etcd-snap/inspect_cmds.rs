@@ -65,6 +65,7 @@ pub enum InspectCmd {
     },
 }
 
+/// Opens a db file read a page at a time with positioned reads (never loaded whole).
 fn open(file: &PathBuf, skip_hash_check: bool) -> Result<Db<FileSource>> {
     Db::open_with(
         FileSource::open(file)?,
