@@ -37,7 +37,7 @@ pub use mvcc::{Event, Mvcc, PrefixSpace, RangeQuery, RangeResult, Revision};
 pub use mvccpb::KeyValue;
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;
-pub use source::{PageSource, Prefix};
+pub use source::{Cached, PageSource, Prefix};
 pub use status::Status;
 pub use trailer::Trailer;
 pub use v2store::{Member, V2Store};

@@ -109,6 +109,107 @@ impl<S: PageSource> PageSource for Prefix<S> {
     }
 }
 
+/// A read cache in front of a slow source (a JS-backed source in wasm, where each read
+/// crosses into JavaScript, or a network-backed one): reads whole aligned blocks and keeps
+/// the most recently used ones, so the many page-sized reads of a tree walk become few large
+/// reads. Not worth it over a local file (`benches/inspect.rs`: pread per page was faster).
+#[derive(Debug)]
+pub struct Cached<S> {
+    inner: S,
+    block: u64,
+    max_blocks: usize,
+    cache: std::cell::RefCell<CacheState>,
+}
+
+#[derive(Debug, Default)]
+struct CacheState {
+    blocks: std::collections::HashMap<u64, (u64, std::rc::Rc<Vec<u8>>)>,
+    tick: u64,
+}
+
+impl<S: PageSource> Cached<S> {
+    /// Caches `inner` in blocks of `block` bytes (at least 4 KiB, rounded up to a power of
+    /// two), keeping at most `max_bytes` of them (at least two blocks).
+    pub fn new(inner: S, block: usize, max_bytes: usize) -> Self {
+        let block = block.max(4096).next_power_of_two() as u64;
+        let max_blocks = (max_bytes as u64 / block).max(2) as usize;
+        Cached {
+            inner,
+            block,
+            max_blocks,
+            cache: Default::default(),
+        }
+    }
+
+    /// 64 KiB blocks (bbolt walks jump around the file, so small blocks waste less), 128 MiB
+    /// at most.
+    pub fn with_defaults(inner: S) -> Self {
+        Self::new(inner, 64 << 10, 128 << 20)
+    }
+
+    /// The wrapped source.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn block_at(&self, index: u64) -> Result<std::rc::Rc<Vec<u8>>> {
+        let mut st = self.cache.borrow_mut();
+        st.tick += 1;
+        let tick = st.tick;
+        if let Some((used, b)) = st.blocks.get_mut(&index) {
+            *used = tick;
+            return Ok(b.clone());
+        }
+        let start = index * self.block;
+        let len = self.block.min(self.inner.size().saturating_sub(start)) as usize;
+        let data = std::rc::Rc::new(self.inner.read_at(start, len)?.into_owned());
+        if st.blocks.len() >= self.max_blocks {
+            let oldest = st
+                .blocks
+                .iter()
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(k, _)| *k);
+            if let Some(k) = oldest {
+                st.blocks.remove(&k);
+            }
+        }
+        st.blocks.insert(index, (tick, data.clone()));
+        Ok(data)
+    }
+}
+
+impl<S: PageSource> PageSource for Cached<S> {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn read_at(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
+        let size = self.inner.size();
+        let end = match offset.checked_add(len as u64) {
+            Some(end) if end <= size => end,
+            _ => return Err(out_of_range(offset, len, size)),
+        };
+        if len as u64 > self.block * (self.max_blocks as u64 / 2) {
+            // Larger than half the cache: not worth caching.
+            return self.inner.read_at(offset, len);
+        }
+        let mut out = Vec::with_capacity(len);
+        let mut pos = offset;
+        while pos < end {
+            let index = pos / self.block;
+            let b = self.block_at(index)?;
+            let from = (pos - index * self.block) as usize;
+            let to = ((end - index * self.block) as usize).min(b.len());
+            if to <= from {
+                // The inner source returned less than asked: never loop on it.
+                return Err(out_of_range(pos, (end - pos) as usize, size));
+            }
+            out.extend_from_slice(&b[from..to]);
+            pos = index * self.block + to as u64;
+        }
+        Ok(Cow::Owned(out))
+    }
+}
+
 /// A file read with positioned reads (native only), so large dbs are never loaded whole.
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug)]
