@@ -51,3 +51,9 @@ bench-crc-wasm:
 	rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
 	cd benches/crc-wasi && CARGO_TARGET_DIR=../../target/crc-wasi cargo build --release --target wasm32-wasip1
 	node --single-threaded --no-warnings benches/crc-wasi.mjs target/crc-wasi/wasm32-wasip1/release/crc-bench.wasm
+
+## Snapshot-transfer throughput (benches/wire.rs): plain copy vs frame / unframe / TCP / HTTP,
+## with peak RSS per row. WIRE_BENCH_MB (default 1024), WIRE_BENCH_DIR (e.g. /dev/shm).
+.PHONY: bench-wire
+bench-wire:
+	cargo bench --bench wire
