@@ -4,7 +4,7 @@
 use etcd_snap::Error;
 use etcd_snap::inspect::{Db, OpenOptions, RangeQuery, Status, Trailer, v2store};
 
-const FIXTURES: &str = "../shared/fixtures/etcd-3.4.23";
+const FIXTURES: &str = "tests/fixtures/etcd-3.4.23";
 
 fn fixture(rel: &str) -> Vec<u8> {
     let base = std::env::var("ETCD_SNAP_FIXTURES")
@@ -226,4 +226,49 @@ fn revision_queries_follow_etcd_rules() {
         .unwrap();
     assert_eq!(limited.kvs.len(), 3.min(limited.count as usize));
     assert_eq!(limited.more, limited.count > 3);
+}
+
+#[test]
+fn cached_source_reads_the_same_bytes() {
+    use etcd_snap::inspect::{Cached, PageSource};
+    let d = follower_db();
+    // Tiny cache: 4 KiB blocks, two of them, so almost every read evicts.
+    for (block, max) in [(4096, 8192), (65536, 1 << 20), (5000, 1 << 30)] {
+        let c = Cached::new(d.as_slice(), block, max);
+        for (off, len) in [
+            (0u64, 16usize),
+            (4090, 20),
+            (8000, 40000),
+            (57000, 344),
+            (1, 0),
+        ] {
+            assert_eq!(
+                &*c.read_at(off, len).unwrap(),
+                &d[off as usize..off as usize + len]
+            );
+        }
+        assert!(c.read_at(57000, 345).is_err());
+        assert!(c.read_at(u64::MAX, 2).is_err());
+        let db = Db::open(Cached::new(d.as_slice(), block, max)).unwrap();
+        assert_eq!(db.status().unwrap().hash, 2513690080);
+    }
+
+    /// A source that returns fewer bytes than asked (a misbehaving JS reader).
+    struct Short(Vec<u8>);
+    impl PageSource for Short {
+        fn size(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn read_at(
+            &self,
+            offset: u64,
+            len: usize,
+        ) -> etcd_snap::Result<std::borrow::Cow<'_, [u8]>> {
+            let o = offset as usize;
+            Ok(self.0[o..o + len / 2].into())
+        }
+    }
+    let c = Cached::new(Short(d.clone()), 4096, 1 << 20);
+    assert!(c.read_at(0, 4096).is_err());
+    assert!(Db::open(c).is_err());
 }
