@@ -74,9 +74,25 @@ fn run_oracle(bin: &std::path::Path, cases: &[(&'static str, Vec<u8>)]) -> Vec<S
     lines
 }
 
+/// `ETCD_SNAP_DIFF_SCALE=N` runs N times as many cases (each scale step has its own seed), for
+/// deeper runs by hand; the default keeps the test at a few seconds.
 fn generate_cases() -> Vec<(&'static str, Vec<u8>)> {
-    let mut runner = TestRunner::deterministic();
-    let mut r = splitmix(0x5eed_e7cd);
+    let scale: u64 = std::env::var("ETCD_SNAP_DIFF_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    (0..scale.max(1)).flat_map(generate_batch).collect()
+}
+
+fn generate_batch(batch: u64) -> Vec<(&'static str, Vec<u8>)> {
+    let mut runner = TestRunner::new_with_rng(
+        Default::default(),
+        proptest::test_runner::TestRng::from_seed(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+            &[batch as u8; 32],
+        ),
+    );
+    let mut r = splitmix(0x5eed_e7cd ^ batch);
     let strategy = arb_encoded();
     let mut cases = Vec::new();
     for _ in 0..2500 {
