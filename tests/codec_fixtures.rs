@@ -183,3 +183,25 @@ fn crc32c_check_value() {
     assert_eq!(crc32c(b"123456789"), 0xE306_9283);
     assert_eq!(crc32c(b""), 0);
 }
+
+/// A file gogo accepts but prost alone does not (CRC written as a 10-byte varint whose top
+/// bits gogo drops) loads as it does in etcd.
+#[test]
+fn gogo_lenient_envelope_loads() {
+    let snap = etcd_snap::Snapshot {
+        data: Some(Bytes::from_static(b"v2")),
+        ..Default::default()
+    };
+    let inner = pb::encode(&snap);
+    let crc = u64::from(crc32c(&inner));
+    let mut file = vec![0x08];
+    for i in 0..9 {
+        file.push(((crc >> (7 * i)) & 0x7f) as u8 | 0x80);
+    }
+    file.push(0x7e); // bits 63.. : ignored by gogo, rejected by prost
+    file.push(0x12);
+    file.push(inner.len() as u8);
+    file.extend_from_slice(&inner);
+    assert!(<pb::SnapFile as prost::Message>::decode(&file[..]).is_err());
+    assert_eq!(decode_snap_file(Bytes::from(file)).unwrap(), snap);
+}
