@@ -10,7 +10,8 @@
 //!   run in a child process of this program so its peak RSS (`VmHWM`) is its own: flat peak
 //!   RSS across sizes shows the db body is streamed, never held whole.
 //!
-//! Times are medians of several runs; MB/s is 10^6 bytes per second of payload.
+//! Times are the best of several runs, each operation alternating with its baseline so both
+//! see the same machine load; MB/s is 10^6 bytes per second of payload.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -85,7 +86,13 @@ impl Table {
 
     fn print(&self) {
         print_table(
-            &["operation", "payload", "median", "MB/s", "time vs baseline"],
+            &[
+                "operation",
+                "payload",
+                "best time",
+                "MB/s",
+                "time vs baseline",
+            ],
             &self.rows,
         );
     }
@@ -142,22 +149,34 @@ fn mbps(bytes: u64, t: Duration) -> f64 {
     bytes as f64 / t.as_secs_f64() / 1e6
 }
 
-/// Median wall time of `reps` runs of `f` (after one warm-up run).
-fn median(reps: usize, mut f: impl FnMut()) -> Duration {
+fn timed(f: &mut impl FnMut()) -> Duration {
+    let t = Instant::now();
     f();
-    let mut v: Vec<Duration> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    v.sort();
-    v[v.len() / 2]
+    t.elapsed()
+}
+
+/// Best wall time of `reps` runs of `f` (after one warm-up run). The minimum, not the mean:
+/// on a shared machine noise only ever adds time.
+fn best(reps: usize, mut f: impl FnMut()) -> Duration {
+    f();
+    (0..reps).map(|_| timed(&mut f)).min().unwrap()
+}
+
+/// Best times of a baseline and an operation run alternately, so both see the same
+/// conditions (page cache, disk load from other processes).
+fn best_pair(reps: usize, mut base: impl FnMut(), mut op: impl FnMut()) -> (Duration, Duration) {
+    base();
+    op();
+    let (mut b, mut o) = (Duration::MAX, Duration::MAX);
+    for _ in 0..reps {
+        b = b.min(timed(&mut base));
+        o = o.min(timed(&mut op));
+    }
+    (b, o)
 }
 
 fn reps_for(size: usize) -> usize {
-    if size <= MIB { 31 } else { 5 }
+    if size <= MIB { 31 } else { 7 }
 }
 
 /// Deterministic, incompressible-looking payload.
@@ -189,10 +208,18 @@ fn snapshot(size: usize) -> Snapshot {
 
 fn crc(t: &mut Table) {
     let data = payload(64 * MIB);
-    let time = median(5, || {
+    let time = best(7, || {
         black_box(codec::crc32c(black_box(&data)));
     });
     t.row("CRC-32C", data.len(), time, None);
+}
+
+fn open(dir: &Path) -> Snapshotter<NativeStorage> {
+    block_on(Snapshotter::open(
+        NativeStorage::new(dir),
+        Options::default(),
+    ))
+    .unwrap()
 }
 
 fn read(t: &mut Table, root: &Path, size: usize) {
@@ -204,24 +231,23 @@ fn read(t: &mut Table, root: &Path, size: usize) {
     std::fs::write(dir.join(&name), &file).unwrap();
     let reps = reps_for(size);
 
-    let shared = Bytes::from(file.clone());
-    let decode = median(reps, || {
+    let shared = Bytes::from(file);
+    let decode = best(reps, || {
         let s = codec::decode_snap_file(black_box(shared.clone())).unwrap();
         assert_eq!(s.data.as_ref().map(|d| d.len()), Some(size));
     });
     let path = dir.join(&name);
-    let baseline = median(reps, || {
-        black_box(std::fs::read(&path).unwrap());
-    });
-    let s = block_on(Snapshotter::open(
-        NativeStorage::new(&dir),
-        Options::default(),
-    ))
-    .unwrap();
-    let read = median(reps, || {
-        let snap = block_on(s.read(&name)).unwrap();
-        assert_eq!(snap.data.as_ref().map(|d| d.len()), Some(size));
-    });
+    let s = open(&dir);
+    let (baseline, read) = best_pair(
+        reps,
+        || {
+            black_box(std::fs::read(&path).unwrap());
+        },
+        || {
+            let snap = block_on(s.read(&name)).unwrap();
+            assert_eq!(snap.data.as_ref().map(|d| d.len()), Some(size));
+        },
+    );
     t.row("decode_snap_file (in memory)", size, decode, None);
     t.row("std::fs::read (baseline)", size, baseline, None);
     t.row(
@@ -238,22 +264,23 @@ fn save(t: &mut Table, root: &Path, size: usize) {
     let snap = snapshot(size);
     let reps = reps_for(size);
     let file = codec::encode_snap_file(&snap);
-    let encode = median(reps, || {
+    let encode = best(reps, || {
         black_box(codec::encode_snap_file(black_box(&snap)));
     });
-    let path = dir.join("baseline.bin");
-    let baseline = median(reps, || {
-        let mut f = std::fs::File::create(&path).unwrap();
-        f.write_all(&file).unwrap();
-        f.sync_all().unwrap();
-    });
-    std::fs::remove_file(&path).unwrap();
-    let s = block_on(Snapshotter::open(
-        NativeStorage::new(&dir),
-        Options::default(),
-    ))
-    .unwrap();
-    let save = median(reps, || block_on(s.save_snap(&snap)).unwrap());
+    // The baseline writes the already-encoded bytes into a file of its own folder.
+    let base_dir = root.join(format!("save-baseline-{size}"));
+    std::fs::create_dir_all(&base_dir).unwrap();
+    let path = base_dir.join("baseline.bin");
+    let s = open(&dir);
+    let (baseline, save) = best_pair(
+        reps,
+        || {
+            let mut f = std::fs::File::create(&path).unwrap();
+            f.write_all(&file).unwrap();
+            f.sync_all().unwrap();
+        },
+        || block_on(s.save_snap(&snap)).unwrap(),
+    );
     let written = std::fs::read(dir.join(etcd_snap::names::snap_name(2, 100))).unwrap();
     assert!(written == file, "SaveSnap wrote other bytes");
     t.row("encode_snap_file (in memory)", size, encode, None);

@@ -17,7 +17,7 @@
 //!   timeout for a loaded 2-core machine); if etcd exits first, it panics with etcd's log.
 //! - Logs: etcd's stdout/stderr go to `<data-dir>.etcd.log` beside the data dir, readable with
 //!   [`Etcd::log`], and are printed when a start fails.
-//! - Cleanup: [`Etcd::stop`] sends SIGTERM to etcd's PID (via `kill -TERM <pid>`) and waits;
+//! - Cleanup: [`Etcd::stop`] sends SIGTERM to etcd's PID (via `sh -c 'kill -TERM <pid>'`) and waits;
 //!   dropping an `Etcd` that is still running SIGKILLs that PID and reaps it, so a failing
 //!   test never leaves etcd behind. Nothing is ever killed by name.
 
@@ -305,7 +305,10 @@ impl Etcd {
             return;
         };
         let pid = child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        // The shell's builtin `kill` (dash has one; procps' /bin/kill may be absent).
+        let _ = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status();
         let deadline = Instant::now() + START_TIMEOUT;
         while child.try_wait().unwrap().is_none() {
             if Instant::now() > deadline {
