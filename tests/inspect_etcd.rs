@@ -162,6 +162,10 @@ fn status_and_keys_equal_etcdctl() {
     );
     put_stdin(&etcd, "bin/ключ-🙂", "значение".as_bytes());
     etcd.put("bin/empty", "");
+    // Values larger than a page: leaf pages with overflow pages.
+    let big: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    put_stdin(&etcd, "big/one", &big);
+    put_stdin(&etcd, "big/two", &big[..9000]);
     let lease = json(&etcd.ctl(&["lease", "grant", "3600", "-w", "json"]))["ID"]
         .as_i64()
         .unwrap();
@@ -207,7 +211,7 @@ fn status_and_keys_equal_etcdctl() {
         })
         .collect();
     // The comparisons below are not vacuous: all keys, a page of 7 with more, history.
-    assert_eq!(expected[0]["count"], 3000 - 100 - 10 + 40 + 4);
+    assert_eq!(expected[0]["count"], 3000 - 100 - 10 + 40 + 4 + 2);
     assert_eq!(expected[2]["kvs"].as_array().unwrap().len(), 7);
     assert_eq!(expected[2]["more"], true);
     assert!(expected[4].get("kvs").is_none());
@@ -267,7 +271,11 @@ fn status_and_keys_equal_etcdctl() {
     assert_eq!(info.members[0].name, "etcd-snap-test");
     assert_eq!(info.meta.finished_compact_revision, Some(compact_at));
     assert!(info.meta.consistent_index.unwrap() > 0);
+    let key_bucket = db.buckets().unwrap().into_iter().find(|b| b.name == b"key").unwrap();
+    assert!(key_bucket.pages.overflow > 0 && key_bucket.pages.branch > 0, "{key_bucket:?}");
     let mvcc = db.mvcc().unwrap();
+    let big_kv = mvcc.range(&etcd_snap::inspect::RangeQuery::prefix(b"big/one")).unwrap();
+    assert_eq!(big_kv.kvs[0].value, big);
     let hist = mvcc.history(b"single/005");
     // Compaction kept the newest revision at or below compact_at (the tombstone is dropped
     // only if it was the newest), then the reborn put.
