@@ -271,10 +271,20 @@ fn status_and_keys_equal_etcdctl() {
     assert_eq!(info.members[0].name, "etcd-snap-test");
     assert_eq!(info.meta.finished_compact_revision, Some(compact_at));
     assert!(info.meta.consistent_index.unwrap() > 0);
-    let key_bucket = db.buckets().unwrap().into_iter().find(|b| b.name == b"key").unwrap();
-    assert!(key_bucket.pages.overflow > 0 && key_bucket.pages.branch > 0, "{key_bucket:?}");
+    let key_bucket = db
+        .buckets()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.name == b"key")
+        .unwrap();
+    assert!(
+        key_bucket.pages.overflow > 0 && key_bucket.pages.branch > 0,
+        "{key_bucket:?}"
+    );
     let mvcc = db.mvcc().unwrap();
-    let big_kv = mvcc.range(&etcd_snap::inspect::RangeQuery::prefix(b"big/one")).unwrap();
+    let big_kv = mvcc
+        .range(&etcd_snap::inspect::RangeQuery::prefix(b"big/one"))
+        .unwrap();
     assert_eq!(big_kv.kvs[0].value, big);
     let hist = mvcc.history(b"single/005");
     // Compaction kept the newest revision at or below compact_at (the tombstone is dropped
