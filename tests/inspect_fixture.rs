@@ -272,3 +272,60 @@ fn cached_source_reads_the_same_bytes() {
     assert!(c.read_at(0, 4096).is_err());
     assert!(Db::open(c).and_then(|db| db.status()).is_err());
 }
+
+#[test]
+fn cli_pages_through_keys_with_from_and_limit() {
+    let path = format!(
+        "{}/{FIXTURES}/cluster/follower-snap/00000000000015c5.snap.db",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_etcd-snap"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let all = run(&["keys", &path]);
+    let all_keys: Vec<String> = all["kvs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kv| kv["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(all["count"].as_u64().unwrap() as usize, all_keys.len());
+    let mut paged: Vec<String> = Vec::new();
+    let mut from: Option<String> = None;
+    loop {
+        let mut args = vec!["keys", path.as_str(), "--limit", "50"];
+        let from_plain;
+        if let Some(f) = &from {
+            use base64::Engine as _;
+            let raw = base64::engine::general_purpose::STANDARD.decode(f).unwrap();
+            from_plain = String::from_utf8(raw).unwrap();
+            args.extend(["--from", from_plain.as_str()]);
+        }
+        let page = run(&args);
+        let mut keys: Vec<String> = page["kvs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kv| kv["key"].as_str().unwrap().to_owned())
+            .collect();
+        if from.is_some() {
+            assert_eq!(
+                keys.first(),
+                from.as_ref(),
+                "the --from key comes first again"
+            );
+            keys.remove(0);
+        }
+        paged.extend(keys.iter().cloned());
+        if page.get("more").is_none() {
+            break;
+        }
+        from = paged.last().cloned();
+    }
+    assert_eq!(paged, all_keys);
+}

@@ -7,9 +7,24 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 
-use super::mvcc::RangeResult;
+use super::mvcc::{RangeQuery, RangeResult};
 use super::mvccpb::KeyValue;
 use super::status::{Status, table_row};
+
+/// The query `etcd-snap keys [--prefix P] [--from K] [--rev R] [--limit N]` runs (shared by
+/// the native and npm CLIs so both select the same keys): keys with prefix `P` (all if
+/// empty), starting at `K` if that is later, live at `R` (0 = current), at most `N` (0 = all).
+pub fn keys_query(prefix: &[u8], from: Option<&[u8]>, rev: i64, limit: usize) -> RangeQuery {
+    let mut q = RangeQuery {
+        rev,
+        limit,
+        ..RangeQuery::prefix(prefix)
+    };
+    if let Some(from) = from {
+        q.start = q.start.max(from.to_vec());
+    }
+    q
+}
 
 /// `etcdctl snapshot status -w json`.
 pub fn status_json(s: &Status) -> String {

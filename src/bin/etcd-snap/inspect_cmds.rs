@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use clap::{Subcommand, ValueEnum};
 
 use etcd_snap::Result;
-use etcd_snap::inspect::mvcc::prefix_end;
-use etcd_snap::inspect::{Db, FileSource, OpenOptions, RangeQuery, etcdctl};
+use etcd_snap::inspect::{Db, FileSource, OpenOptions, etcdctl};
 
 /// Output format (`-w`), as etcdctl names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,8 +44,8 @@ pub enum InspectCmd {
         /// Only keys starting with P (default: every key).
         #[arg(long, value_name = "P")]
         prefix: Option<String>,
-        /// Start at key K (inclusive), for paging: pass the last key shown plus a NUL byte,
-        /// or simply the last key (it is then listed again).
+        /// Start at key K (inclusive, like etcdctl's --from-key within the prefix). To page,
+        /// pass the last key shown: it is listed again first.
         #[arg(long, value_name = "K")]
         from: Option<String>,
         /// Read at revision R (0 = current). Revisions below the compaction revision give
@@ -114,16 +113,12 @@ impl InspectCmd {
                 skip_hash_check,
             } => {
                 let db = open(&file, skip_hash_check)?;
-                let prefix = prefix.unwrap_or_default().into_bytes();
-                let mut q = RangeQuery {
-                    end: Some(prefix_end(&prefix)),
-                    start: prefix,
+                let q = etcdctl::keys_query(
+                    prefix.unwrap_or_default().as_bytes(),
+                    from.as_deref().map(str::as_bytes),
                     rev,
                     limit,
-                };
-                if let Some(from) = from {
-                    q.start = q.start.max(from.into_bytes());
-                }
+                );
                 let r = db.mvcc()?.range(&q)?;
                 print(&match write_out {
                     WriteOut::Json => etcdctl::range_json(&r),
