@@ -57,3 +57,8 @@ bench-crc-wasm:
 .PHONY: bench-wire
 bench-wire:
 	cargo bench --bench wire
+
+## inspect on a real ~90 MB etcd db (benches/inspect.rs): etcd-snap status vs etcdctl snapshot status.
+.PHONY: bench-inspect
+bench-inspect:
+	cargo bench --bench inspect
