@@ -105,7 +105,7 @@ pub struct AlarmInfo {
 pub struct ClusterInfo {
     /// The `meta` bucket.
     pub meta: MvccMeta,
-    /// `members`, sorted by id.
+    /// `members`, in bucket order (by hex id string).
     pub members: Vec<Member>,
     /// `members_removed` ids (hex).
     pub removed_members: Vec<String>,

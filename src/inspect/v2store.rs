@@ -50,7 +50,7 @@ pub struct Member {
 /// What the v2 store JSON says about the cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct V2Store {
-    /// Members, sorted by id.
+    /// Members, in key order (by hex id string).
     pub members: Vec<Member>,
     /// Ids (hex) of removed members.
     pub removed_members: Vec<String>,
