@@ -72,8 +72,9 @@ pub async fn send_snapshot<R: AsyncRead + Unpin>(
     })
 }
 
-/// `http://host:port[/...]` → (`http://host:port/raft/snapshot`, `host:port`).
-fn snapshot_url(peer_url: &str) -> Result<(String, String)> {
+/// `http://host:port[/...]` → (`http://host:port/raft/snapshot`, `host:port` to dial, Host
+/// header).
+fn snapshot_url(peer_url: &str) -> Result<(String, String, String)> {
     let uri: hyper::Uri = peer_url
         .parse()
         .map_err(|e| Error::InvalidArgument(format!("invalid peer URL {peer_url:?}: {e}")))?;
@@ -97,7 +98,11 @@ fn snapshot_url(peer_url: &str) -> Result<(String, String)> {
         Some(_) => auth.as_str().to_string(),
         None => format!("{}:80", auth.host()),
     };
-    Ok((format!("http://{}{SNAPSHOT_PATH}", auth.as_str()), hostport))
+    Ok((
+        format!("http://{}{SNAPSHOT_PATH}", auth.as_str()),
+        hostport,
+        auth.as_str().to_string(),
+    ))
 }
 
 async fn post<R: AsyncRead + Unpin>(
@@ -105,7 +110,7 @@ async fn post<R: AsyncRead + Unpin>(
     m: &mut Message<R>,
     opts: &SendOptions,
 ) -> Result<(String, u64)> {
-    let (url, hostport) = snapshot_url(peer_url)?;
+    let (url, hostport, host) = snapshot_url(peer_url)?;
     let fail = |detail: String| Error::Transport {
         url: url.clone(),
         detail,
@@ -123,7 +128,8 @@ async fn post<R: AsyncRead + Unpin>(
     let conn = tokio::spawn(conn);
 
     let (tx, rx) = mpsc::channel::<Chunk>(2);
-    let mut req = Request::post(url.as_str()).header(hyper::header::HOST, hostport.as_str());
+    // Origin-form request target, as Go's client sends it.
+    let mut req = Request::post(SNAPSHOT_PATH).header(hyper::header::HOST, host.as_str());
     for (k, v) in opts.headers.to_pairs() {
         req = req.header(k, v);
     }

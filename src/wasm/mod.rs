@@ -13,6 +13,7 @@ pub mod jsutil;
 pub mod opfs_hook;
 pub mod snapshotter;
 pub mod stream;
+pub mod transport;
 
 use wasm_bindgen::prelude::*;
 

@@ -109,6 +109,11 @@ impl JsSnapshotter {
             .ok_or_else(|| Error::InvalidArgument("Snapshotter is closed".into()))
     }
 
+    /// The shared folder, for the other bindings (the rafthttp receiver); `Err` once closed.
+    pub(crate) fn shared(&self) -> Result<Inner> {
+        self.inner()
+    }
+
     /// Runs `f(inner)` as a promise, or rejects if closed.
     fn with<F, Fut>(&self, f: F) -> Promise
     where

@@ -1,0 +1,183 @@
+// The rafthttp snapshot receiver of the npm package (wasm) behind a real `node:http` server:
+// etcd's status table, etcd's real sender body, the native `etcd-snap send` as the client,
+// aborted uploads leaving nothing, and bounded memory on a large stream.
+// Package: $ETCD_SNAP_PKG (a module exporting the API), else pkg/node.cjs (make package).
+// Native binary: $ETCD_SNAP_BIN, else target/debug/etcd-snap.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pkgDir, fixtures, root, tmpDir, requirePkg } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+let api;
+if (process.env.ETCD_SNAP_PKG) {
+  api = require(process.env.ETCD_SNAP_PKG);
+} else {
+  requirePkg();
+  api = require(path.join(pkgDir, 'node.cjs'));
+}
+const { Snapshotter, snapshotHandler, receiveSnapshot } = api;
+const nativeBin = process.env.ETCD_SNAP_BIN || path.join(root, 'target/debug/etcd-snap');
+const golden = fs.readFileSync(path.join(fixtures, 'wire/golden-msgsnap-tiny.bin'));
+const GOOD = { 'X-Server-Version': '3.4.23', 'X-Min-Cluster-Version': '3.0.0', 'X-Etcd-Cluster-ID': '1000' };
+
+/** A snapshot receiver on a free port; closed (server and folder) by t.after. */
+async function receiver(t, opts = {}) {
+  const { dir, cleanup } = tmpDir('etcd-snap-wire-');
+  const snap = await Snapshotter.open(dir);
+  const seen = [];
+  const handler = snapshotHandler(snap, {
+    clusterId: 0x1000n,
+    process: (m) => { seen.push(m); if (opts.fail) throw new Error('raft rejected'); },
+    ...opts.options,
+  });
+  const server = http.createServer(handler);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    await new Promise((r) => server.close(r));
+    server.closeAllConnections?.();
+    snap.close();
+    cleanup();
+  });
+  return { dir, url: `http://127.0.0.1:${server.address().port}`, seen };
+}
+
+/** One request; `body` may be a Buffer or an async generator (sent chunked). */
+function request(url, { method = 'POST', path: p = '/raft/snapshot', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${p}`, { method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    if (body === undefined) req.end();
+    else if (Buffer.isBuffer(body)) req.end(body);
+    else (async () => { for await (const c of body) req.write(c); req.end(); })().catch(reject);
+  });
+}
+
+const ls = (dir) => fs.readdirSync(dir).sort();
+
+test('stores what etcd sends and answers 204', async (t) => {
+  const r = await receiver(t);
+  const res = await request(r.url, { headers: { ...GOOD, 'Content-Type': 'application/octet-stream' }, body: golden });
+  assert.equal(res.status, 204);
+  assert.equal(res.headers['x-etcd-cluster-id'], '1000');
+  assert.deepEqual(ls(r.dir), ['0000000000000064.snap.db']);
+  assert.equal(fs.readFileSync(path.join(r.dir, '0000000000000064.snap.db'), 'utf8'), 'hello');
+  assert.equal(r.seen.length, 1);
+  assert.equal(r.seen[0].type, 'MsgSnap');
+  assert.equal(r.seen[0].to, 2n);
+  assert.equal(r.seen[0].snapshot.index, 100n);
+  assert.deepEqual(r.seen[0].snapshot.confState.voters, [1n, 2n, 3n]);
+});
+
+test("etcd's status table", async (t) => {
+  const r = await receiver(t);
+  let res = await request(r.url, { method: 'GET' });
+  assert.deepEqual([res.status, res.body, res.headers.allow], [405, 'Method Not Allowed\n', 'POST']);
+  assert.equal(res.headers['x-etcd-cluster-id'], undefined);
+  res = await request(r.url, { method: 'GET', path: '/raft' });
+  assert.deepEqual([res.status, res.body], [404, '404 page not found\n']);
+  const cases = [
+    [{}, golden, 412, 'incompatible version\n'],
+    [{ 'X-Server-Version': 'banana', 'X-Etcd-Cluster-ID': '1000' }, golden, 412, 'incompatible version\n'],
+    [{ 'X-Server-Version': '3.4.23', 'X-Min-Cluster-Version': '3.5.0', 'X-Etcd-Cluster-ID': '1000' }, golden, 412, 'incompatible version\n'],
+    [{ 'X-Server-Version': '3.4.23', 'X-Etcd-Cluster-ID': '1001' }, golden, 412, 'cluster ID mismatch\n'],
+    [GOOD, Buffer.alloc(0), 400, 'failed to decode raft message (EOF)\n'],
+    [GOOD, Buffer.from([0, 0, 0, 0]), 400, 'failed to decode raft message (unexpected EOF)\n'],
+    [GOOD, Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0]), 400, 'failed to decode raft message (rafthttp: error limit exceeded)\n'],
+    [GOOD, Buffer.alloc(8), 400, 'wrong raft message type\n'],
+  ];
+  for (const [headers, body, status, text] of cases) {
+    res = await request(r.url, { headers, body });
+    assert.deepEqual([res.status, res.body], [status, text], JSON.stringify(headers));
+    assert.equal(res.headers['x-etcd-cluster-id'], '1000');
+    assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+  }
+  assert.deepEqual(ls(r.dir), []);
+});
+
+test('process failure is a 500 and keeps the db, as etcd', async (t) => {
+  const r = await receiver(t, { fail: true });
+  const res = await request(r.url, { headers: GOOD, body: golden });
+  assert.deepEqual([res.status, res.body], [500, 'failed to process raft message (raft rejected)\n']);
+  assert.deepEqual(ls(r.dir), ['0000000000000064.snap.db']);
+});
+
+test('an aborted upload leaves no file', async (t) => {
+  const r = await receiver(t);
+  const req = http.request(`${r.url}/raft/snapshot`, { method: 'POST', headers: GOOD });
+  req.on('error', () => {});
+  req.write(golden.subarray(0, 44));
+  req.write(Buffer.alloc(1 << 20, 7));
+  await new Promise((res) => setTimeout(res, 300));
+  req.destroy();
+  // Wait until the handler has seen the abort (its temp file is gone).
+  for (let i = 0; i < 100 && ls(r.dir).length > 0; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual(ls(r.dir), []);
+});
+
+test('the native sender streams to the wasm receiver byte for byte', async (t) => {
+  if (!fs.existsSync(nativeBin)) throw new Error(`${nativeBin} missing (cargo build)`);
+  const r = await receiver(t);
+  const { dir: src, cleanup } = tmpDir('etcd-snap-wire-src-');
+  t.after(cleanup);
+  const db = Buffer.alloc(3 << 20);
+  for (let i = 0; i < db.length; i++) db[i] = (i * 7919) % 251;
+  fs.writeFileSync(path.join(src, 'db'), db);
+  const { spawn } = await import('node:child_process');
+  const child = spawn(nativeBin, ['send', r.url, '2', '77', path.join(src, 'db'), '--cluster-id', '1000', '--from', '5']);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { err += c; });
+  const code = await new Promise((res) => child.on('close', res));
+  assert.equal(code, 0, `${out}\n${err}`);
+  assert.equal(JSON.parse(out).status, 204);
+  assert.ok(fs.readFileSync(path.join(r.dir, '000000000000004d.snap.db')).equals(db));
+  assert.equal(r.seen[0].from, 5n);
+});
+
+test('receiveSnapshot works without node:http (WHATWG Headers and ReadableStream)', async (t) => {
+  const { dir, cleanup } = tmpDir('etcd-snap-wire-');
+  t.after(cleanup);
+  const snap = await Snapshotter.open(dir);
+  t.after(() => snap.close());
+  const body = new Blob([golden]).stream();
+  const reply = await receiveSnapshot(snap, { method: 'POST', headers: new Headers(GOOD), body }, { clusterId: '0x1000' });
+  assert.equal(reply.status, 204);
+  assert.equal(reply.dbBytes, 5n);
+  assert.equal(reply.message.snapshot.index, 100n);
+  const bad = await receiveSnapshot(snap, { method: 'POST', headers: new Headers({ ...GOOD, 'X-Etcd-Cluster-ID': '1' }), body: new Blob([golden]).stream() }, { clusterId: 0x1000n });
+  assert.equal(bad.status, 412);
+  assert.equal(bad.error.code, 'ERR_CLUSTER_ID_MISMATCH');
+});
+
+test('a 256 MiB stream keeps memory bounded', async (t) => {
+  const r = await receiver(t);
+  const size = 256 << 20;
+  const chunk = Buffer.alloc(1 << 20, 3);
+  const header = Buffer.from(golden.subarray(0, 44)); // envelope for index 100
+  async function* body() {
+    yield header;
+    for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+  }
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const start = process.hrtime.bigint();
+  const res = await request(r.url, { headers: GOOD, body: body() });
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  clearInterval(timer);
+  assert.equal(res.status, 204);
+  assert.equal(fs.statSync(path.join(r.dir, '0000000000000064.snap.db')).size, size);
+  const grewMiB = (peak - before) / (1 << 20);
+  t.diagnostic(`256 MiB through node:http + wasm in ${secs.toFixed(2)} s (${(size / 1e6 / secs).toFixed(0)} MB/s), peak RSS +${grewMiB.toFixed(0)} MiB`);
+  assert.ok(grewMiB < 128, `peak RSS grew by ${grewMiB} MiB`);
+});
