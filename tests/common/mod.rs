@@ -104,13 +104,32 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Run::from(
-        Command::new(bin())
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run etcd-snap"),
-    )
+    let mut cmd = Command::new(bin());
+    cmd.args(args).stdin(Stdio::null());
+    Run::from(with_spawn_retry(|| cmd.output()))
+}
+
+/// Runs `f` (a spawn), retrying for a few seconds while the binary is missing or busy: a
+/// `cargo build` running at the same time in the shared dev tree relinks `target/debug/etcd-snap`
+/// under our feet. CI runs one cargo at a time and never hits this.
+fn with_spawn_retry<T>(mut f: impl FnMut() -> std::io::Result<T>) -> T {
+    let mut tries = 0;
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(e)
+                if tries < 50
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::ExecutableFileBusy
+                    ) =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("run {}: {e}", bin()),
+        }
+    }
 }
 
 /// Runs `etcd-snap ARGS` with `input` on stdin.
@@ -119,13 +138,12 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut child = Command::new(bin())
-        .args(args)
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run etcd-snap");
+        .stderr(Stdio::piped());
+    let mut child = with_spawn_retry(|| cmd.spawn());
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     // Feed stdin from a thread so a large input cannot deadlock against full output pipes.
