@@ -228,9 +228,31 @@ fn status_and_keys_equal_etcdctl() {
         "{compacted_err:?}"
     );
 
+    // Members as the server lists them, then auth (users, roles; does not move the kv
+    // revision), so the auth buckets are in the hash too.
+    let members = json(&etcd.ctl(&["member", "list", "-w", "json"]));
+    for args in [
+        &["user", "add", "root", "--new-user-password", "pw"][..],
+        &["role", "add", "root"],
+        &["user", "grant-role", "root", "root"],
+        &["role", "add", "reader"],
+        &["role", "grant-permission", "reader", "read", "/a", "/b"],
+        &["user", "add", "alice", "--new-user-password", "pw2"],
+        &["user", "grant-role", "alice", "reader"],
+        &["auth", "enable"],
+    ] {
+        etcd.ctl(args);
+    }
+
     // `etcdctl snapshot save`: a db with a sha256 trailer.
     let saved = tmp.path().join("saved.db");
-    etcd.ctl(&["snapshot", "save", saved.to_str().unwrap()]);
+    etcd.ctl(&[
+        "--user",
+        "root:pw",
+        "snapshot",
+        "save",
+        saved.to_str().unwrap(),
+    ]);
     let check = |db: &Path, label: &str| {
         assert_status_equal(db);
         for ((_, ours_args), theirs) in qs.iter().zip(&expected) {
@@ -267,8 +289,31 @@ fn status_and_keys_equal_etcdctl() {
     let info = db.cluster_info().unwrap();
     assert_eq!(info.leases.len(), 1);
     assert_eq!(info.leases[0].id, lease);
+    let theirs = &members["members"][0];
     assert_eq!(info.members.len(), 1);
-    assert_eq!(info.members[0].name, "etcd-snap-test");
+    assert_eq!(
+        info.members[0].id,
+        format!("{:x}", theirs["ID"].as_u64().unwrap())
+    );
+    assert_eq!(info.members[0].name, theirs["name"].as_str().unwrap());
+    assert_eq!(info.members[0].peer_urls, [etcd.peer_url.clone()]);
+    assert_eq!(info.members[0].client_urls, [etcd.client_url.clone()]);
+    assert!(info.cluster_version.as_deref().unwrap().starts_with("3.4"));
+    assert!(info.auth.enabled);
+    let users: Vec<(&str, Vec<String>)> = info
+        .auth
+        .users
+        .iter()
+        .map(|u| (u.name.as_str(), u.roles.clone()))
+        .collect();
+    assert_eq!(
+        users,
+        [
+            ("alice", vec!["reader".to_string()]),
+            ("root", vec!["root".to_string()])
+        ]
+    );
+    assert_eq!(info.auth.roles, ["reader", "root"]);
     assert_eq!(info.meta.finished_compact_revision, Some(compact_at));
     assert!(info.meta.consistent_index.unwrap() > 0);
     let key_bucket = db
