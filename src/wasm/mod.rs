@@ -9,6 +9,7 @@ pub mod codec;
 pub mod convert;
 pub mod dyn_storage;
 pub mod error;
+pub mod inspect;
 pub mod jsutil;
 pub mod opfs_hook;
 pub mod snapshotter;

@@ -1,0 +1,222 @@
+// The viewer's decoding worker: every byte of a snapshot or db is read and decoded here,
+// through the etcd-snap package's browser entry, so the page stays responsive on large dbs.
+// Dbs are read a slice at a time (InspectDb over a Blob uses FileReaderSync), never whole.
+//
+// Protocol: the page posts { id, op, ...args }; the worker answers { id, ok: true, value } or
+// { id, ok: false, error: { message, code } }.
+import init, * as etcd from './pkg/browser.js';
+
+const ready = init();
+/** Viewer folders kept in OPFS live under this directory. */
+const KEEP_ROOT = 'etcd-snap-viewer';
+
+/** The open folder: name -> Blob (a File, or an OPFS file's snapshot). */
+let folder = new Map();
+/** Open dbs by id. */
+const dbs = new Map();
+let nextDb = 1;
+
+const errInfo = (e) => ({
+  message: (e && e.message) || String(e),
+  code: (e && e.code) || null,
+});
+
+/** A read-only storage backend over the folder's Blobs, so `Snapshotter.list()` can judge
+ *  every `.snap` with etcd's own checks and no file can be renamed or changed by viewing. */
+function readOnlyBackend(files) {
+  const notFound = (name) => Object.assign(new Error(`open ${name}: no such file or directory`), { code: 'ENOENT' });
+  const denied = (op) => () => { throw Object.assign(new Error(`${op}: the viewer never changes opened files`), { code: 'ERR_PERMISSION_DENIED' }); };
+  const get = (name) => { const f = files.get(name); if (!f) throw notFound(name); return f; };
+  return {
+    list: () => [...files.keys()],
+    stat: (name) => ({ size: get(name).size, isDir: false }),
+    read: async (name) => new Uint8Array(await get(name).arrayBuffer()),
+    openRead: (name) => get(name).stream(),
+    createAtomic: denied('create'),
+    rename: denied('rename'),
+    remove: denied('remove'),
+    syncDir: () => {},
+    lock: () => ({ release() {} }),
+  };
+}
+
+const isSnap = (name) => name.endsWith('.snap');
+
+/** Lists the folder with etcd's verdicts and decodes each readable `.snap`. */
+async function describeFolder(label) {
+  const s = await etcd.Snapshotter.open(
+    { backend: readOnlyBackend(folder) },
+    { lock: 'none', cleanTmpOnOpen: false, maxBroken: null },
+  );
+  try {
+    const list = await s.list();
+    const files = [];
+    for (const f of list) {
+      const item = {
+        name: f.name,
+        kind: f.kind,
+        size: Number(f.size),
+        term: f.term === null ? null : String(f.term),
+        index: f.index === null ? null : String(f.index),
+        verdict: f.verdict,
+        code: f.code,
+      };
+      if (f.kind === 'snap' && f.verdict === 'ok') {
+        try {
+          const snap = await s.read(f.name);
+          item.snapshot = {
+            term: String(snap.term),
+            index: String(snap.index),
+            confState: {
+              voters: snap.confState.voters.map(String),
+              learners: snap.confState.learners.map(String),
+              votersOutgoing: snap.confState.votersOutgoing.map(String),
+              learnersNext: snap.confState.learnersNext.map(String),
+              autoLeave: snap.confState.autoLeave,
+            },
+            dataNil: snap.data === null,
+            dataLen: snap.data ? snap.data.length : 0,
+          };
+          if (snap.data && snap.data.length) {
+            try {
+              item.v2 = etcd.v2StoreInfo(snap.data);
+              item.v2.currentIndex = String(item.v2.currentIndex);
+              item.v2.currentVersion = String(item.v2.currentVersion);
+            } catch (e) {
+              item.v2Error = errInfo(e);
+            }
+          }
+        } catch (e) {
+          item.verdict = errInfo(e).message;
+          item.code = errInfo(e).code;
+        }
+      }
+      files.push(item);
+    }
+    // etcd's Load: the newest .snap (by name) that reads cleanly.
+    const loadable = files.filter((f) => f.kind === 'snap' && f.verdict === 'ok').map((f) => f.name).sort();
+    return { label, files, load: loadable.length ? loadable[loadable.length - 1] : null };
+  } finally {
+    s.close();
+  }
+}
+
+function openDb(name) {
+  const blob = folder.get(name);
+  if (!blob) throw Object.assign(new Error(`${name}: not in the open folder`), { code: 'ERR_NOT_FOUND' });
+  const db = etcd.InspectDb.open(blob);
+  const id = nextDb++;
+  dbs.set(id, db);
+  const out = { id, name, size: blob.size, layout: db.layout() };
+  const attempt = (key, f) => {
+    try { out[key] = f(); } catch (e) { out[key + 'Error'] = errInfo(e); }
+  };
+  attempt('status', () => db.status());
+  if (out.statusError) attempt('problems', () => db.check());
+  attempt('buckets', () => db.buckets());
+  attempt('cluster', () => db.clusterInfo());
+  attempt('index', () => db.index());
+  return out;
+}
+
+function db(id) {
+  const d = dbs.get(id);
+  if (!d) throw Object.assign(new Error('the db was closed'), { code: 'ERR_INVALID_ARGUMENT' });
+  return d;
+}
+
+async function keepRoot(create) {
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(KEEP_ROOT, { create });
+}
+
+/** Copies the open folder into OPFS through the OPFS backend (atomic, durable writes). */
+async function keep(label) {
+  const spec = { opfs: `${KEEP_ROOT}/${label}` };
+  let bytes = 0;
+  for (const [name, blob] of folder) bytes += await etcd.opfsWriteFile(spec, name, blob);
+  return { label, files: folder.size, bytes };
+}
+
+async function listKept() {
+  let dir;
+  try { dir = await keepRoot(false); } catch { return []; }
+  const out = [];
+  for await (const [name, h] of dir.entries()) {
+    if (h.kind !== 'directory') continue;
+    let files = 0, bytes = 0;
+    for await (const [, f] of h.entries()) {
+      if (f.kind === 'file') { files++; bytes += (await f.getFile()).size; }
+    }
+    out.push({ label: name, files, bytes });
+  }
+  return out.sort((a, b) => a.label.localeCompare(b.label));
+}
+
+async function openKept(label) {
+  const dir = await (await keepRoot(false)).getDirectoryHandle(label);
+  const files = new Map();
+  for await (const [name, h] of dir.entries()) {
+    if (h.kind === 'file') files.set(name, await h.getFile());
+  }
+  return files;
+}
+
+/** Removes a kept folder: each file through the OPFS backend, then the empty directory. */
+async function removeKept(label) {
+  const spec = { opfs: `${KEEP_ROOT}/${label}` };
+  const dir = await (await keepRoot(false)).getDirectoryHandle(label);
+  const names = [];
+  for await (const [name, h] of dir.entries()) if (h.kind === 'file') names.push(name);
+  for (const n of names) await etcd.opfsRemoveFile(spec, n);
+  await (await keepRoot(false)).removeEntry(label, { recursive: true });
+  return true;
+}
+
+function closeAllDbs() {
+  for (const d of dbs.values()) d.free();
+  dbs.clear();
+}
+
+const ops = {
+  async openFolder({ label, files }) {
+    closeAllDbs();
+    folder = new Map(files.map((f) => [f.name, f]));
+    return describeFolder(label);
+  },
+  async openKept({ label }) {
+    closeAllDbs();
+    folder = await openKept(label);
+    return describeFolder(label);
+  },
+  async snapFile({ name }) {
+    const blob = folder.get(name);
+    return etcd.decodeSnap(new Uint8Array(await blob.arrayBuffer()));
+  },
+  openDb: ({ name }) => openDb(name),
+  closeDb({ dbId }) {
+    const d = dbs.get(dbId);
+    if (d) { d.free(); dbs.delete(dbId); }
+    return true;
+  },
+  keys: ({ dbId, prefix, after, limit, count }) => db(dbId).keys({ prefix, after, limit, count }),
+  history: ({ dbId, key }) => db(dbId).history(key),
+  space: ({ dbId, depth }) => db(dbId).spaceByPrefix('/', depth),
+  keep: ({ label }) => keep(label),
+  listKept: () => listKept(),
+  removeKept: ({ label }) => removeKept(label),
+  version: () => etcd.version(),
+};
+
+self.onmessage = async (ev) => {
+  const { id, op, ...args } = ev.data;
+  try {
+    await ready;
+    const f = ops[op];
+    if (!f) throw new Error(`unknown op ${op}`);
+    const value = await f(args);
+    self.postMessage({ id, ok: true, value });
+  } catch (e) {
+    self.postMessage({ id, ok: false, error: errInfo(e) });
+  }
+};
