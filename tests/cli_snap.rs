@@ -535,6 +535,7 @@ fn mixed_folder(root: &Path) -> PathBuf {
     let dir = copy_dir(&fixtures().join("golden/corrupt"), &root.join("snap"));
     copy_dir(&fixtures().join("cluster/follower-snap"), &dir);
     std::fs::write(dir.join("tmp99"), b"x").unwrap();
+    std::fs::write(dir.join("0000000000000001.snap.db"), b"").unwrap();
     std::fs::write(
         dir.join("0000000000000001-0000000000000001.snap.broken"),
         b"old",
@@ -593,7 +594,16 @@ fn ls_json_judges_every_file_and_renames_nothing() {
                     (r["term"].as_u64(), r["index"].as_u64()),
                     (None, Some(0x15c5))
                 );
-                assert!(r["verdict"].is_null());
+                assert_eq!(
+                    (r["verdict"].as_str(), r["code"].as_str()),
+                    (Some("ok"), None)
+                );
+            }
+            "0000000000000001.snap.db" => {
+                assert_eq!(r["kind"], "db");
+                let v = r["verdict"].as_str().unwrap();
+                assert!(v.starts_with("invalid database"), "{v}");
+                assert_eq!(r["code"], "ERR_BAD_DB");
             }
             "sub.snap" => {
                 assert_eq!(r["kind"], "snap");
@@ -658,7 +668,7 @@ fn ls_table_has_a_row_per_entry() {
     );
     assert_eq!(
         row("00000000000015c5.snap.db"),
-        ["00000000000015c5.snap.db", "db", "-", "5573", "57344", "-"]
+        ["00000000000015c5.snap.db", "db", "-", "5573", "57344", "ok"]
     );
     assert_eq!(
         row("0000000000000002-0000000000000065.snap")[5..].join(" "),

@@ -284,8 +284,8 @@ struct Entry {
     index: Option<u64>,
     size: u64,
     dir: bool,
-    /// `ok`, etcd's `Read` error for an unreadable `.snap`, or null when not checked
-    /// (names not ending in `.snap`, which `Load` never reads).
+    /// For a `.snap`: `ok` or etcd's `Read` error. For a `.snap.db`: `ok` if bbolt's meta
+    /// pages open, else why not. Null for everything else (not checked).
     verdict: Option<String>,
     /// The error's stable code (`ERR_CRC_MISMATCH`, ...) when the verdict is an error.
     code: Option<&'static str>,
@@ -325,6 +325,11 @@ async fn ls(dir: &Path, format: Format) -> Result<()> {
     let s = Snapshotter::open(storage_at(dir), read_only()).await?;
     let mut entries: Vec<Entry> = s.list().await?.into_iter().map(Entry::from).collect();
     entries.sort_by(|a, b| a.name.cmp(&b.name));
+    for e in entries.iter_mut().filter(|e| e.kind == "db" && !e.dir) {
+        let (verdict, code) = db_verdict(&dir.join(&e.name));
+        e.verdict = Some(verdict);
+        e.code = code;
+    }
     match format {
         Format::Json => print_json(&entries),
         Format::Table => {
@@ -335,6 +340,25 @@ async fn ls(dir: &Path, format: Format) -> Result<()> {
                 .write_all(text.as_bytes())
                 .map_err(crate::stdout_error)
         }
+    }
+}
+
+/// A cheap look at a `.snap.db`: can bbolt's meta pages be opened, as etcd must do when it
+/// renames the file to `db`? Reads a few pages, never the whole file; `etcd-snap status`
+/// runs the full integrity check.
+fn db_verdict(path: &Path) -> (String, Option<&'static str>) {
+    use etcd_snap::inspect::{Db, OpenOptions, source::FileSource};
+    let opened = FileSource::open(path).and_then(|src| {
+        Db::open_with(
+            src,
+            OpenOptions {
+                verify_trailer: false,
+            },
+        )
+    });
+    match opened {
+        Ok(_) => ("ok".to_owned(), None),
+        Err(e) => (e.to_string(), Some(e.code())),
     }
 }
 
