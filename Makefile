@@ -62,3 +62,42 @@ bench-wire:
 .PHONY: bench-inspect
 bench-inspect:
 	cargo bench --bench inspect
+
+## The npm package: pkg-config/ -> pkg/ (wasm-bindgen --target web, wasm-opt from npm
+## binaryen, Node/browser entries, types, CLI). `cd pkg && npm pack` publishes it.
+.PHONY: package
+package:
+	node pkg-config/build.mjs
+
+## wasm in Node (wasm-bindgen-test): conformance + Snapshotter over Node fs, JS object, memory.
+.PHONY: test-wasm-node
+test-wasm-node:
+	cargo test --target wasm32-unknown-unknown --test wasm_node
+test: test-wasm-node
+
+## The npm package in Node: pack/install/import/require, tsc, CLI vs native CLI, lock, streaming.
+.PHONY: test-js
+test-js: package
+	cargo build --bin etcd-snap
+	cd tests/js && node --test --test-concurrency=1 api.test.mjs package.test.mjs cli.test.mjs lock.test.mjs stream.test.mjs
+test: test-js
+
+## JS-side benchmarks (prints a table): CRC-32C wasm vs crc-32 / @node-rs/crc32, 64 MiB .snap
+## read wasm vs native, saveDbFrom 1 GiB vs stream.pipeline + fsync.
+.PHONY: bench-js
+bench-js: package
+	cargo build --release --bin etcd-snap
+	node benches/js/bench.mjs
+
+## The npm package's browser entry in headless Chromium (Playwright over /usr/bin/chromium,
+## tests/js/browser/): OPFS save/load across a reload, two tabs on one folder, a worker, quota.
+.PHONY: test-e2e
+test-e2e: package
+	cd tests/js && node --test --test-concurrency=1 browser/
+test: test-e2e
+
+## OPFS write benchmark (prints a table): saveDbFrom 256 MiB and 1 GiB vs raw JS loops, main
+## thread (createWritable) and dedicated worker (sync access handles). BENCH_MIB=256 for less.
+.PHONY: bench-browser
+bench-browser: package
+	cd tests/js && node browser/bench-opfs.mjs
