@@ -296,8 +296,8 @@ fn status_and_keys_equal_etcdctl() {
         format!("{:x}", theirs["ID"].as_u64().unwrap())
     );
     assert_eq!(info.members[0].name, theirs["name"].as_str().unwrap());
-    assert_eq!(info.members[0].peer_urls, [etcd.peer_url.clone()]);
-    assert_eq!(info.members[0].client_urls, [etcd.client_url.clone()]);
+    assert_eq!(info.members[0].peer_urls, [etcd.peer_url.as_str()]);
+    assert_eq!(info.members[0].client_urls, [etcd.client_url.as_str()]);
     assert!(info.cluster_version.as_deref().unwrap().starts_with("3.4"));
     assert!(info.auth.enabled);
     let users: Vec<(&str, Vec<String>)> = info
