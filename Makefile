@@ -101,3 +101,18 @@ test: test-e2e
 .PHONY: bench-browser
 bench-browser: package
 	cd tests/js && node browser/bench-opfs.mjs
+
+## The viewer (README's first set-up command): installs what it needs, builds pkg/, then serves
+## www/ (with the sample folder www/sample/) and pkg/ on 127.0.0.1:$(VIEWER_PORT) until Ctrl-C.
+VIEWER_PORT ?= 8080
+.PHONY: viewer test-viewer
+viewer: setup
+	$(MAKE) --no-print-directory package
+	node www/serve.mjs --port $(VIEWER_PORT)
+
+## The viewer end to end in headless Chromium (tests/js/viewer/): etcd's numbers on screen,
+## hostile keys as text, OPFS across reloads, a generated 64 MiB+ db, corrupt dbs, no foreign
+## requests. Screenshots in artifacts/viewer/.
+test-viewer: package
+	cd tests/js && node --test --test-concurrency=1 viewer/viewer.test.mjs
+test: test-viewer

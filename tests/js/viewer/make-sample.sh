@@ -4,7 +4,8 @@
 # history (updates, deletes, a compaction), a lease, binary values, a UTF-8 key and a hostile
 # key `<img src=x onerror=alert(1)>`. Copies member/snap (the .snap files and the member db)
 # and records etcd's own verdicts: `etcdctl snapshot status -w json` of the db, and the
-# term/index etcd's snap names carry. Run by hand; the output is committed.
+# term/index etcd's snap names carry. Also saves tests/js/viewer/fixtures/snapshot-save.db
+# (`etcdctl snapshot save`, with its status). Run by hand; the output is committed.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=www/sample
@@ -54,6 +55,12 @@ for i in $(seq 61 300); do
   ctl put "/registry/events/default/web.$i" "{\"kind\":\"Event\",\"reason\":\"Scheduled\",\"message\":\"Successfully assigned default/web-$i\"}"
 done
 for i in $(seq 1 10); do ctl put /app/config "{\"version\":$((8 + i))}"; done
+
+# An `etcdctl snapshot save` file (db + sha256 trailer) for the single-file tests.
+FIX=tests/js/viewer/fixtures
+mkdir -p "$FIX"
+etcdctl --endpoints "$ep" snapshot save "$FIX/snapshot-save.db" >/dev/null
+etcdctl snapshot status "$FIX/snapshot-save.db" -w json > "$FIX/snapshot-save.status.json"
 
 kill "$pid"; wait "$pid" || true; pid=""
 rm -rf "$OUT/member-snap"; mkdir -p "$OUT/member-snap"
