@@ -15,27 +15,20 @@
 //! - a usage error (unknown subcommand or flag, missing or malformed argument) exits with
 //!   status 2, clap's convention, with clap's message on stderr.
 
-#[cfg(not(target_arch = "wasm32"))]
 // Native only (clap, std::fs). On wasm32 the binary is empty: `cargo test --target
 // wasm32-unknown-unknown --test ...` builds every bin target, and this one must not break it.
 #![cfg_attr(target_arch = "wasm32", no_main)]
 #![cfg(not(target_arch = "wasm32"))]
 
 mod inspect_cmds;
-#[cfg(not(target_arch = "wasm32"))]
 mod snap_cmds;
-#[cfg(not(target_arch = "wasm32"))]
 mod wire_cmds;
 
-#[cfg(not(target_arch = "wasm32"))]
 use std::io::Write as _;
-#[cfg(not(target_arch = "wasm32"))]
 use std::process::ExitCode;
 
-#[cfg(not(target_arch = "wasm32"))]
 use clap::{Parser, Subcommand};
 
-#[cfg(not(target_arch = "wasm32"))]
 /// etcd's Raft snapshot storage (the `snap` package), byte-compatible with etcd 3.4-3.6.
 #[derive(Debug, Parser)]
 #[command(
@@ -51,7 +44,6 @@ struct Cli {
     command: Command,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 /// Every subcommand, gathered from the per-area modules.
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -63,7 +55,6 @@ enum Command {
     Inspect(inspect_cmds::InspectCmd),
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -80,7 +71,6 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 /// Prints the causes (outermost last) and then etcd's message as the final line.
 fn report(e: &etcd_snap::Error) {
     let mut causes = Vec::new();
@@ -100,7 +90,6 @@ fn report(e: &etcd_snap::Error) {
     let _ = writeln!(err, "{e}");
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 /// Prints one JSON value on stdout, as every subcommand's result.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> etcd_snap::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -109,7 +98,6 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> etcd_snap::Result<()
     writeln!(out, "{text}").map_err(stdout_error)
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 /// A failed write to stdout (closed pipe, full disk) as a storage error.
 pub(crate) fn stdout_error(e: std::io::Error) -> etcd_snap::Error {
     etcd_snap::Error::io(
@@ -119,9 +107,3 @@ pub(crate) fn stdout_error(e: std::io::Error) -> etcd_snap::Error {
         etcd_snap::error::go_reason(&e),
     )
 }
-
-/// The CLI is native-only (clap, std::fs); in wasm builds (e.g. `cargo test --target
-/// wasm32-unknown-unknown`, which builds every bin) this stub stands in. The npm package's
-/// `etcd-snap` (pkg-config/cli.cjs) is the CLI over the wasm build.
-#[cfg(target_arch = "wasm32")]
-fn main() {}
