@@ -23,6 +23,14 @@ use common::etcd_snap;
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
+/// The tests here pick free ports by binding and releasing them; run them one at a time so
+/// one test's etcd cannot take a port another just picked.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn etcdctl(endpoint: &str, args: &[&str]) -> std::process::Output {
     Command::new("etcdctl")
         .env("ETCDCTL_API", "3")
@@ -86,6 +94,7 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
 
 #[test]
 fn send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let etcd = Etcd::start(&tmp.path().join("data"), &EtcdOptions::default());
     etcd.put("before", "1");
@@ -515,6 +524,7 @@ impl Drop for Receiver {
 
 #[test]
 fn receive_what_a_real_leader_sends() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let proxy_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let proxy_url = format!("http://{}", proxy_listener.local_addr().unwrap());

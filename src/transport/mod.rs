@@ -15,9 +15,11 @@
 pub mod frame;
 pub mod peer;
 pub mod receive;
+pub mod summary;
 
 pub use frame::{
     DEFAULT_ENVELOPE_LIMIT, Encoder, PREFIX_LEN, decode_envelope, encode_envelope, encoder,
 };
 pub use peer::{LocalPeer, SNAPSHOT_PATH, SenderHeaders, check_post_response, format_id};
 pub use receive::{Received, Reply, receive};
+pub use summary::{MessageSummary, ReplyLine, Unframed, unframe};

@@ -20,6 +20,8 @@ pub struct Received {
     pub message: pb::Message,
     /// Bytes stored as `%016x.snap.db` (the rest of the body).
     pub db_bytes: u64,
+    /// The stored file, as the backend names it (`DBFilePath`).
+    pub db_path: String,
 }
 
 /// What to answer, exactly as etcd's handler answers.
@@ -129,6 +131,10 @@ where
         status: 204,
         headers: h,
         body: String::new(),
-        outcome: Ok(Received { message, db_bytes }),
+        outcome: Ok(Received {
+            db_path: crate::transport::summary::db_path(snapshotter, index),
+            message,
+            db_bytes,
+        }),
     }
 }

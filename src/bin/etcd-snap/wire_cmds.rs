@@ -9,13 +9,13 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use clap::{Args, Subcommand};
 use futures_executor::block_on;
-use futures_util::io::{AllowStdIo, AsyncRead};
+use futures_util::io::AllowStdIo;
 use serde::Serialize;
 use sha2::Digest as _;
 
 use etcd_snap::pb::{self, ConfState, MessageType, Snapshot, SnapshotMetadata};
 use etcd_snap::storage::NativeStorage;
-use etcd_snap::summary::{SnapSummary, hex};
+use etcd_snap::summary::hex;
 use etcd_snap::transport::{self, DEFAULT_ENVELOPE_LIMIT};
 use etcd_snap::{Error, IoErrorKind, Options, Result, Snapshotter};
 
@@ -228,101 +228,15 @@ async fn frame(out: &Path, args: &MsgArgs) -> Result<()> {
     })
 }
 
-/// A raft message with etcd's field names, as the fixtures' `frame.json` shows it.
-#[derive(Serialize)]
-pub(crate) struct MessageSummary {
-    r#type: String,
-    to: u64,
-    from: u64,
-    term: u64,
-    log_term: u64,
-    index: u64,
-    commit: u64,
-    snapshot: SnapSummary,
-    msg_size: u64,
-}
-
-impl MessageSummary {
-    pub(crate) fn of(m: &pb::Message) -> Self {
-        use prost::Message as _;
-        MessageSummary {
-            r#type: MessageType::try_from(m.r#type)
-                .map(|t| format!("{t:?}"))
-                .unwrap_or_else(|_| m.r#type.to_string()),
-            to: m.to,
-            from: m.from,
-            term: m.term,
-            log_term: m.log_term,
-            index: m.index,
-            commit: m.commit,
-            snapshot: SnapSummary::of(&m.snapshot),
-            msg_size: m.encoded_len() as u64,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct Unframed {
-    message: MessageSummary,
-    length_prefix: u64,
-    db_path: String,
-    db_bytes: u64,
-    db_sha256: String,
-}
-
 async fn unframe(input: &str, dir: &Path, limit: u64) -> Result<()> {
     let reader: Box<dyn std::io::Read> = match input {
         "-" => Box::new(std::io::stdin().lock()),
         f => Box::new(std::fs::File::open(f).map_err(|e| fs_error("open", Path::new(f), &e))?),
     };
-    let mut r = AllowStdIo::new(std::io::BufReader::with_capacity(1 << 20, reader));
-    let m = transport::decode_envelope(&mut r, limit).await?;
-    if m.r#type != MessageType::MsgSnap as i32 {
-        return Err(Error::InvalidArgument("wrong raft message type".into()));
-    }
+    let r = AllowStdIo::new(std::io::BufReader::with_capacity(1 << 20, reader));
     std::fs::create_dir_all(dir).map_err(|e| fs_error("mkdir", dir, &e))?;
     let s = Snapshotter::open(NativeStorage::new(dir), Options::default()).await?;
-    let index = m.snapshot.metadata.index;
-    let mut hashing = HashReader::new(r);
-    let db_bytes = s.save_db_from(&mut hashing, index).await?;
-    let summary = MessageSummary::of(&m);
-    print_json(&Unframed {
-        length_prefix: summary.msg_size,
-        message: summary,
-        db_path: s.db_file_path(index).await?,
-        db_bytes,
-        db_sha256: hex(&hashing.hash.finalize()),
-    })
-}
-
-/// SHA-256 of everything read through it.
-struct HashReader<R> {
-    inner: R,
-    hash: sha2::Sha256,
-}
-
-impl<R> HashReader<R> {
-    fn new(inner: R) -> Self {
-        HashReader {
-            inner,
-            hash: sha2::Sha256::new(),
-        }
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for HashReader<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let this = &mut *self;
-        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(n)) = r {
-            this.hash.update(&buf[..n]);
-        }
-        r
-    }
+    print_json(&transport::unframe(&s, r, limit).await?)
 }
 
 /// SHA-256 of everything written through it.
@@ -387,11 +301,11 @@ mod net {
 
     use etcd_snap::http::{SendOptions, SnapshotReceiver, send_snapshot, serve};
     use etcd_snap::storage::NativeStorage;
-    use etcd_snap::transport::{LocalPeer, Reply};
+    use etcd_snap::transport::{LocalPeer, Reply, ReplyLine};
     use etcd_snap::{Error, Options, Result, Snapshotter};
     use futures_util::io::AllowStdIo;
 
-    use super::{MessageSummary, MsgArgs};
+    use super::MsgArgs;
     use crate::print_json;
 
     fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -448,32 +362,32 @@ mod net {
         local.block_on(&rt, async {
             std::fs::create_dir_all(dir).map_err(|e| super::fs_error("mkdir", dir, &e))?;
             let snap = Snapshotter::open(NativeStorage::new(dir), Options::default()).await?;
-            let dir_name = dir.display().to_string();
-            let observe = Rc::new(move |r: &Reply| {
-                let line = match &r.outcome {
-                    Ok(rec) => json!({
-                        "status": r.status,
-                        "message": MessageSummary::of(&rec.message),
-                        "db_path": format!("{}/{}", dir_name, etcd_snap::names::db_name(rec.message.snapshot.metadata.index)),
-                        "db_bytes": rec.db_bytes,
-                    }),
-                    Err(e) => json!({"status": r.status, "code": e.code(), "error": e.to_string()}),
-                };
-                let _ = print_json(&line);
+            let observe = Rc::new(|r: &Reply| {
+                let _ = print_json(&ReplyLine::of(r));
             });
             let recv = SnapshotReceiver::new(snap, LocalPeer::new(cluster_id))
                 .with_limit(limit)
                 .with_observer(observe);
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| Error::io(etcd_snap::IoErrorKind::Other, "listen", listen, etcd_snap::error::go_reason(&e)))?;
+            let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+                Error::io(
+                    etcd_snap::IoErrorKind::Other,
+                    "listen",
+                    listen,
+                    etcd_snap::error::go_reason(&e),
+                )
+            })?;
             let addr = listener
                 .local_addr()
                 .map_err(|e| Error::InvalidArgument(e.to_string()))?;
             print_json(&json!({ "listening": addr.to_string() }))?;
-            serve(listener, Rc::new(recv))
-                .await
-                .map_err(|e| Error::io(etcd_snap::IoErrorKind::Other, "accept", listen, etcd_snap::error::go_reason(&e)))
+            serve(listener, Rc::new(recv)).await.map_err(|e| {
+                Error::io(
+                    etcd_snap::IoErrorKind::Other,
+                    "accept",
+                    listen,
+                    etcd_snap::error::go_reason(&e),
+                )
+            })
         })
     }
 }
