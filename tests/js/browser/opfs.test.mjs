@@ -213,6 +213,39 @@ describe("OPFS through the browser entry", () => {
     await page.close();
   });
 
+  it("a page and its worker share the folder lock", async () => {
+    const page = await openPage(browser.context, server, entry);
+    const workerUrl = `${server.url}/tests/js/browser/pages/worker.mjs`;
+    const codes = await page.evaluate(async ({ workerUrl, entry }) => {
+      const w = new Worker(workerUrl, { type: "module" });
+      const run = (body) =>
+        new Promise((ok, fail) => {
+          w.onmessage = ({ data }) => (data.error ? fail(new Error(data.error.message)) : ok(data.ok));
+          w.postMessage({ entry: new URL(entry, location.href).href, body: body.toString() });
+        });
+      const tryOpen = (lock) => `async (etcdSnap) => {
+        try {
+          const s = await etcdSnap.Snapshotter.open({ opfs: "e2e/shared-lock" }, { lock: "${lock}" });
+          self.held = s;
+          return "opened";
+        } catch (e) {
+          return e.code;
+        }
+      }`;
+      const s = await window.etcdSnap.Snapshotter.open({ opfs: "e2e/shared-lock" });
+      const whilePageHolds = await run(tryOpen("fail"));
+      s.close();
+      // The release reaches the browser asynchronously: wait for it rather than race it.
+      const afterPageClosed = await run(tryOpen("wait"));
+      const pageWhileWorkerHolds = await window.etcdSnap.Snapshotter.open({ opfs: "e2e/shared-lock" })
+        .then(() => "opened", (e) => e.code);
+      w.terminate();
+      return { whilePageHolds, afterPageClosed, pageWhileWorkerHolds };
+    }, { workerUrl, entry });
+    assert.deepEqual(codes, { whilePageHolds: "ERR_LOCKED", afterPageClosed: "opened", pageWhileWorkerHolds: "ERR_LOCKED" });
+    await page.close();
+  });
+
   it("saveDbFrom streams 64 MiB into OPFS from the main thread; a failing stream leaves nothing", async () => {
     const page = await openPage(browser.context, server, entry);
     const out = await page.evaluate(async () => {
