@@ -499,7 +499,8 @@ function renderHistory(detail, k, hist) {
   }
   fill(detail,
     h('h3', { class: 'mono key-title', dataset: { testid: 'key-title' } }, kt.text),
-    h('div', { class: 'muted small' }, `${hist.length} stored revision${hist.length === 1 ? '' : 's'} (older ones were compacted away)`),
+    h('div', { class: 'muted small' }, `${hist.length} stored revision${hist.length === 1 ? '' : 's'}`,
+      hist.length && !hist[0].tombstone && hist[0].version > 1 ? ` · versions before ${hist[0].version} were compacted away` : ''),
     h('div', { class: 'hist-split' }, list, valueBox));
   draw();
 }

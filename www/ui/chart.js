@@ -36,7 +36,7 @@ export function spaceChart(items, { max = 20, onPick } = {}) {
         label.length > 40 ? label.slice(0, 39) + '…' : label),
       s('rect', { x: labelW, y: 3, width: w, height: rowH - 8, rx: 3 }),
       s('text', { x: labelW + w + 8, y: rowH / 2 + 1, class: 'value', 'dominant-baseline': 'middle' },
-        `${bytes(x.bytes)} · ${(100 * x.bytes / total).toFixed(1)}% · ${int(x.keys)} keys`),
+        `${bytes(x.bytes)} · ${(100 * x.bytes / total).toFixed(1)}% · ${int(x.keys)} key${x.keys === 1 ? '' : 's'}`),
     );
     if (onPick && !x.other) {
       g.classList.add('pick');

@@ -374,6 +374,15 @@ describe('viewer', () => {
     assert.equal(await page.$$eval('[data-testid=history] li', (l) => l.length), 2);
     assert.match(await page.textContent('.value-box'), /Deleted at revision \d+/);
     await shot(page, 'keys-tombstone');
+
+    // The README's picture: a Kubernetes-style key with its JSON value.
+    await page.fill('[data-testid=prefix]', '/registry/pods/default/web-1');
+    await page.press('[data-testid=prefix]', 'Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=keys] tbody td.key')?.textContent === '/registry/pods/default/web-1');
+    await page.click('[data-testid=keys] tbody tr');
+    await page.waitForSelector('[data-testid=value]');
+    assert.equal(JSON.parse(await page.textContent('[data-testid=value]')).metadata.name, 'web-1');
+    await shot(page, 'readme-keys');
     assert.deepEqual(page.errors, []);
     await page.close();
   });
@@ -457,6 +466,11 @@ describe('viewer', () => {
     await shot(page, 'big-db-keys');
     assert.deepEqual(page.errors, []);
     await page.close();
+  });
+
+  it('the inspect API is typed in the package (tsc --strict)', () => {
+    const tsc = spawnSync(path.join(REPO, 'pkg-config', 'node_modules', '.bin', 'tsc'), ['-p', path.join(REPO, 'tests', 'js', 'viewer', 'types', 'tsconfig.json')], { encoding: 'utf8', timeout: 300_000 });
+    assert.equal(tsc.status, 0, `tsc:\n${tsc.stdout}${tsc.stderr}`);
   });
 
   it('no request left the page\'s origin', () => {
