@@ -17,12 +17,72 @@ pub fn crc32c(data: &[u8]) -> u32 {
 /// Encodes a snapshot as the exact bytes etcd's `SaveSnap` writes:
 /// `snappb.snapshot{crc: CRC-32C(inner), data: inner}` with `inner` = marshalled `raftpb.Snapshot`.
 pub fn encode_snap_file(snap: &Snapshot) -> Vec<u8> {
-    let inner = pb::encode(snap);
-    let envelope = SnapFile {
-        crc: crc32c(&inner),
-        data: Some(Bytes::from(inner)),
-    };
-    pb::encode(&envelope)
+    let parts = SnapFileParts::new(snap);
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts.parts() {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// The bytes of a `.snap` file as three consecutive slices: the envelope and inner headers,
+/// the payload (shared with the [`Snapshot`], not copied), and the encoded metadata.
+///
+/// Writing these in turn produces exactly [`encode_snap_file`]'s bytes without copying a
+/// payload that may be gigabytes (etcd 3.4 keeps the whole v2 store in it).
+#[derive(Debug, Clone)]
+pub struct SnapFileParts {
+    head: Vec<u8>,
+    data: Bytes,
+    tail: Vec<u8>,
+}
+
+impl SnapFileParts {
+    /// Lays out `snap` in etcd 3.4's gogo encoding; the CRC runs over the pieces in order.
+    pub fn new(snap: &Snapshot) -> Self {
+        use prost::Message as _;
+        use prost::encoding::{WireType, encode_key, encode_varint};
+
+        // raftpb.Snapshot: data (1, iff present), then metadata (2, always).
+        let mut inner_head = Vec::with_capacity(11);
+        if let Some(d) = &snap.data {
+            encode_key(1, WireType::LengthDelimited, &mut inner_head);
+            encode_varint(d.len() as u64, &mut inner_head);
+        }
+        let mut tail = Vec::with_capacity(snap.metadata.encoded_len() + 11);
+        encode_key(2, WireType::LengthDelimited, &mut tail);
+        snap.metadata.encode_length_delimited(&mut tail).expect("Vec grows");
+        let data = snap.data.clone().unwrap_or_default();
+
+        let crc = [&inner_head[..], &data[..], &tail[..]]
+            .iter()
+            .fold(0, |crc, p| crc32c::crc32c_append(crc, p));
+        let inner_len = inner_head.len() + data.len() + tail.len();
+
+        // snappb.snapshot: crc (1, always), data (2) = the inner message.
+        let mut head = Vec::with_capacity(17 + inner_head.len());
+        encode_key(1, WireType::Varint, &mut head);
+        encode_varint(u64::from(crc), &mut head);
+        encode_key(2, WireType::LengthDelimited, &mut head);
+        encode_varint(inner_len as u64, &mut head);
+        head.extend_from_slice(&inner_head);
+        SnapFileParts { head, data, tail }
+    }
+
+    /// The three slices, to be written in order.
+    pub fn parts(&self) -> [&[u8]; 3] {
+        [&self.head, &self.data, &self.tail]
+    }
+
+    /// Total file size.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.data.len() + self.tail.len()
+    }
+
+    /// Never true: a `.snap` file always holds at least its envelope and metadata.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// Decodes `.snap` file bytes in etcd's check order: empty file, envelope decode, empty data
@@ -40,4 +100,36 @@ pub fn decode_snap_file(file: Bytes) -> Result<Snapshot> {
         return Err(Error::CrcMismatch);
     }
     Ok(pb::decode(data)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::{ConfState, SnapshotMetadata};
+
+    /// The piecewise layout must equal prost's plain two-step encoding, for absent, empty and
+    /// multi-byte-length payloads.
+    #[test]
+    fn parts_equal_plain_encoding() {
+        for data in [None, Some(Bytes::new()), Some(Bytes::from(vec![7u8; 300]))] {
+            let snap = Snapshot {
+                data,
+                metadata: SnapshotMetadata {
+                    conf_state: ConfState {
+                        voters: vec![1, u64::MAX],
+                        ..Default::default()
+                    },
+                    index: 1 << 40,
+                    term: 3,
+                },
+            };
+            let inner = pb::encode(&snap);
+            let plain = pb::encode(&SnapFile {
+                crc: crc32c(&inner),
+                data: Some(Bytes::from(inner)),
+            });
+            assert_eq!(encode_snap_file(&snap), plain);
+            assert_eq!(SnapFileParts::new(&snap).len(), plain.len());
+        }
+    }
 }

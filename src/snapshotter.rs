@@ -139,11 +139,14 @@ impl<S: Storage> Snapshotter<S> {
             return Ok(());
         }
         let name = names::snap_name(snap.metadata.term, snap.metadata.index);
-        let bytes = codec::encode_snap_file(snap);
+        // Written piecewise so the payload is never copied (see `SnapFileParts`).
+        let file = codec::SnapFileParts::new(snap);
         let mut w = self.storage.create_atomic(&name).await?;
-        if let Err(e) = w.write(&bytes).await {
-            let _ = w.abort().await;
-            return Err(e);
+        for part in file.parts().into_iter().filter(|p| !p.is_empty()) {
+            if let Err(e) = w.write(part).await {
+                let _ = w.abort().await;
+                return Err(e);
+            }
         }
         w.commit().await
     }
