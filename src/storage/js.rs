@@ -271,12 +271,12 @@ impl Drop for JsWriter {
 
 /// Calls `obj[name]()` and ignores the outcome, including a rejected promise.
 fn fire_and_forget(obj: &JsValue, name: &str) {
-    if let Some(f) = method(obj, name) {
-        if let Ok(v) = f.call0(obj) {
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = settle(v).await;
-            });
-        }
+    if let Some(f) = method(obj, name)
+        && let Ok(v) = f.call0(obj)
+    {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = settle(v).await;
+        });
     }
 }
 

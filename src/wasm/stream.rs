@@ -140,10 +140,10 @@ impl Stream for AsyncIter {
 
 impl Drop for AsyncIter {
     fn drop(&mut self) {
-        if !self.done {
-            if let Some(f) = method(&self.iter, "return") {
-                let _ = f.call0(&self.iter);
-            }
+        if !self.done
+            && let Some(f) = method(&self.iter, "return")
+        {
+            let _ = f.call0(&self.iter);
         }
     }
 }
