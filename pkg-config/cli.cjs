@@ -11,6 +11,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const snap = require('./node.cjs');
+const wire = require('./cli_wire.cjs');
 
 const USAGE = `etcd-snap: etcd's Raft snapshot storage (the snap package), byte-compatible with etcd 3.4-3.6
 
@@ -24,7 +25,7 @@ Commands:
   savedb DIR INDEX SRC                      stream a db into %016x.snap.db (SaveDBFrom); SRC "-" is stdin
   release DIR INDEX                         remove .snap.db files below INDEX (ReleaseSnapDBs)
   ls DIR [-w table|json]                    list every entry with kind, term, index, size, verdict
-`;
+${wire.USAGE}`;
 
 class UsageError extends Error {}
 
@@ -195,6 +196,7 @@ function parse(argv) {
   const options = {
     'wal-snaps': { type: 'string' }, voters: { type: 'string' }, learners: { type: 'string' },
     'write-out': { type: 'string', short: 'w' },
+    ...wire.OPTIONS,
   };
   const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   const need = (n, names) => {
@@ -229,8 +231,11 @@ function parse(argv) {
       if (w !== 'table' && w !== 'json') throw new UsageError(`invalid value '${w}' for '--write-out <WRITE_OUT>'`);
       return () => cmdLs(positionals[0], w);
     }
-    default:
+    default: {
+      const job = wire.parse(cmd, values, positionals, { u64, u64List, UsageError, fsError, printJson, withSnapshotter, snap });
+      if (job) return job;
       throw new UsageError(cmd === undefined ? 'missing subcommand' : `unrecognized subcommand '${cmd}'`);
+    }
   }
 }
 

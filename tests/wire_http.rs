@@ -434,6 +434,13 @@ fn sender_maps_replies_like_check_post_response() {
         let (r, n) = send(url.clone(), 0x1001).await;
         assert!(matches!(r, Err(Error::ClusterIdMismatch)), "{r:?}");
         assert_eq!(n, Ok(false));
+        // Refused while a large upload is still in flight: the sender still gets etcd's 412,
+        // not a reset connection (the receiver drains the rest).
+        let big = vec![1u8; 16 << 20];
+        let (m, notify) = Message::new(msg(31), &big[..], big.len() as u64).unwrap();
+        let r = send_snapshot(&url, m, &SendOptions::new(1, 0x1001)).await;
+        assert!(matches!(r, Err(Error::ClusterIdMismatch)), "{r:?}");
+        assert_eq!(notify.await, Ok(false));
 
         let ok = fake_peer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").await;
         let (r, n) = send(ok.clone(), CID).await;

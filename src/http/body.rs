@@ -60,3 +60,14 @@ async fn send(tx: &mut mpsc::Sender<Chunk>, item: Chunk) -> std::result::Result<
         .map_err(|_| ())?;
     tx.start_send(item).map_err(|_| ())
 }
+
+/// Reads `r` to its end (or first error) and drops the bytes; gives up after 30 s without data.
+pub async fn drain<R: AsyncRead + Unpin>(mut r: R) {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), r.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
+    }
+}

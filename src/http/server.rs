@@ -87,16 +87,23 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
                 .map(str::to_string)
         };
         let process = self.process.clone();
+        let mut reader = super::body::incoming_reader(body);
         let reply = receive(
             &self.snapshotter,
             &self.local,
             self.limit,
             parts.method.as_str(),
             header,
-            super::body::incoming_reader(body),
+            &mut reader,
             move |m| process(m),
         )
         .await;
+        if reply.status != 204 {
+            // Refused before the body ended: read the rest in the background, so the sender
+            // gets the reply instead of a reset connection (closing a socket with unread input
+            // resets it). Go's server drains too, up to 256 KiB; this drains a whole upload.
+            tokio::task::spawn_local(super::body::drain(reader));
+        }
         if let Some(observe) = &self.observe {
             observe(&reply);
         }

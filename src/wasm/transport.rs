@@ -11,7 +11,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{snapshot_to_js, to_u64};
+use super::convert::{snapshot_from_js, snapshot_to_js, to_u64};
 use super::dyn_storage::DynStorage;
 use super::error::{message_of, to_js};
 use super::jsutil::{get, method, settle};
@@ -55,6 +55,21 @@ export interface SnapshotReply {
   dbBytes?: bigint;
   /** Otherwise: why (an Error with `code`). */
   error?: Error;
+  /** The `etcd-snap serve-snapshots` JSON line for this reply. */
+  line: string;
+}
+/** A MsgSnap to frame: u64s as bigints; omitted numbers are 0. */
+export interface RaftMessageInput {
+  to?: bigint; from?: bigint; term?: bigint; logTerm?: bigint; index?: bigint; commit?: bigint;
+  snapshot: SnapshotInput;
+}
+/** Who sends, for `snapshotRequestHeaders`. */
+export interface SnapshotSenderInfo {
+  from: bigint;
+  clusterId: bigint | string;
+  serverVersion?: string;
+  minClusterVersion?: string;
+  peerUrls?: string[];
 }
 /** The request as plain values (any server). `headers`: Node's `req.headers` or a `Headers`. */
 export interface SnapshotRequest {
@@ -155,6 +170,8 @@ fn message_to_js(m: &pb::Message) -> JsValue {
 
 fn reply_to_js(reply: &Reply) -> JsValue {
     let o = Object::new();
+    let line = serde_json::to_string(&transport::ReplyLine::of(reply)).unwrap_or_default();
+    set(&o, "line", &JsValue::from_str(&line));
     set(&o, "status", &JsValue::from(reply.status));
     let h = Object::new();
     for (k, v) in &reply.headers {
@@ -294,4 +311,128 @@ pub fn snapshot_handler(
         },
     );
     Ok(listener.into_js_value().unchecked_into())
+}
+
+fn cluster_id_of(v: &JsValue, what: &str) -> Result<u64> {
+    match v.as_string() {
+        Some(s) => transport::peer::parse_id(&s),
+        None => to_u64(v, what),
+    }
+}
+
+fn u64_field(v: &JsValue, key: &str) -> Result<u64> {
+    let x = get(v, key);
+    if x.is_undefined() || x.is_null() {
+        Ok(0)
+    } else {
+        to_u64(&x, key)
+    }
+}
+
+/// The envelope etcd's snapshot sender puts before the db: 8-byte big-endian length and the
+/// marshalled MsgSnap. Send it, then the db bytes, as the `POST /raft/snapshot` body.
+#[wasm_bindgen(js_name = encodeSnapshotEnvelope)]
+pub fn encode_snapshot_envelope(
+    #[wasm_bindgen(unchecked_param_type = "RaftMessageInput")] message: JsValue,
+) -> std::result::Result<Vec<u8>, JsValue> {
+    let build = || -> Result<pb::Message> {
+        Ok(pb::Message {
+            r#type: pb::MessageType::MsgSnap as i32,
+            to: u64_field(&message, "to")?,
+            from: u64_field(&message, "from")?,
+            term: u64_field(&message, "term")?,
+            log_term: u64_field(&message, "logTerm")?,
+            index: u64_field(&message, "index")?,
+            commit: u64_field(&message, "commit")?,
+            snapshot: snapshot_from_js(&get(&message, "snapshot"))?,
+            ..Default::default()
+        })
+    };
+    build()
+        .map(|m| transport::encode_envelope(&m))
+        .map_err(|e| to_js(&e))
+}
+
+/// Decodes a snapshot body and stores its db (`SaveDBFrom`); resolves to the JSON text
+/// `etcd-snap unframe` prints (`{"message",...,"db_path","db_bytes","db_sha256"}`).
+#[wasm_bindgen(js_name = unframeSnapshot, unchecked_return_type = "Promise<string>")]
+pub fn unframe_snapshot(
+    snapshotter: &JsSnapshotter,
+    #[wasm_bindgen(
+        unchecked_param_type = "ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>"
+    )]
+    body: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ limit?: bigint | number }")] options: JsValue,
+) -> Promise {
+    let setup = || -> Result<_> {
+        let limit = get(&options, "limit");
+        let limit = if limit.is_undefined() || limit.is_null() {
+            DEFAULT_ENVELOPE_LIMIT
+        } else {
+            to_u64(&limit, "options.limit")?
+        };
+        Ok((
+            snapshotter.shared()?,
+            js_to_async_read(body, "unframe body")?,
+            limit,
+        ))
+    };
+    let (folder, reader, limit) = match setup() {
+        Ok(x) => x,
+        Err(e) => return Promise::reject(&to_js(&e)),
+    };
+    future_to_promise(async move {
+        let out = transport::unframe(&folder, reader, limit)
+            .await
+            .map_err(|e| to_js(&e))?;
+        serde_json::to_string(&out)
+            .map(|s| JsValue::from_str(&s))
+            .map_err(|e| to_js(&Error::InvalidArgument(e.to_string())))
+    })
+}
+
+/// The headers etcd's snapshot sender puts on `POST /raft/snapshot`, in etcd's order.
+#[wasm_bindgen(
+    js_name = snapshotRequestHeaders,
+    unchecked_return_type = "Record<string, string>"
+)]
+pub fn snapshot_request_headers(
+    #[wasm_bindgen(unchecked_param_type = "SnapshotSenderInfo")] info: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let build = || -> Result<transport::SenderHeaders> {
+        let mut h = transport::SenderHeaders::new(
+            to_u64(&get(&info, "from"), "from")?,
+            cluster_id_of(&get(&info, "clusterId"), "clusterId")?,
+        );
+        if let Some(v) = get(&info, "serverVersion").as_string() {
+            h.server_version = v;
+        }
+        if let Some(v) = get(&info, "minClusterVersion").as_string() {
+            h.min_cluster_version = v;
+        }
+        let urls = get(&info, "peerUrls");
+        if Array::is_array(&urls) {
+            h.peer_urls = Array::from(&urls)
+                .iter()
+                .filter_map(|u| u.as_string())
+                .collect();
+        }
+        Ok(h)
+    };
+    let h = build().map_err(|e| to_js(&e))?;
+    let o = Object::new();
+    for (k, v) in h.to_pairs() {
+        set(&o, k, &JsValue::from_str(&v));
+    }
+    Ok(o.into())
+}
+
+/// rafthttp's `checkPostResponse`: returns on 204, throws etcd's error (with `code`) otherwise.
+#[wasm_bindgen(js_name = checkPostResponse)]
+pub fn check_post_response(
+    status: u16,
+    body: &[u8],
+    url: &str,
+) -> std::result::Result<(), JsValue> {
+    transport::check_post_response(status, body, url).map_err(|e| to_js(&e))
 }
