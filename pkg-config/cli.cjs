@@ -180,12 +180,38 @@ function table(entries) {
   return rows.map((r) => r.map((c, i) => (i + 1 === r.length ? c : c + ' '.repeat(widths[i] - len(c)) + '  ')).join('').trimEnd() + '\n').join('');
 }
 
+/** As the native CLI: can bbolt's meta pages be opened (a few pages, never the whole file)? */
+function dbVerdict(file) {
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const source = {
+      size,
+      read(offset, length) {
+        const b = Buffer.alloc(length);
+        const n = fs.readSync(fd, b, 0, length, offset);
+        return new Uint8Array(b.buffer, b.byteOffset, n);
+      },
+    };
+    snap.InspectDb.open(source, { verifyTrailer: false }).free();
+    return { verdict: 'ok', code: null };
+  } catch (e) {
+    return { verdict: e.message, code: e.code ?? null };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 async function cmdLs(dir, format) {
   await withSnapshotter(dir, READ_ONLY, async (s) => {
     const entries = (await s.list()).map((f) => ({
       name: f.name, kind: f.kind, term: f.term, index: f.index, size: f.size, dir: f.isDir, verdict: f.verdict, code: f.code,
     }));
     entries.sort((a, b) => byteCmp(a.name, b.name));
+    for (const e of entries) {
+      if (e.kind === 'db' && !e.dir) Object.assign(e, dbVerdict(path.join(dir, e.name)));
+    }
     if (format === 'json') printJson(entries);
     else process.stdout.write(table(entries));
   });

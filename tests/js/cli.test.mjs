@@ -91,6 +91,15 @@ test('ls as JSON and as a table', (t) => {
   }
   same(t, (d) => { single(d); fs.mkdirSync(path.join(d, 'snap/sub.snap')); fs.writeFileSync(path.join(d, 'snap/tmp123'), 'x'); fs.writeFileSync(path.join(d, 'snap/db'), ''); },
     ['ls', '{A}/snap', '-w', 'json'], { expectStatus: 0 });
+  // .snap.db verdicts (bbolt meta pages): real, garbage, empty, truncated.
+  const dbs = (d) => {
+    follower(d);
+    fs.writeFileSync(path.join(d, 'snap/0000000000000009.snap.db'), Buffer.alloc(10000, 7));
+    fs.writeFileSync(path.join(d, 'snap/000000000000000a.snap.db'), '');
+    fs.writeFileSync(path.join(d, 'snap/000000000000000b.snap.db'), fs.readFileSync(path.join(fixtures, 'cluster/follower-snap/00000000000015c5.snap.db')).subarray(0, 5000));
+  };
+  same(t, dbs, ['ls', '{A}/snap', '-w', 'json'], { expectStatus: 0 });
+  same(t, dbs, ['ls', '{A}/snap'], { expectStatus: 0 });
 });
 
 test('save, savedb (file and stdin), release', (t) => {
