@@ -464,7 +464,7 @@ function renderKeys(body, info) {
     fill(tbody, res.keys.map((k) => {
       const kt = keyText(k.key);
       return h('tr', { class: ['key-row', !k.live && 'deleted'], onclick: (e) => { for (const r of tbody.rows) r.classList.remove('selected'); e.currentTarget.classList.add('selected'); showKey(k); } },
-        h('td', { class: 'mono key', title: kt.text }, kt.text, kt.binary ? badge('muted', 'bin') : null),
+        h('td', { class: 'mono key', title: clip(kt.text, 4096) }, clip(kt.text, 1024), kt.binary ? badge('muted', 'bin') : null),
         h('td', { class: 'num' }, String(k.revisions)),
         h('td', { class: 'num mono' }, String(k.lastRevision)),
         h('td', { class: 'num' }, bytes(k.bytes)),
@@ -474,7 +474,7 @@ function renderKeys(body, info) {
   async function showKey(k) {
     const hist = await guarded('Reading history', () => call('history', { dbId: info.id, key: k.key }));
     if (!hist) return;
-    renderHistory(detail, k, hist);
+    renderHistory(detail, k, hist, info);
   }
   fill(body,
     h('div', { class: 'toolbar' }, input, status, h('span', { class: 'spacer' }), prev, next),
@@ -486,7 +486,9 @@ function renderKeys(body, info) {
   load();
 }
 
-function renderHistory(detail, k, hist) {
+const clip = (t, n) => (t.length > n ? `${t.slice(0, n)}… (${int(t.length - n)} more characters)` : t);
+
+function renderHistory(detail, k, hist, info) {
   const kt = keyText(k.key);
   let chosen = hist.length - 1;
   const list = h('ol', { class: 'history', dataset: { testid: 'history' } });
@@ -494,23 +496,25 @@ function renderHistory(detail, k, hist) {
   function draw() {
     fill(list, hist.map((r, i) => h('li', { class: [i === chosen && 'selected', r.tombstone && 'tombstone'], onclick: () => { chosen = i; draw(); } },
       h('span', { class: 'mono' }, `${r.main}`, r.sub ? `.${r.sub}` : ''),
-      r.tombstone ? badge('warn', 'tombstone') : h('span', { class: 'muted' }, ` v${r.version} · ${bytes(r.value.length)}`))));
-    renderValue(valueBox, hist[chosen]);
+      r.tombstone ? badge('warn', 'tombstone') : h('span', { class: 'muted' }, ` v${r.version} · ${bytes(r.valueSize)}`))));
+    renderValue(valueBox, hist[chosen], k, info);
   }
   fill(detail,
-    h('h3', { class: 'mono key-title', dataset: { testid: 'key-title' } }, kt.text),
-    h('div', { class: 'muted small' }, `${hist.length} stored revision${hist.length === 1 ? '' : 's'}`,
+    h('h3', { class: 'mono key-title', dataset: { testid: 'key-title' } }, clip(kt.text, 65536)),
+    h('div', { class: 'muted small' }, `${int(k.revisions)} stored revision${k.revisions === 1 ? '' : 's'}`,
+      hist.length < k.revisions ? ` · showing the newest ${int(hist.length)}` : '',
       hist.length && !hist[0].tombstone && hist[0].version > 1 ? ` · versions before ${hist[0].version} were compacted away` : ''),
     h('div', { class: 'hist-split' }, list, valueBox));
   draw();
 }
 
-function renderValue(box, r) {
+function renderValue(box, r, k, info) {
   if (r.tombstone) {
     return fill(box, h('div', { class: 'tomb' }, `Deleted at revision ${r.main}.`), h('table', { class: 'kv' }, h('tbody', {}, h('tr', {}, h('th', {}, 'Stored bytes'), h('td', {}, int(r.size))))));
   }
-  const text = valueText(r.value);
-  const json = prettyJson(text);
+  const partial = r.valueSize > r.value.length;
+  const text = partial ? null : valueText(r.value);
+  const json = text !== null && text.length <= 8 << 20 ? prettyJson(text) : null;
   const modes = [['text', 'Text', text !== null], ['hex', 'Hex', true], ['json', 'JSON', json !== null]];
   let mode = json !== null ? 'json' : text !== null ? 'text' : 'hex';
   const out = h('pre', { class: 'mono value', dataset: { testid: 'value' } });
@@ -527,7 +531,12 @@ function renderValue(box, r) {
       h('tr', {}, h('th', {}, 'mod / create revision'), h('td', { class: 'mono' }, `${r.modRevision} / ${r.createRevision}`)),
       h('tr', {}, h('th', {}, 'version'), h('td', { class: 'mono' }, String(r.version))),
       h('tr', {}, h('th', {}, 'lease'), h('td', { class: 'mono' }, r.lease ? BigInt(r.lease).toString(16) : 'none')),
-      h('tr', {}, h('th', {}, 'value'), h('td', {}, `${int(r.value.length)} bytes`)))),
+      h('tr', {}, h('th', {}, 'value'), h('td', {}, `${int(r.valueSize)} bytes`)))),
+    partial ? h('div', { class: 'muted small' }, `Large value: only its first ${bytes(r.value.length)} were read (shown as hex). `,
+      h('button', { class: 'link', onclick: async () => {
+        const whole = await guarded('Reading value', () => call('value', { dbId: info.id, key: k.key, main: r.main, sub: r.sub }));
+        if (whole) renderValue(box, { ...r, value: whole }, k, info);
+      } }, `Read all ${bytes(r.valueSize)}`)) : null,
     buttons, out);
   draw();
 }

@@ -200,7 +200,9 @@ const ops = {
     return true;
   },
   keys: ({ dbId, prefix, after, limit, count }) => db(dbId).keys({ prefix, after, limit, count }),
-  history: ({ dbId, key }) => db(dbId).history(key),
+  // The newest 1000 revisions, values cut at 256 KiB (a hostile key may have many large ones).
+  history: ({ dbId, key }) => db(dbId).history(key, { limit: 1000, maxValueBytes: 256 << 10 }),
+  value: ({ dbId, key, main, sub }) => db(dbId).value(key, main, sub),
   space: ({ dbId, depth }) => db(dbId).spaceByPrefix('/', depth),
   keep: ({ label }) => keep(label),
   listKept: () => listKept(),

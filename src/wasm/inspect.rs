@@ -84,7 +84,9 @@ export interface DbKeyPage {
 export interface DbKeyRevision {
   main: number; sub: number; tombstone: boolean; size: number;
   createRevision: number; modRevision: number; version: number; lease: number | bigint;
+  /** The value, cut to `maxValueBytes`; `valueSize` is its full size. */
   value: Uint8Array;
+  valueSize: number;
 }
 /** Space used by one key prefix. */
 export interface DbPrefixSpace { prefix: string; keys: number; liveKeys: number; revisions: number; bytes: number; }
@@ -362,6 +364,23 @@ extern "C" {
         typescript_type = "{ prefix?: string | Uint8Array; after?: Uint8Array | null; limit?: number; count?: boolean }"
     )]
     pub type KeyQuery;
+    /// `{ limit?, maxValueBytes? }`.
+    #[wasm_bindgen(typescript_type = "{ limit?: number; maxValueBytes?: number }")]
+    pub type HistoryOptions;
+}
+
+/// A positive count option `key` of `o` (default `def`, at most `max`).
+fn count_opt(o: &JsValue, key: &str, def: usize, max: usize) -> Result<usize, JsValue> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(def);
+    }
+    match v.as_f64() {
+        Some(n) if n >= 1.0 => Ok(if n >= max as f64 { max } else { n as usize }),
+        _ => Err(invalid(format!(
+            "options.{key}: expected a positive number"
+        ))),
+    }
 }
 
 impl InspectDb {
@@ -479,11 +498,7 @@ impl InspectDb {
         } else {
             Some(bytes_or_string(&after, "query.after")?)
         };
-        let limit = match get(&q, "limit").as_f64() {
-            None => 100,
-            Some(l) if l >= 1.0 => (l as usize).min(10_000),
-            Some(_) => return Err(invalid("query.limit: expected a positive number")),
-        };
+        let limit = count_opt(&q, "limit", 100, 10_000)?;
         let count = get(&q, "count").as_bool().unwrap_or(false);
         self.with_index(|m| {
             let current = m.current_revision();
@@ -547,17 +562,24 @@ impl InspectDb {
         })
     }
 
-    /// Every stored revision of `key`, oldest first, with its decoded `KeyValue`
-    /// (values of tombstones are empty, as etcd stores them).
+    /// The stored revisions of `key`, oldest first, with their decoded `KeyValue`s: the newest
+    /// `limit` of them (default 1000), values cut to `maxValueBytes` (default 256 KiB;
+    /// `valueSize` is the full size, [`InspectDb::value`] reads it whole). Tombstones have
+    /// empty values, as etcd stores them.
     #[wasm_bindgen(unchecked_return_type = "DbKeyRevision[]")]
     pub fn history(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] key: JsValue,
+        options: Option<HistoryOptions>,
     ) -> Result<JsValue, JsValue> {
         let key = bytes_or_string(&key, "key")?;
+        let o: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let limit = count_opt(&o, "limit", 1000, 1_000_000)?;
+        let max_value = count_opt(&o, "maxValueBytes", 256 << 10, usize::MAX)?;
         self.with_index(|m| {
             let out = Array::new();
-            for ev in m.history(&key) {
+            let all = m.history(&key);
+            for ev in &all[all.len().saturating_sub(limit)..] {
                 let kv = m.value_at(ev.rev, ev.tombstone).map_err(js_err)?;
                 let o = Object::new();
                 let Revision { main, sub } = ev.rev;
@@ -569,10 +591,31 @@ impl InspectDb {
                 set(&o, "modRevision", int_js(kv.mod_revision as i128));
                 set(&o, "version", int_js(kv.version as i128));
                 set(&o, "lease", int_js(kv.lease as i128));
-                set(&o, "value", Uint8Array::from(kv.value.as_slice()));
+                set(&o, "valueSize", int_js(kv.value.len() as i128));
+                let cut = kv.value.len().min(max_value);
+                set(&o, "value", Uint8Array::from(&kv.value[..cut]));
                 out.push(&o);
             }
             Ok(out.into())
+        })
+    }
+
+    /// The whole value `key` has at revision `main`/`sub` (one of its stored revisions).
+    pub fn value(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] key: JsValue,
+        main: f64,
+        sub: f64,
+    ) -> Result<Uint8Array, JsValue> {
+        let key = bytes_or_string(&key, "key")?;
+        self.with_index(|m| {
+            let ev = m
+                .history(&key)
+                .iter()
+                .find(|e| e.rev.main as f64 == main && e.rev.sub as f64 == sub)
+                .ok_or_else(|| invalid(format!("no stored revision {main}_{sub} of that key")))?;
+            let kv = m.value_at(ev.rev, ev.tombstone).map_err(js_err)?;
+            Ok(Uint8Array::from(kv.value.as_slice()))
         })
     }
 

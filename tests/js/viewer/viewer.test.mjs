@@ -457,7 +457,18 @@ describe('viewer', () => {
       const first = await page.textContent('[data-testid=keys] tbody td.key');
       assert.equal(first, `/bulk/${String(p * 100).padStart(8, '0')}`);
     }
-    await page.fill('[data-testid=prefix]', `/bulk/${String(keys - 1).padStart(8, '0')}`);
+    // A 1 MiB value: the history shows its first 256 KiB; "Read all" fetches the rest.
+    await page.fill('[data-testid=prefix]', '/huge/');
+    await page.press('[data-testid=prefix]', 'Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=keys-status]')?.textContent.startsWith('1–1 of 1'));
+    await page.click('[data-testid=keys] tbody tr');
+    await page.waitForSelector('.value-box button.link:text("Read all 1.0 MiB")');
+    assert.match(await page.textContent('[data-testid=value]'), /^00000000  41 42 43 44/);
+    await page.click('.value-box button.link:text("Read all 1.0 MiB")');
+    await page.waitForFunction(() => document.querySelector('[data-testid=value]')?.textContent.length === 1 << 20);
+    assert.equal((await page.textContent('[data-testid=value]')).slice(0, 30), 'ABCDEFGHIJKLMNOPQRSTUVWXYZABCD');
+
+    await page.fill('[data-testid=prefix]', `/bulk/${String(keys - 2).padStart(8, '0')}`);
     await page.press('[data-testid=prefix]', 'Enter');
     await page.waitForFunction(() => document.querySelector('[data-testid=keys-status]')?.textContent.startsWith('1–1 of 1'));
     await page.click('[data-testid=keys] tbody tr');

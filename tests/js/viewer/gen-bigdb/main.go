@@ -1,7 +1,8 @@
 // gen-bigdb writes an etcd v3 backend db (bbolt, etcd 3.4 layout) of at least -size bytes
 // with bbolt and mvccpb from etcd's own Go source (Debian golang-etcd-server-dev), much faster
 // than putting the same data through a live server. Keys /bulk/<n> get -value bytes each;
-// every 10th key is updated once more and every 50th deleted, so histories and tombstones exist.
+// every 10th key is updated once more and every 50th deleted, so histories and tombstones exist;
+// one last key, /huge/value, holds 1 MiB.
 // Build: GO111MODULE=off GOPATH=/usr/share/gocode go build -o gen-bigdb .
 package main
 
@@ -97,6 +98,21 @@ func main() {
 			break
 		}
 	}
+	// One 1 MiB value, larger than the viewer reads for a history at first.
+	err = db.Update(func(tx *bolt.Tx) error {
+		huge := make([]byte, 1<<20)
+		for i := range huge {
+			huge[i] = byte('A' + i%26)
+		}
+		kv := mvccpb.KeyValue{Key: []byte("/huge/value"), CreateRevision: rev, ModRevision: rev, Version: 1, Value: huge}
+		v, _ := kv.Marshal()
+		rev++
+		return tx.Bucket([]byte("key")).Put(revKey(rev-1, 0, false), v)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	keys++
 	if err := db.Sync(); err != nil {
 		log.Fatal(err)
 	}
