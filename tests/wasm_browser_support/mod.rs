@@ -60,6 +60,21 @@ pub fn snap(term: u64, index: u64, data: &[u8]) -> Snapshot {
     }
 }
 
+/// Resolves after `ms` milliseconds (setTimeout on the global, window or worker).
+pub async fn sleep(ms: i32) {
+    use wasm_bindgen::JsCast;
+    let global = js_sys::global();
+    let set_timeout: js_sys::Function = js_sys::Reflect::get(&global, &"setTimeout".into())
+        .unwrap()
+        .unchecked_into();
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout
+            .call2(&wasm_bindgen::JsValue::UNDEFINED, &resolve, &ms.into())
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
 /// Byte `i` of a generated stream: cheap, position-dependent, catches reordering.
 pub fn byte_at(i: u64) -> u8 {
     (i.wrapping_mul(2_654_435_761) >> 7) as u8
@@ -501,6 +516,35 @@ macro_rules! opfs_tests {
             cleanup(&other).await;
         }
 
+        /// A dropped, unfinished writer removes its temp file (and swap file) by itself soon
+        /// after, without waiting for the next open.
+        #[wasm_bindgen_test]
+        async fn dropped_writer_cleans_up_in_background() {
+            let s = fresh(MODE, "dropped").await;
+            for name in ["a.snap", "b.snap.db"] {
+                let mut w = s.create_atomic(name).await.unwrap();
+                etcd_snap::AtomicWrite::write(&mut w, &[7u8; 100_000])
+                    .await
+                    .unwrap();
+                drop(w);
+            }
+            let mut left = sorted(&s).await;
+            for _ in 0..100 {
+                if left.is_empty() {
+                    break;
+                }
+                assert!(left.iter().all(|n| n.starts_with("tmp")), "{left:?}");
+                sleep(50).await;
+                left = sorted(&s).await;
+            }
+            assert_eq!(
+                left,
+                Vec::<String>::new(),
+                "temp files still there after 5 s"
+            );
+            cleanup(&s).await;
+        }
+
         /// A file held by an open writer (another handle) cannot be removed: Locked.
         #[wasm_bindgen_test]
         async fn busy_file_is_locked() {
@@ -514,6 +558,25 @@ macro_rules! opfs_tests {
             let holder = support::hold_file(&h, MODE).await;
             let e = s.remove("a").await.unwrap_err();
             assert_eq!(e.code(), "ERR_LOCKED", "{e}");
+            let code = |r: etcd_snap::Result<()>| r.err().map(|e| e.code()).unwrap_or("ok");
+            put(&s, "b", b"2").await;
+            // Readers are not blocked; replacing the held file is refused, and the refused
+            // commit leaves no temp file.
+            assert_eq!(s.read("a").await.unwrap(), b"1");
+            assert_eq!(s.stat("a").await.unwrap().size, 1);
+            assert_eq!(code(s.rename("b", "a").await), "ERR_LOCKED");
+            let commit = async {
+                let mut w = s.create_atomic("a").await?;
+                etcd_snap::AtomicWrite::write(&mut w, b"3").await?;
+                etcd_snap::AtomicWrite::commit(w).await
+            };
+            assert_eq!(code(commit.await), "ERR_LOCKED");
+            // An open writable shows its swap file (`<name>.crswap`) in listings.
+            let want: &[&str] = match MODE {
+                OpfsMode::Writable => &["a", "a.crswap", "b"],
+                OpfsMode::SyncAccess => &["a", "b"],
+            };
+            assert_eq!(sorted(&s).await, want);
             support::release_file(holder).await;
             s.remove("a").await.unwrap();
             cleanup(&s).await;
