@@ -10,7 +10,8 @@
 //! **Atomic writes.** Both write a temp file `tmp<digits>` in the folder, finish it (close /
 //! flush + close) and `move()` it onto the final name, so nothing ever appears under the final
 //! name until commit, and an interrupted write leaves only a `tmp*` file that the Snapshotter
-//! removes when it next opens the folder. Writing `createWritable()` straight onto the final
+//! removes when it next opens the folder (as it does the `tmp<digits>.crswap` swap file that
+//! Chromium lists beside a file while a writable is open on it). Writing `createWritable()` straight onto the final
 //! name was rejected: `getFileHandle(name, {create: true})` makes an empty file visible at
 //! once, and an empty `.snap` reads as `ErrEmptySnapshot` and gets quarantined.
 //!
