@@ -1,24 +1,23 @@
 // The rafthttp snapshot receiver of the npm package (wasm) behind a real `node:http` server:
 // etcd's status table, etcd's real sender body, the native `etcd-snap send` as the client,
-// aborted uploads leaving nothing, and bounded memory on a large stream.
-// Package: $ETCD_SNAP_PKG (a module exporting the API), else pkg/node.cjs (make package).
+// aborted uploads leaving nothing, and bounded memory on a large stream; then the npm CLI's
+// frame / unframe / send / serve-snapshots against the native CLI's.
+// Package: $ETCD_SNAP_PKG_DIR (a built package folder), else pkg/ (make package).
 // Native binary: $ETCD_SNAP_BIN, else target/debug/etcd-snap.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { pkgDir, fixtures, root, tmpDir, requirePkg } from './helpers.mjs';
+import { pkgDir as defaultPkgDir, fixtures, root, tmpDir, requirePkg, run } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-let api;
-if (process.env.ETCD_SNAP_PKG) {
-  api = require(process.env.ETCD_SNAP_PKG);
-} else {
-  requirePkg();
-  api = require(path.join(pkgDir, 'node.cjs'));
-}
+const pkgDir = process.env.ETCD_SNAP_PKG_DIR || defaultPkgDir;
+if (!process.env.ETCD_SNAP_PKG_DIR) requirePkg();
+const api = require(path.join(pkgDir, 'node.cjs'));
+const nodeCli = path.join(pkgDir, 'cli.cjs');
 const { Snapshotter, snapshotHandler, receiveSnapshot } = api;
 const nativeBin = process.env.ETCD_SNAP_BIN || path.join(root, 'target/debug/etcd-snap');
 const golden = fs.readFileSync(path.join(fixtures, 'wire/golden-msgsnap-tiny.bin'));
@@ -130,7 +129,6 @@ test('the native sender streams to the wasm receiver byte for byte', async (t) =
   const db = Buffer.alloc(3 << 20);
   for (let i = 0; i < db.length; i++) db[i] = (i * 7919) % 251;
   fs.writeFileSync(path.join(src, 'db'), db);
-  const { spawn } = await import('node:child_process');
   const child = spawn(nativeBin, ['send', r.url, '2', '77', path.join(src, 'db'), '--cluster-id', '1000', '--from', '5']);
   let out = '';
   let err = '';
@@ -180,4 +178,95 @@ test('a 256 MiB stream keeps memory bounded', async (t) => {
   const grewMiB = (peak - before) / (1 << 20);
   t.diagnostic(`256 MiB through node:http + wasm in ${secs.toFixed(2)} s (${(size / 1e6 / secs).toFixed(0)} MB/s), peak RSS +${grewMiB.toFixed(0)} MiB`);
   assert.ok(grewMiB < 128, `peak RSS grew by ${grewMiB} MiB`);
+});
+
+// ---- the npm CLI's wire subcommands, next to the native ones --------------------------------
+
+/** Starts `serve-snapshots` (native or npm) and resolves to { url, lines, stop }. */
+async function serveCli(t, which, dir) {
+  const [cmd, pre] = which === 'native' ? [nativeBin, []] : [process.execPath, [nodeCli]];
+  const child = spawn(cmd, [...pre, 'serve-snapshots', dir, '--listen', '127.0.0.1:0', '--cluster-id', '1000']);
+  t.after(() => child.kill('SIGKILL'));
+  const lines = [];
+  let buf = '';
+  let onLine = () => {};
+  child.stdout.on('data', (c) => {
+    buf += c;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); onLine(); }
+  });
+  const waitLines = (n) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${lines.length} lines`)), 60_000);
+    onLine = () => { if (lines.length >= n) { clearTimeout(timer); resolve(); } };
+    onLine();
+  });
+  await waitLines(1);
+  return { url: `http://${JSON.parse(lines[0]).listening}`, lines, waitLines };
+}
+
+const cli = (which, args) => (which === 'native' ? run(nativeBin, args) : run(process.execPath, [nodeCli, ...args]));
+
+test('npm frame and unframe print what the native CLI prints', (t) => {
+  const { dir, cleanup } = tmpDir('etcd-snap-wire-cli-');
+  t.after(cleanup);
+  fs.writeFileSync(path.join(dir, 'hello.db'), 'hello');
+  fs.writeFileSync(path.join(dir, 'v2'), 'v2');
+  const out = {};
+  for (const which of ['native', 'node']) {
+    const o = path.join(dir, `${which}.bin`);
+    const f = cli(which, ['frame', o, '2', '100', path.join(dir, 'hello.db'), '--from', '1', '--to', '2', '--voters', '1,2,3']);
+    assert.equal(f.status, 0, f.stderr);
+    assert.ok(fs.readFileSync(o).equals(golden), which);
+    const g = cli(which, ['frame', o, '3', '10', path.join(dir, 'hello.db'), '--to', '0x2', '--from', '1', '--commit', '7', '--msg-term', '4', '--data', path.join(dir, 'v2'), '--learners', '9']);
+    assert.equal(g.status, 0, g.stderr);
+    const u = cli(which, ['unframe', o, path.join(dir, `${which}-snap`)]);
+    assert.equal(u.status, 0, u.stderr);
+    out[which] = { frame: f.stdout.replaceAll(which, 'X'), frame2: g.stdout.replaceAll(which, 'X'), unframe: u.stdout.replaceAll(which, 'X') };
+    const bad = cli(which, ['unframe', path.join(fixtures, 'README.md'), path.join(dir, `${which}-bad`)]);
+    assert.equal(bad.status, 1);
+    out[which].bad = bad.stderr.trimEnd().split('\n').pop();
+    const usage = cli(which, ['frame', o, 'x', '1', 'db']);
+    assert.equal(usage.status, 2);
+  }
+  assert.deepEqual(out.node, out.native);
+  assert.equal(out.native.bad, 'rafthttp: error limit exceeded');
+});
+
+test('npm send and serve-snapshots interoperate with the native ones', async (t) => {
+  const { dir, cleanup } = tmpDir('etcd-snap-wire-cli-');
+  t.after(cleanup);
+  const db = Buffer.alloc(2 << 20);
+  for (let i = 0; i < db.length; i++) db[i] = (i * 31) % 253;
+  fs.writeFileSync(path.join(dir, 'db'), db);
+  for (const [sender, receiverKind] of [['node', 'native'], ['native', 'node'], ['node', 'node']]) {
+    const sdir = path.join(dir, `${sender}-to-${receiverKind}`);
+    const r = await serveCli(t, receiverKind, sdir);
+    const ok = await new Promise((resolve) => {
+      const [cmd, pre] = sender === 'native' ? [nativeBin, []] : [process.execPath, [nodeCli]];
+      const c = spawn(cmd, [...pre, 'send', r.url, '2', '300', path.join(dir, 'db'), '--cluster-id', '1000', '--from', '7']);
+      let o = ''; let e = '';
+      c.stdout.on('data', (x) => { o += x; });
+      c.stderr.on('data', (x) => { e += x; });
+      c.on('close', (code) => resolve({ code, o, e }));
+    });
+    assert.equal(ok.code, 0, `${sender} -> ${receiverKind}: ${ok.e}`);
+    assert.equal(JSON.parse(ok.o).status, 204);
+    await r.waitLines(2);
+    const line = JSON.parse(r.lines[1]);
+    assert.equal(line.status, 204);
+    assert.equal(line.message.from, 7);
+    assert.ok(fs.readFileSync(path.join(sdir, '000000000000012c.snap.db')).equals(db), `${sender} -> ${receiverKind}`);
+    // A refused upload: the sender reports etcd's 412 body, whoever receives.
+    const bad = await new Promise((resolve) => {
+      const [cmd, pre] = sender === 'native' ? [nativeBin, []] : [process.execPath, [nodeCli]];
+      const c = spawn(cmd, [...pre, 'send', r.url, '2', '301', path.join(dir, 'db'), '--cluster-id', '1001']);
+      let e = '';
+      c.stderr.on('data', (x) => { e += x; });
+      c.on('close', (code) => resolve({ code, e }));
+    });
+    assert.equal(bad.code, 1);
+    assert.equal(bad.e.trimEnd().split('\n').pop(), 'cluster ID mismatch', `${sender} -> ${receiverKind}`);
+    await r.waitLines(3);
+    assert.equal(JSON.parse(r.lines[2]).code, 'ERR_CLUSTER_ID_MISMATCH');
+  }
 });
