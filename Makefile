@@ -116,3 +116,11 @@ viewer: setup
 test-viewer: package
 	cd tests/js && node --test --test-concurrency=1 viewer/viewer.test.mjs
 test: test-viewer
+
+## The wasm snapshot receiver (snapshotHandler) under node:http, and the npm CLI's frame /
+## unframe / send / serve-snapshots against the native CLI's (tests/js/wire.test.mjs).
+.PHONY: test-js-wire
+test-js-wire: package
+	cargo build --bin etcd-snap
+	cd tests/js && node --test --test-concurrency=1 wire.test.mjs
+test: test-js-wire
