@@ -131,3 +131,22 @@ test('usage errors exit 2 on both', (t) => {
   same(t, empty, ['save', '{A}/snap', 'x', '1', '-'], { expectStatus: 2 });
   same(t, empty, ['ls'], { expectStatus: 2 });
 });
+
+test('savedb draws a progress bar only when stderr is a terminal', (t) => {
+  const { dir, cleanup } = tmpDir();
+  t.after(cleanup);
+  fs.mkdirSync(path.join(dir, 'snap'));
+  const big = path.join(dir, 'big.bin');
+  fs.writeFileSync(big, Buffer.alloc(65 * 1024 * 1024, 3));
+  // Not a terminal: nothing on stderr.
+  const plain = run(process.execPath, [nodeCli, 'savedb', path.join(dir, 'snap'), '1', big]);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(plain.stderr, '');
+  // A terminal (util-linux `script` gives the child a pty): a bar that reaches 100%.
+  const cmd = [process.execPath, nodeCli, 'savedb', path.join(dir, 'snap'), '2', big].map((a) => `'${a}'`).join(' ');
+  const tty = run('script', ['-qec', cmd, '/dev/null']);
+  assert.equal(tty.status, 0, tty.stdout);
+  assert.match(tty.stdout, /\x1b\[2K\[#+\] 100% 65\.0 MiB\/65\.0 MiB/);
+  assert.match(tty.stdout, /\{"bytes":68157440,"path":"[^"]+0000000000000002\.snap\.db"\}/);
+  assert.equal(fs.statSync(path.join(dir, 'snap/0000000000000002.snap.db')).size, 68157440);
+});
