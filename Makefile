@@ -110,11 +110,11 @@ viewer: setup
 	$(MAKE) --no-print-directory package
 	node www/serve.mjs --port $(VIEWER_PORT)
 
-## The viewer end to end in headless Chromium (tests/js/viewer/): etcd's numbers on screen,
-## hostile keys as text, OPFS across reloads, a generated 64 MiB+ db, corrupt dbs, no foreign
-## requests. Screenshots in artifacts/viewer/.
+## The inspect bindings in Node, then the viewer end to end in headless Chromium
+## (tests/js/viewer/): etcd's numbers on screen, hostile keys as text, OPFS across reloads, a
+## generated 64 MiB+ db, corrupt dbs, no foreign requests. Screenshots in artifacts/viewer/.
 test-viewer: package
-	cd tests/js && node --test --test-concurrency=1 viewer/viewer.test.mjs
+	cd tests/js && node --test --test-concurrency=1 viewer/inspect-api.test.mjs viewer/viewer.test.mjs
 test: test-viewer
 
 ## The wasm snapshot receiver (snapshotHandler) under node:http, and the npm CLI's frame /
