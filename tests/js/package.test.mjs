@@ -84,14 +84,22 @@ test('npm pack -> install -> import and require load real etcd files', async (t)
   assert.equal(bin.status, 0, bin.stderr);
   assert.equal(bin.stdout.trim(), expectedLoad);
 
-  // Types: tsc over a usage file, against the installed package.
+  // Types: tsc --strict over a usage file, against the installed package: as a Node project
+  // (@types/node, full check of the package's .d.ts) and as a browser project (no Node types;
+  // skipLibCheck, as bundler setups use: the Node-only wire helpers name node:http types).
   fs.copyFileSync(path.join(root, 'tests/js/types/usage.ts'), path.join(proj, 'usage.ts'));
-  fs.writeFileSync(path.join(proj, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['esnext', 'dom'], types: [], skipLibCheck: false },
+  const tsconfig = (types, skipLibCheck) => fs.writeFileSync(path.join(proj, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext',
+      lib: ['esnext', 'dom'], types, typeRoots: [path.join(root, 'tests/js/node_modules/@types')], skipLibCheck,
+    },
     files: ['usage.ts'],
   }));
-  const tsc = run(path.join(root, 'pkg-config/node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: proj });
-  assert.equal(tsc.status, 0, `tsc:\n${tsc.stdout}${tsc.stderr}`);
+  for (const [types, skip] of [[['node'], false], [[], true]]) {
+    tsconfig(types, skip);
+    const tsc = run(path.join(root, 'pkg-config/node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: proj });
+    assert.equal(tsc.status, 0, `tsc (types ${JSON.stringify(types)}):\n${tsc.stdout}${tsc.stderr}`);
+  }
   // ... and it does reject misuse (the check is not vacuous).
   fs.writeFileSync(path.join(proj, 'usage.ts'), "import { encodeSnap } from 'etcd-snap';\nconst n: number = encodeSnap({ term: 1n, index: 2n });\nexport {};\n");
   const bad = run(path.join(root, 'pkg-config/node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: proj });
