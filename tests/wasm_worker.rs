@@ -29,3 +29,45 @@ async fn worker_modes() {
     assert_eq!(s.read("a").await.unwrap(), b"via writable");
     cleanup(&s).await;
 }
+
+/// Fault injection: `FileSystemSyncAccessHandle.prototype.write` patched to accept one byte
+/// less than given, as a quota-starved handle may. The writer reports `ERR_NO_SPACE` and the
+/// aborted save leaves nothing behind.
+#[wasm_bindgen_test]
+async fn short_sync_write_is_no_space() {
+    let s = fresh(OpfsMode::SyncAccess, "short-write").await;
+    let sn = Snapshotter::open(s.clone(), Options::default())
+        .await
+        .unwrap();
+    sn.save_snap(&snap(1, 1, b"before")).await.unwrap();
+    let patch = js_sys::Function::new_no_args(
+        "const p = FileSystemSyncAccessHandle.prototype;
+         p.__etcdSnapRealWrite = p.write;
+         p.write = function (buf, opts) {
+           return this.__etcdSnapRealWrite(buf.subarray(0, Math.max(0, buf.length - 1)), opts);
+         };",
+    );
+    let unpatch = js_sys::Function::new_no_args(
+        "const p = FileSystemSyncAccessHandle.prototype;
+         p.write = p.__etcdSnapRealWrite;
+         delete p.__etcdSnapRealWrite;",
+    );
+    patch.call0(&wasm_bindgen::JsValue::NULL).unwrap();
+    let saved = sn.save_db_from(Generated::new(3 << 20), 2).await;
+    let snapped = sn.save_snap(&snap(1, 2, b"after")).await;
+    unpatch.call0(&wasm_bindgen::JsValue::NULL).unwrap();
+    let e = saved.unwrap_err();
+    assert_eq!(e.code(), "ERR_NO_SPACE", "{e}");
+    assert!(e.to_string().contains("short write"), "{e}");
+    assert_eq!(snapped.unwrap_err().code(), "ERR_NO_SPACE");
+    assert_eq!(sorted(&s).await, ["0000000000000001-0000000000000001.snap"]);
+    assert_eq!(sn.load().await.unwrap(), snap(1, 1, b"before"));
+    // Unpatched, the same writes go through.
+    sn.save_snap(&snap(1, 2, b"after")).await.unwrap();
+    assert_eq!(
+        sn.save_db_from(Generated::new(3 << 20), 2).await.unwrap(),
+        3 << 20
+    );
+    drop(sn);
+    cleanup(&s).await;
+}
