@@ -34,6 +34,7 @@ export function rmTmp(d) {
 }
 export function exists(p) { return fs.existsSync(p); }
 export function writeRaw(p, bytes) { fs.writeFileSync(p, bytes); }
+export function ageFile(p, secs) { const t = Date.now() / 1000 - secs; fs.utimesSync(p, t, t); }
 function err(code, msg) { return Object.assign(new Error(msg), { code }); }
 // A test double of the StorageBackend interface: a Map, async everywhere, chunked reads.
 class MapBackend {
@@ -100,6 +101,8 @@ extern "C" {
     fn exists(p: &str) -> bool;
     #[wasm_bindgen(js_name = writeRaw)]
     fn write_raw(p: &str, bytes: &[u8]);
+    #[wasm_bindgen(js_name = ageFile)]
+    fn age_file(p: &str, secs: f64);
     #[wasm_bindgen(js_name = makeBackend)]
     fn make_backend() -> JsValue;
 }
@@ -416,6 +419,13 @@ async fn node_lock_file_beside_dir_and_stale_takeover() {
     );
     let l = st.lock(LockMode::Fail).await.unwrap();
     drop(l);
+    // A half-written (empty) lock file is held while fresh, stale once old.
+    write_raw(&lock_path, b"");
+    let e = st.lock(LockMode::Fail).await.err().unwrap();
+    assert_eq!(e.code(), "ERR_LOCKED", "{e}");
+    age_file(&lock_path, 60.0);
+    drop(st.lock(LockMode::Fail).await.unwrap());
+    assert!(!exists(&lock_path));
     // A lock of a live process (ours) is not stale.
     let _held = st.lock(LockMode::Fail).await.unwrap();
     assert_eq!(

@@ -361,7 +361,13 @@ struct LockOwner {
     token: String,
     /// The raw file contents (to recognise the same file after a rename).
     raw: String,
+    /// For a lock file that does not parse: its age.
+    unparsed_age_ms: Option<f64>,
 }
+
+/// A lock file that does not parse (a holder crashed between creating and writing it) is
+/// stale once it is this old; a live holder writes it right after creating it.
+const UNPARSED_STALE_MS: f64 = 10_000.0;
 
 impl LockOwner {
     fn current(token: &str) -> Self {
@@ -381,6 +387,7 @@ impl LockOwner {
             host,
             token: token.to_owned(),
             raw,
+            unparsed_age_ms: None,
         }
     }
 
@@ -391,11 +398,15 @@ impl LockOwner {
             host: get(&v, "host").as_string()?,
             token: get(&v, "token").as_string()?,
             raw,
+            unparsed_age_ms: None,
         })
     }
 
     /// Stale when held by a process of this host that no longer exists.
     fn is_stale(&self) -> bool {
+        if let Some(age) = self.unparsed_age_ms {
+            return age > UNPARSED_STALE_MS;
+        }
         if self.host != hostname() || self.pid <= 0.0 {
             return false;
         }
@@ -441,15 +452,31 @@ impl NodeStorage {
             }
             Err(e) if get(&e, "code").as_string().as_deref() == Some("EEXIST") => {
                 let raw = self.read_text(path).unwrap_or_default();
-                Ok(Some(LockOwner::parse(raw).unwrap_or(LockOwner {
-                    pid: 0.0,
-                    host: "unknown host".into(),
-                    token: String::new(),
-                    raw: String::new(),
-                })))
+                Ok(Some(match LockOwner::parse(raw.clone()) {
+                    Some(o) => o,
+                    None => {
+                        // Being written right now, or left half-written by a crash: held
+                        // until it is older than UNPARSED_STALE_MS.
+                        let age = self.age_ms(path).unwrap_or(0.0);
+                        LockOwner {
+                            pid: 0.0,
+                            host: "unknown host".into(),
+                            token: String::new(),
+                            raw,
+                            unparsed_age_ms: Some(age),
+                        }
+                    }
+                }))
             }
             Err(e) => Err(node_err("open", path, &e)),
         }
+    }
+
+    /// Milliseconds since `path` was last modified.
+    fn age_ms(&self, path: &str) -> Option<f64> {
+        let st = self.fs.stat_sync(path).ok()?;
+        let mtime = get(&st, "mtimeMs").as_f64()?;
+        Some(js_sys::Date::now() - mtime)
     }
 
     fn read_text(&self, path: &str) -> Option<String> {
