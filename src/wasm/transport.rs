@@ -71,6 +71,11 @@ export interface SnapshotSenderInfo {
   minClusterVersion?: string;
   peerUrls?: string[];
 }
+/** A `node:http` request listener (typed structurally, so no `@types/node` is needed). */
+export type SnapshotRequestListener = (
+  req: AsyncIterable<Uint8Array> & { method?: string; url?: string; headers: Record<string, string | string[] | undefined> },
+  res: { writeHead(status: number, headers: Record<string, string>): unknown; end(body: string): unknown },
+) => Promise<void>;
 /** The request as plain values (any server). `headers`: Node's `req.headers` or a `Headers`. */
 export interface SnapshotRequest {
   method: string;
@@ -259,7 +264,7 @@ pub fn receive_snapshot(
 /// The listener holds the folder weakly: after `snapshotter.close()` requests get a 500.
 #[wasm_bindgen(
     js_name = snapshotHandler,
-    unchecked_return_type = "(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>"
+    unchecked_return_type = "SnapshotRequestListener"
 )]
 pub fn snapshot_handler(
     snapshotter: &JsSnapshotter,
