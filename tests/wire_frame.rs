@@ -253,3 +253,50 @@ proptest! {
         prop_assert_eq!(frame(&back, &rest), wire);
     }
 }
+
+/// etcd's `msg_codec_test.go` `TestMessage` with `readBytesLimit` 1000: messages round-trip
+/// through the envelope codec, and a 1010-byte entry exceeds the limit.
+#[test]
+fn etcd_msg_codec_test_message() {
+    let entry = |data: &[u8]| pb::Entry {
+        r#type: 0,
+        term: 1,
+        index: 3,
+        data: Some(Bytes::copy_from_slice(data)),
+    };
+    let app = pb::Message {
+        r#type: MessageType::MsgApp as i32,
+        from: 1,
+        to: 2,
+        term: 1,
+        log_term: 1,
+        index: 3,
+        entries: vec![entry(b"some data")],
+        ..Default::default()
+    };
+    let prop = pb::Message {
+        r#type: MessageType::MsgProp as i32,
+        from: 1,
+        to: 2,
+        entries: vec![
+            entry(b"some data"),
+            entry(b"some data"),
+            entry(b"some data"),
+        ],
+        ..Default::default()
+    };
+    let big = pb::Message {
+        r#type: MessageType::MsgProp as i32,
+        from: 1,
+        to: 2,
+        entries: vec![entry(&[0u8; 1010])],
+        ..Default::default()
+    };
+    for m in [app, prop] {
+        let (back, rest) = decode_all(&encode_envelope(&m), 4096, 1000).unwrap();
+        assert_eq!(back, m);
+        assert!(rest.is_empty());
+    }
+    let err = decode_all(&encode_envelope(&big), 4096, 1000).unwrap_err();
+    assert!(matches!(err, Error::ExceedSizeLimit), "{err}");
+}
