@@ -1,5 +1,6 @@
 //! Bad input through the Snapshotter: every case is a typed error with etcd's message, nothing
 //! is lost, nothing panics. Both backends.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "snapshotter_support/mod.rs"]
 mod support;

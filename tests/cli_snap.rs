@@ -2,6 +2,7 @@
 //! `ls`) over the real etcd 3.4.23 fixtures: output must equal etcd's verdicts exactly
 //! (JSON byte for byte, errors as the last stderr line) and written files must equal the
 //! files etcd wrote.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -8,6 +8,7 @@
 //!   empty file), `Load` returns the old or the new snapshot, and no `tmp*` is left;
 //! - `FailAt(k)`: step k fails; the operation returns an error or succeeds, the visible and
 //!   the durable state are old-or-new, a success is durable, and no temp file remains.
+#![cfg(not(target_arch = "wasm32"))]
 
 use bytes::Bytes;
 use etcd_snap::codec::{decode_snap_file, encode_snap_file};

@@ -1,5 +1,6 @@
 //! The Snapshotter on real etcd 3.4.23 folders (tests/fixtures/etcd-3.4.23, copied into a
 //! fresh folder per test): etcd's own verdicts must come out, on both backends.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "snapshotter_support/mod.rs"]
 mod support;

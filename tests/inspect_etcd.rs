@@ -4,6 +4,7 @@
 //! reports on the same data: `snapshot status -w json|table`, `get --prefix -w json`,
 //! `get --rev R`, `--limit`. Then etcd is stopped and its live `member/snap/db` is checked
 //! the same way.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `inspect` against the real etcd 3.4.23 files in the shared fixtures (etcd's verdicts
 //! recorded there) and hand-corrupted copies of them.
+#![cfg(not(target_arch = "wasm32"))]
 
 use etcd_snap::Error;
 use etcd_snap::inspect::{Db, OpenOptions, RangeQuery, Status, Trailer, v2store};

@@ -1,6 +1,7 @@
 //! Interop with a live etcd 3.4.23 (Debian's etcd-server; `.ci/setup` installs it):
 //! etcd writes `.snap` files, the `etcd-snap` binary reads, loads and rewrites them byte for
 //! byte, and etcd restarts on a snap folder whose files etcd-snap wrote and opened.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

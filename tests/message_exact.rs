@@ -1,5 +1,6 @@
 //! `snap.Message` and `ioutil.ExactReadCloser` (spec §5): etcd's readcloser_test.go cases,
 //! TestSnapshotSend's reader semantics (cases 1–4), TotalSize and the close notification.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::io;
 use std::pin::Pin;

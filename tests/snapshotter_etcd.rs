@@ -1,5 +1,6 @@
 //! etcd's `snapshotter_test.go` ported (spec §9), plus the spec's "extra acceptance cases"
 //! from runs of etcd's own code, against both backends.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "snapshotter_support/mod.rs"]
 mod support;

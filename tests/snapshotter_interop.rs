@@ -3,6 +3,7 @@
 //! both): etcd reads what we write, we read what etcd writes, and on generated directories
 //! `Load` / `LoadNewestAvailable` / `ReleaseSnapDBs` give etcd's result and leave etcd's
 //! directory behind.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

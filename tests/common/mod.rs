@@ -4,6 +4,7 @@
 //! Use from a test file with `mod common;`. Not every test uses every helper, hence the
 //! `dead_code` allowance.
 
+#![cfg(not(target_arch = "wasm32"))]
 #![allow(dead_code)]
 
 pub mod etcd;

@@ -1,4 +1,5 @@
 //! Shared by the pb_* tests: type dispatch by gogo name, hex helpers, proptest strategies.
+#![cfg(not(target_arch = "wasm32"))]
 #![allow(dead_code)]
 
 use bytes::Bytes;

@@ -2,6 +2,7 @@
 //! written once and runs against both `MemoryStorage` and `NativeStorage` (in a temp dir).
 //! Included with `#[path]` (this folder is not a test crate of its own).
 
+#![cfg(not(target_arch = "wasm32"))]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
