@@ -1,4 +1,5 @@
 //! `etcd-snap frame` / `unframe` against etcd's real sender body and its verdict JSON.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -8,6 +8,7 @@
 //! Every process is started by PID and killed by PID (Drop guards), on free 127.0.0.1 ports.
 
 #![cfg(feature = "http")]
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

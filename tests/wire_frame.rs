@@ -1,5 +1,6 @@
 //! The rafthttp snapshot framing: byte-exact against etcd's sender, etcd's decode errors, the
 //! envelope cap before allocation, and random round trips through odd read sizes.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::pin::Pin;

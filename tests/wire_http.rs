@@ -4,6 +4,7 @@
 //! never sends (200, 403, odd 412 bodies): fault injection for the sender.
 
 #![cfg(feature = "http")]
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::cell::RefCell;
 use std::path::Path;
