@@ -98,7 +98,7 @@ async function openFiles(label, files, { single = false } = {}) {
 }
 
 function labelFor(name) {
-  return (name || 'files').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'files';
+  return (name || 'files').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 80) || 'files';
 }
 
 async function pickFolder() {
@@ -108,22 +108,47 @@ async function pickFolder() {
       if (e.name === 'AbortError') return;
       return $('folder-input').click();
     }
+    // A data dir or member dir was picked: descend to its snap folder.
+    let label = dir.name;
+    for (const sub of ['member', 'snap']) {
+      const names = [];
+      for await (const [name] of dir.entries()) names.push(name);
+      if (!names.some(looksEtcd) && names.includes(sub)) {
+        try { dir = await dir.getDirectoryHandle(sub); label += `/${sub}`; } catch { break; }
+      }
+    }
     const files = [];
     for await (const [, handle] of dir.entries()) if (handle.kind === 'file') files.push(await handle.getFile());
-    return openFiles(dir.name, files);
+    return openFiles(label, files);
   }
   $('folder-input').click();
+}
+
+const looksEtcd = (n) => n.endsWith('.snap') || n.endsWith('.snap.db') || n === 'db' || n.endsWith('.broken');
+
+/** From a recursive folder pick (`webkitRelativePath`s), the files of the one folder to show:
+ *  the chosen folder itself, or its `snap` / `member/snap` folder if it is a data dir. */
+function pickSnapFolder(all) {
+  const byDir = new Map();
+  for (const f of all) {
+    const parts = (f.webkitRelativePath || f.name).split('/');
+    const dir = parts.slice(0, -1).join('/');
+    if (!byDir.has(dir)) byDir.set(dir, []);
+    byDir.get(dir).push(f);
+  }
+  const root = (all[0]?.webkitRelativePath || '').split('/')[0] || 'folder';
+  const top = byDir.get(root) || [];
+  if (top.some((f) => looksEtcd(f.name))) return [root, top];
+  for (const d of [`${root}/snap`, `${root}/member/snap`]) if (byDir.has(d)) return [d, byDir.get(d)];
+  return [root, top.length ? top : all];
 }
 
 $('open-folder').addEventListener('click', pickFolder);
 $('open-files').addEventListener('click', () => $('files-input').click());
 $('folder-input').addEventListener('change', (e) => {
-  const all = [...e.target.files];
-  // Only the top level of the chosen folder (a member/snap folder is flat).
-  const top = all.filter((f) => (f.webkitRelativePath || f.name).split('/').length <= 2);
-  const dirName = (all[0]?.webkitRelativePath || '').split('/')[0] || 'folder';
+  const [dirName, files] = pickSnapFolder([...e.target.files]);
   e.target.value = '';
-  openFiles(dirName, top.length ? top : all);
+  openFiles(dirName, files);
 });
 $('files-input').addEventListener('change', (e) => {
   const files = [...e.target.files];
@@ -157,14 +182,22 @@ window.addEventListener('drop', async (e) => {
   const entries = items.map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
   const dir = entries.find((en) => en && en.isDirectory);
   if (dir) {
-    const files = await readDirEntry(dir);
-    return openFiles(dir.name, files);
+    let target = dir, label = dir.name;
+    for (const sub of ['member', 'snap']) {
+      const kids = await readDirEntries(target);
+      if (kids.some((k) => k.isFile && looksEtcd(k.name))) break;
+      const next = kids.find((k) => k.isDirectory && k.name === sub);
+      if (!next) break;
+      target = next; label += `/${sub}`;
+    }
+    const files = await readDirEntry(target);
+    return openFiles(label, files);
   }
   const files = [...e.dataTransfer.files];
   if (files.length) openFiles(files.length === 1 ? files[0].name : 'dropped files', files, { single: true });
 });
 
-async function readDirEntry(dir) {
+async function readDirEntries(dir) {
   const reader = dir.createReader();
   const entries = [];
   for (;;) {
@@ -172,6 +205,11 @@ async function readDirEntry(dir) {
     if (!batch.length) break;
     entries.push(...batch);
   }
+  return entries;
+}
+
+async function readDirEntry(dir) {
+  const entries = await readDirEntries(dir);
   return Promise.all(entries.filter((en) => en.isFile).map((en) => new Promise((ok, fail) => en.file(ok, fail))));
 }
 

@@ -197,6 +197,19 @@ describe('viewer', () => {
     await page.close();
   });
 
+  it('picking a data dir opens its member/snap folder', async () => {
+    const page = await openViewer();
+    const data = path.join(tmp, 'data-dir');
+    copyFolder(path.join(FIX, 'cluster', 'follower-snap'), path.join('data-dir', 'member', 'snap'));
+    fs.mkdirSync(path.join(data, 'member', 'wal'), { recursive: true });
+    fs.writeFileSync(path.join(data, 'member', 'wal', '0000000000000000-0000000000000000.wal'), 'not a snap');
+    await openFolder(page, data);
+    assert.equal(await page.textContent('#folder-label'), 'data-dir/member/snap');
+    assert.deepEqual((await fileRows(page)).map((r) => r.name), ['0000000000000002-00000000000015c5.snap', '00000000000015c5.snap.db']);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('single files: a .snap, a member db and an etcdctl snapshot save file', async () => {
     const page = await openViewer();
     await openFile(page, path.join(FIX, 'golden', 'saved', '0000000000000002-0000000000000064.snap'));
