@@ -60,6 +60,9 @@ async function openViewer() {
   const page = await browser.context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
+  // Console errors too (a CSP violation, a failed load, a panic message).
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
+  page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') page.errors.push(`worker console: ${m.text()}`); }));
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.setDefaultTimeout(LONG);
   await page.setViewportSize({ width: 1440, height: 1000 });
