@@ -481,3 +481,44 @@ fn sender_maps_replies_like_check_post_response() {
     });
     assert_eq!(names(dir.path()), Vec::<String>::new());
 }
+
+#[test]
+fn stalled_upload_times_out_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async {
+        let snap = Snapshotter::open(NativeStorage::new(dir.path()), Options::default())
+            .await
+            .unwrap();
+        let recv = SnapshotReceiver::new(snap, LocalPeer::new(CID))
+            .with_idle_timeout(Duration::from_millis(500));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::task::spawn_local(serve(listener, Rc::new(recv)));
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut req = b"POST /raft/snapshot HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Server-Version: 3.4.23\r\nX-Etcd-Cluster-ID: 1000\r\n\r\n".to_vec();
+        let w = wire(40, &[5u8; 1000]);
+        req.extend_from_slice(format!("{:x}\r\n", w.len()).as_bytes());
+        req.extend_from_slice(&w);
+        req.extend_from_slice(b"\r\n");
+        s.write_all(&req).await.unwrap();
+        // ... and then nothing more, with the connection left open.
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut out))
+            .await
+            .expect("the receiver gave up on the stalled upload")
+            .unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("HTTP/1.1 500"), "{text}");
+        assert!(
+            text.ends_with("failed to save KV snapshot (read: i/o timeout)\n"),
+            "{text}"
+        );
+        server.abort();
+    });
+    assert_eq!(names(dir.path()), Vec::<String>::new());
+}

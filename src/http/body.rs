@@ -3,8 +3,10 @@
 use bytes::{Bytes, BytesMut};
 use futures_channel::mpsc;
 use futures_io::AsyncRead;
-use futures_util::TryStreamExt as _;
+use std::time::Duration;
+
 use futures_util::io::AsyncReadExt as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use http_body_util::BodyStream;
 use hyper::body::{Frame, Incoming};
 
@@ -16,12 +18,26 @@ pub const CHUNK: usize = 64 << 10;
 /// One frame of an outgoing body.
 pub type Chunk = std::result::Result<Frame<Bytes>, std::io::Error>;
 
-/// A request body as an `AsyncRead`; never buffered beyond the frame hyper hands over.
-pub fn incoming_reader(body: Incoming) -> impl AsyncRead + Unpin {
-    BodyStream::new(body)
-        .try_filter_map(|frame| futures_util::future::ready(Ok(frame.into_data().ok())))
-        .map_err(std::io::Error::other)
-        .into_async_read()
+/// A request body as an `AsyncRead`; never buffered beyond the frame hyper hands over. A gap
+/// of more than `idle` between frames is an `i/o timeout` error (etcd's peer listener uses a
+/// 5 s read deadline), so a stalled sender cannot hold a temp file and a task forever.
+pub fn incoming_reader(body: Incoming, idle: Duration) -> impl AsyncRead + Unpin {
+    let frames = BodyStream::new(body);
+    futures_util::stream::unfold(frames, move |mut frames| async move {
+        let item = match tokio::time::timeout(idle, frames.next()).await {
+            Ok(None) => return None,
+            Ok(Some(Ok(frame))) => Ok(frame.into_data().ok()),
+            Ok(Some(Err(e))) => Err(std::io::Error::other(e)),
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "i/o timeout",
+            )),
+        };
+        Some((item, frames))
+    })
+    .try_filter_map(|data| futures_util::future::ready(Ok(data)))
+    .boxed_local()
+    .into_async_read()
 }
 
 /// Copies `r` into `tx` chunk by chunk (the channel bound keeps memory constant). A read error

@@ -12,4 +12,4 @@ mod sender;
 mod server;
 
 pub use sender::{SendOptions, Sent, send_snapshot};
-pub use server::{Observer, Process, SnapshotReceiver, serve};
+pub use server::{DEFAULT_IDLE_TIMEOUT, Observer, Process, SnapshotReceiver, serve};

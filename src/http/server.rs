@@ -17,6 +17,10 @@ use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
 use crate::transport::{DEFAULT_ENVELOPE_LIMIT, LocalPeer, Reply, SNAPSHOT_PATH, receive};
 
+/// Default body stall limit: generous next to etcd's 5 s read deadline, which fails snapshots
+/// on slow disks and links (etcd#16377).
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// etcd's `Raft.Process`: called with each stored MsgSnap before the 204 is sent.
 pub type Process = Rc<dyn Fn(pb::Message) -> Pin<Box<dyn Future<Output = Result<()>>>>>;
 
@@ -30,6 +34,7 @@ pub struct SnapshotReceiver<S: Storage> {
     limit: u64,
     process: Process,
     observe: Option<Observer>,
+    idle: std::time::Duration,
 }
 
 impl<S: Storage + 'static> SnapshotReceiver<S> {
@@ -42,6 +47,7 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
             limit: DEFAULT_ENVELOPE_LIMIT,
             process: Rc::new(|_| Box::pin(async { Ok(()) })),
             observe: None,
+            idle: DEFAULT_IDLE_TIMEOUT,
         }
     }
 
@@ -54,6 +60,13 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
     /// Sets etcd's `Raft.Process` step.
     pub fn with_process(mut self, process: Process) -> Self {
         self.process = process;
+        self
+    }
+
+    /// Sets how long the body may stall between frames before the upload fails with
+    /// `i/o timeout` (default [`DEFAULT_IDLE_TIMEOUT`]).
+    pub fn with_idle_timeout(mut self, idle: std::time::Duration) -> Self {
+        self.idle = idle;
         self
     }
 
@@ -87,7 +100,7 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
                 .map(str::to_string)
         };
         let process = self.process.clone();
-        let mut reader = super::body::incoming_reader(body);
+        let mut reader = super::body::incoming_reader(body, self.idle);
         let reply = receive(
             &self.snapshotter,
             &self.local,
