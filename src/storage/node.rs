@@ -2,10 +2,10 @@
 //! `process.getBuiltinModule('node:fs')` (Node >= 20.16), so the same `.wasm` still loads in
 //! browsers, where opening this backend fails with `ERR_UNSUPPORTED`.
 //!
-//! Calls are Node's **synchronous** fs calls: each is short (one chunk, one fsync) and lets
-//! wasm memory be handed to Node without a copy; the event loop is blocked for the duration of
-//! each call (an fsync of a large file included). Streams feeding `saveDbFrom` are still read
-//! asynchronously between writes.
+//! The atomic writer goes through a `fs.promises` `FileHandle` (writes and fsync on libuv's
+//! thread pool, one write in flight behind the caller), so large db copies never block the
+//! event loop. The short metadata calls (readdir, stat, rename, unlink, directory fsync) and
+//! whole-file / streaming reads are Node's synchronous calls, reading straight into wasm memory.
 //!
 //! Durability equals the native backend's: the atomic writer creates `tmp<random digits>` in
 //! the directory with `O_CREAT|O_EXCL` (mode 0600, like Go's `ioutil.TempFile`), writes, then
@@ -25,9 +25,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
-use js_sys::{Array, Uint8Array};
+use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 use super::memory::check_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
@@ -76,6 +77,28 @@ extern "C" {
     fn stat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = readFileSync)]
     fn read_file_sync(this: &NodeFs, path: &str) -> std::result::Result<Uint8Array, JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `fs.promises`.
+    #[derive(Clone)]
+    pub type NodeFsPromises;
+    #[wasm_bindgen(method, catch, js_name = open)]
+    fn open_p(
+        this: &NodeFsPromises,
+        path: &str,
+        flags: &str,
+        mode: u32,
+    ) -> std::result::Result<Promise, JsValue>;
+    /// A `fs.promises` `FileHandle`.
+    pub type FileHandle;
+    #[wasm_bindgen(method, catch, js_name = write)]
+    fn write_p(this: &FileHandle, buf: &Uint8Array) -> std::result::Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = sync)]
+    fn sync_p(this: &FileHandle) -> std::result::Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = close)]
+    fn close_p(this: &FileHandle) -> std::result::Result<Promise, JsValue>;
 }
 
 /// `process.getBuiltinModule(name)`, or `ERR_UNSUPPORTED` outside Node.
@@ -258,29 +281,29 @@ impl Storage for NodeStorage {
 
     async fn create_atomic(&self, name: &str) -> Result<NodeWriter> {
         let final_path = self.path(name)?;
-        let mut last = None;
+        let promises: NodeFsPromises = get(&self.fs, "promises").unchecked_into();
+        let mut last = JsValue::UNDEFINED;
         for _ in 0..10_000 {
             let tmp = self.join(&format!("tmp{}", random_u32()));
-            match self.fs.open_sync(&tmp, "wx", 0o600) {
-                Ok(fd) => {
+            let opened = match promises.open_p(&tmp, "wx", 0o600) {
+                Ok(p) => JsFuture::from(p).await,
+                Err(e) => Err(e),
+            };
+            match opened {
+                Ok(fh) => {
                     return Ok(NodeWriter {
                         storage: self.clone(),
-                        fd: Some(fd),
+                        fh: Some(fh.unchecked_into()),
+                        pending: None,
                         tmp,
                         final_path,
                     });
                 }
-                Err(e) if get(&e, "code").as_string().as_deref() == Some("EEXIST") => {
-                    last = Some(e)
-                }
+                Err(e) if get(&e, "code").as_string().as_deref() == Some("EEXIST") => last = e,
                 Err(e) => return Err(node_err("open", &tmp, &e)),
             }
         }
-        Err(node_err(
-            "open",
-            &self.dir,
-            &last.unwrap_or(JsValue::UNDEFINED),
-        ))
+        Err(node_err("open", &self.dir, &last))
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
@@ -578,9 +601,16 @@ impl Drop for NodeReader {
 }
 
 /// Atomic writer: temp file, fsync, rename, directory fsync.
+///
+/// Writes go through a `fs.promises` `FileHandle` (libuv's thread pool), one write in flight
+/// behind the caller: `write` copies the chunk into a JS buffer, waits for the previous write
+/// and starts this one, so producing the next chunk overlaps with writing this one and the
+/// event loop is never blocked by the disk. The fsync runs on the thread pool too.
 pub struct NodeWriter {
     storage: NodeStorage,
-    fd: Option<f64>,
+    fh: Option<FileHandle>,
+    /// The write in flight and its length.
+    pending: Option<(JsFuture, usize)>,
     tmp: String,
     final_path: String,
 }
@@ -591,28 +621,90 @@ impl NodeWriter {
         &self.tmp
     }
 
-    fn discard(&mut self) -> Result<()> {
-        let fs = &self.storage.fs;
-        if let Some(fd) = self.fd.take() {
-            let _ = fs.close_sync(fd);
+    fn handle(&self, op: &'static str) -> Result<&FileHandle> {
+        self.fh
+            .as_ref()
+            .ok_or_else(|| Error::io(IoErrorKind::Other, op, &self.tmp, "file already closed"))
+    }
+
+    async fn call(
+        &self,
+        op: &'static str,
+        p: std::result::Result<Promise, JsValue>,
+    ) -> Result<JsValue> {
+        match p {
+            Ok(p) => JsFuture::from(p).await,
+            Err(e) => Err(e),
         }
-        match fs.unlink_sync(&self.tmp) {
+        .map_err(|e| node_err(op, &self.tmp, &e))
+    }
+
+    /// Waits for the write in flight; writes what it left over (a short write).
+    async fn settle_pending(&mut self) -> Result<()> {
+        let Some((fut, len)) = self.pending.take() else {
+            return Ok(());
+        };
+        let res = fut.await.map_err(|e| node_err("write", &self.tmp, &e))?;
+        let buffer = get(&res, "buffer");
+        let mut n = get(&res, "bytesWritten").as_f64().unwrap_or(0.0) as usize;
+        let mut done = 0usize;
+        loop {
+            if n == 0 || done + n > len {
+                return Err(Error::io(
+                    IoErrorKind::ShortWrite,
+                    "write",
+                    &self.tmp,
+                    "short write",
+                ));
+            }
+            done += n;
+            if done == len {
+                return Ok(());
+            }
+            let Some(rest) = buffer
+                .dyn_ref::<Uint8Array>()
+                .map(|b| b.subarray(done as u32, len as u32))
+            else {
+                return Err(Error::io(
+                    IoErrorKind::ShortWrite,
+                    "write",
+                    &self.tmp,
+                    "short write",
+                ));
+            };
+            let p = self.handle("write")?.write_p(&rest);
+            let res = self.call("write", p).await?;
+            n = get(&res, "bytesWritten").as_f64().unwrap_or(0.0) as usize;
+        }
+    }
+
+    /// Closes the handle (once its pending operations finish) and removes the temp file.
+    fn discard(&mut self) -> Result<()> {
+        self.pending = None;
+        if let Some(fh) = self.fh.take()
+            && let Ok(p) = fh.close_p()
+        {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(p).await;
+            });
+        }
+        match self.storage.fs.unlink_sync(&self.tmp) {
             Ok(()) => Ok(()),
             Err(e) if get(&e, "code").as_string().as_deref() == Some("ENOENT") => Ok(()),
             Err(e) => Err(from_js("remove", &self.tmp, &e)),
         }
     }
 
-    fn publish(&mut self) -> Result<()> {
-        let fs = self.storage.fs.clone();
-        let fd = self.fd.ok_or_else(|| {
-            Error::io(IoErrorKind::Other, "sync", &self.tmp, "file already closed")
-        })?;
-        fs.fsync_sync(fd)
-            .map_err(|e| node_err("sync", &self.tmp, &e))?;
-        self.fd = None;
-        fs.close_sync(fd)
-            .map_err(|e| node_err("close", &self.tmp, &e))?;
+    async fn publish(&mut self) -> Result<()> {
+        self.settle_pending().await?;
+        let p = self.handle("sync")?.sync_p();
+        self.call("sync", p).await?;
+        let fh = self.fh.take();
+        if let Some(fh) = fh {
+            let p = fh.close_p();
+            self.call("close", p).await?;
+        }
+        let fs = &self.storage.fs;
         fs.rename_sync(&self.tmp, &self.final_path)
             .map_err(|e| from_js("rename", format!("{} {}", self.tmp, self.final_path), &e))?;
         self.storage.sync_dir_now()
@@ -621,29 +713,34 @@ impl NodeWriter {
 
 impl AtomicWrite for NodeWriter {
     async fn write(&mut self, buf: &[u8]) -> Result<()> {
-        let fd = self.fd.ok_or_else(|| {
-            Error::io(
-                IoErrorKind::Other,
-                "write",
-                &self.tmp,
-                "file already closed",
-            )
-        })?;
-        write_all(&self.storage.fs, fd, buf, &self.tmp)
+        self.handle("write")?;
+        self.settle_pending().await?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        // A copy: wasm memory may move while the write is in flight.
+        let chunk = Uint8Array::from(buf);
+        let p = self
+            .handle("write")?
+            .write_p(&chunk)
+            .map_err(|e| node_err("write", &self.tmp, &e))?;
+        self.pending = Some((JsFuture::from(p), buf.len()));
+        Ok(())
     }
 
     async fn commit(mut self) -> Result<()> {
-        let r = self.publish();
+        let r = self.publish().await;
         if r.is_err() {
             let _ = self.discard();
         }
         // Published (or discarded): nothing left for Drop.
-        self.fd = None;
+        self.fh = None;
         self.tmp.clear();
         r
     }
 
     async fn abort(mut self) -> Result<()> {
+        let _ = self.settle_pending().await;
         let r = self.discard();
         self.tmp.clear();
         r
