@@ -124,3 +124,11 @@ test-js-wire: package
 	cargo build --bin etcd-snap
 	cd tests/js && node --test --test-concurrency=1 wire.test.mjs
 test: test-js-wire
+
+## The same wasm tests the wasm-pack way (README "JavaScript and npm"), offline: --mode
+## no-install uses the installed wasm-bindgen-test-runner, --chromedriver the system driver.
+.PHONY: test-wasm-pack
+test-wasm-pack:
+	wasm-pack test --node --mode no-install -- --test wasm_node
+	wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --mode no-install -- --test wasm_browser --test wasm_worker
+test: test-wasm-pack
