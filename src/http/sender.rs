@@ -21,6 +21,8 @@ pub struct SendOptions {
     pub headers: SenderHeaders,
     /// Limit on reading the reply body once the headers are in (etcd: 5 s).
     pub response_timeout: Duration,
+    /// Limit on opening the connection (etcd's peer dial timeout is about 1 s).
+    pub connect_timeout: Duration,
 }
 
 impl SendOptions {
@@ -29,6 +31,7 @@ impl SendOptions {
         SendOptions {
             headers: SenderHeaders::new(from, cluster_id),
             response_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -115,9 +118,13 @@ async fn post<R: AsyncRead + Unpin>(
         url: url.clone(),
         detail,
     };
-    let tcp = tokio::net::TcpStream::connect(&hostport)
-        .await
-        .map_err(|e| fail(format!("dial tcp {hostport}: connect: {}", go_reason(&e))))?;
+    let tcp = tokio::time::timeout(
+        opts.connect_timeout,
+        tokio::net::TcpStream::connect(&hostport),
+    )
+    .await
+    .map_err(|_| fail(format!("dial tcp {hostport}: i/o timeout")))?
+    .map_err(|e| fail(format!("dial tcp {hostport}: connect: {}", go_reason(&e))))?;
     let _ = tcp.set_nodelay(true);
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<
         _,
