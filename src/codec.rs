@@ -51,7 +51,9 @@ impl SnapFileParts {
         }
         let mut tail = Vec::with_capacity(snap.metadata.encoded_len() + 11);
         encode_key(2, WireType::LengthDelimited, &mut tail);
-        snap.metadata.encode_length_delimited(&mut tail).expect("Vec grows");
+        snap.metadata
+            .encode_length_delimited(&mut tail)
+            .expect("Vec grows");
         let data = snap.data.clone().unwrap_or_default();
 
         let crc = [&inner_head[..], &data[..], &tail[..]]
