@@ -653,6 +653,28 @@ fn receive_what_a_real_leader_sends() {
     );
     assert_eq!(got["message"]["msg_size"], len as u64);
     let index = got["message"]["snapshot"]["index"].as_u64().unwrap();
+    // Our sender's headers are exactly the ones etcd's sender used (names case-insensitive).
+    let leader = got["message"]["from"].as_u64().unwrap();
+    let mut sender_headers = etcd_snap::transport::SenderHeaders::new(leader, cluster_id);
+    sender_headers.peer_urls = header("x-peerurls")
+        .expect("etcd sends X-PeerURLs")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    for (name, value) in sender_headers.to_pairs() {
+        assert_eq!(
+            header(&name.to_ascii_lowercase()),
+            Some(value.as_str()),
+            "{name}"
+        );
+    }
+    assert!(
+        members[..2]
+            .iter()
+            .any(|m| sender_headers.peer_urls == [m.advertise_peer.clone()]),
+        "X-PeerURLs {:?} is not the leader's",
+        sender_headers.peer_urls
+    );
     let stored = ours.join(format!("{index:016x}.snap.db"));
     let stored_bytes = std::fs::read(&stored).unwrap();
     assert_eq!(got["db_bytes"], stored_bytes.len() as u64);
