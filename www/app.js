@@ -10,17 +10,39 @@ const PAGE = 100;
 // ---------------------------------------------------------------------------------------
 // Worker RPC
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'etcd-snap-decoder' });
 const pending = new Map();
 let seq = 0;
-worker.onmessage = ({ data }) => {
-  const p = pending.get(data.id);
-  if (!p) return;
-  pending.delete(data.id);
-  if (data.ok) p.resolve(data.value);
-  else p.reject(Object.assign(new Error(data.error.message), { code: data.error.code }));
-};
-worker.onerror = (e) => showError(`The decoding worker failed: ${e.message || 'unknown error'}`);
+let worker;
+
+/** (Re)starts the decoding worker. A trap in the wasm (a bug, never bad input) leaves that
+ *  instance unusable, so the page starts a fresh worker and asks to reopen the file. */
+function startWorker() {
+  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'etcd-snap-decoder' });
+  worker.onmessage = ({ data }) => {
+    const p = pending.get(data.id);
+    if (!p) return;
+    pending.delete(data.id);
+    if (data.ok) return p.resolve(data.value);
+    const err = Object.assign(new Error(data.error.message), { code: data.error.code });
+    if (!data.error.code && /unreachable|RuntimeError/.test(data.error.message)) {
+      err.message = `The decoder crashed (${data.error.message}) and was restarted; open the folder or file again.`;
+      restartWorker();
+    }
+    p.reject(err);
+  };
+  worker.onerror = (e) => showError(`The decoding worker failed: ${e.message || 'unknown error'}`);
+}
+
+function restartWorker() {
+  worker.terminate();
+  for (const p of pending.values()) p.reject(new Error('the decoder was restarted'));
+  pending.clear();
+  state.folder = null;
+  state.db = null;
+  startWorker();
+}
+startWorker();
+
 function call(op, args = {}) {
   const id = ++seq;
   return new Promise((resolve, reject) => {
