@@ -118,6 +118,8 @@ test('Snapshotter over memory: behaviours and close()', async () => {
   again.close();
   assert.equal(snap.deleteMemoryStore('api-test'), true);
   await rejects(snap.Snapshotter.open({ nope: 1 }), 'ERR_INVALID_ARGUMENT');
+  await rejects(snap.Snapshotter.open(42), 'ERR_INVALID_ARGUMENT');
+  await rejects(snap.Snapshotter.open({ opfs: 'x' }), 'ERR_UNSUPPORTED'); // no OPFS in Node
   await rejects(snap.Snapshotter.open({ memory: 'x' }, { lock: 'sometimes' }), 'ERR_INVALID_ARGUMENT');
   await rejects(snap.Snapshotter.open({ backend: { list() {} } }), 'ERR_INVALID_ARGUMENT');
 });
