@@ -29,7 +29,12 @@ const dialogs = [];
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-snap-viewer-'));
-  server = await startViewerServer({ port: 0 });
+  // A private copy of the built package, so a concurrent `make package` cannot pull it away
+  // mid-run.
+  const pkg = path.join(tmp, 'pkg');
+  fs.cpSync(process.env.ETCD_SNAP_PKG || path.join(REPO, 'pkg'), pkg, { recursive: true });
+  assert.ok(fs.existsSync(path.join(pkg, 'browser.js')), 'pkg/ is built (make package)');
+  server = await startViewerServer({ port: 0, pkg });
   browser = await launch();
   const origin = new URL(server.url).origin;
   // Every request of every page and worker: anything not on the page's origin is blocked
