@@ -247,7 +247,7 @@ function verdictBadge(f) {
   if (f.kind === 'live-db') return badge('info', 'member db');
   if (f.kind === 'tmp' || f.kind === 'db.tmp') return badge('warn', 'temp file');
   if (f.kind === 'broken') return badge('warn', 'renamed broken');
-  return isDbName(f.name) ? badge('info', 'db?') : badge('muted', f.kind);
+  return isDbName(f.name) ? badge('info', 'db file') : badge('muted', f.kind);
 }
 
 function renderFolder() {
@@ -296,7 +296,7 @@ async function select(name) {
       h('div', { class: 'error-box', dataset: { testid: 'db-error' } },
         h('div', {}, h('strong', {}, 'This file cannot be read as an etcd db.')),
         h('div', {}, h('span', { class: 'mono code' }, e.code || 'ERROR'), ' ', h('span', { class: 'pre' }, e.message)),
-        h('div', { class: 'muted' }, 'etcd would refuse it too. Nothing was changed.')));
+        h('div', { class: 'muted' }, 'Nothing was changed.')));
   } finally {
     setBusy(false);
   }
