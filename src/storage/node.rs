@@ -295,6 +295,7 @@ impl Storage for NodeStorage {
                         storage: self.clone(),
                         fh: Some(fh.unchecked_into()),
                         pending: None,
+                        scratch: None,
                         tmp,
                         final_path,
                     });
@@ -611,6 +612,8 @@ pub struct NodeWriter {
     fh: Option<FileHandle>,
     /// The write in flight and its length.
     pending: Option<(JsFuture, usize)>,
+    /// The JS buffer writes are copied into (reused: one write in flight at a time).
+    scratch: Option<Uint8Array>,
     tmp: String,
     final_path: String,
 }
@@ -718,8 +721,22 @@ impl AtomicWrite for NodeWriter {
         if buf.is_empty() {
             return Ok(());
         }
-        // A copy: wasm memory may move while the write is in flight.
-        let chunk = Uint8Array::from(buf);
+        // A copy (wasm memory may move while the write is in flight) into one reused JS
+        // buffer: the previous write has settled, so it is free.
+        let need = buf.len() as u32;
+        if self.scratch.as_ref().is_none_or(|s| s.length() < need) {
+            self.scratch = Some(Uint8Array::new_with_length(need.max(1 << 20)));
+        }
+        let Some(scratch) = self.scratch.as_ref() else {
+            return Err(Error::io(
+                IoErrorKind::Other,
+                "write",
+                &self.tmp,
+                "no buffer",
+            ));
+        };
+        let chunk = scratch.subarray(0, need);
+        chunk.copy_from(buf);
         let p = self
             .handle("write")?
             .write_p(&chunk)

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::stream::{LocalBoxStream, Stream, StreamExt as _, TryStreamExt as _};
+use futures_util::stream::{LocalBoxStream, Stream, StreamExt as _};
 use js_sys::{Function, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -18,9 +18,15 @@ use super::error::from_js;
 use super::jsutil::{get, method};
 use crate::error::{Error, Result};
 
-/// The reader [`js_to_async_read`] returns.
-pub type JsAsyncRead =
-    futures_util::stream::IntoAsyncRead<LocalBoxStream<'static, std::io::Result<Vec<u8>>>>;
+/// The reader [`js_to_async_read`] returns: copies each JS chunk straight into the caller's
+/// buffer (no intermediate `Vec`), keeping the rest of a chunk for the next read.
+pub struct JsAsyncRead {
+    chunks: LocalBoxStream<'static, std::result::Result<JsValue, JsValue>>,
+    what: &'static str,
+    /// The chunk being consumed and how much of it is left (from `offset`).
+    current: Option<(Uint8Array, u32)>,
+    done: bool,
+}
 
 /// Adapts a `ReadableStream` or async iterable of bytes; `what` names it in errors.
 pub fn js_to_async_read(source: JsValue, what: &'static str) -> Result<JsAsyncRead> {
@@ -42,20 +48,65 @@ pub fn js_to_async_read(source: JsValue, what: &'static str) -> Result<JsAsyncRe
                 "{what}: expected a ReadableStream or an async iterable of Uint8Array"
             )));
         };
-    let bytes = chunks
-        .map(move |r| match r {
-            Ok(chunk) => chunk_bytes(&chunk, what).map_err(std::io::Error::from),
-            Err(e) => Err(std::io::Error::from(from_js("read", what, &e))),
-        })
-        .boxed_local();
-    Ok(bytes.into_async_read())
+    Ok(JsAsyncRead {
+        chunks,
+        what,
+        current: None,
+        done: false,
+    })
 }
 
-fn chunk_bytes(chunk: &JsValue, what: &str) -> Result<Vec<u8>> {
+impl futures_io::AsyncRead for JsAsyncRead {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            if let Some((chunk, offset)) = self.current.take() {
+                let len = chunk.length();
+                let n = ((len - offset) as usize).min(buf.len());
+                chunk
+                    .subarray(offset, offset + n as u32)
+                    .copy_to(&mut buf[..n]);
+                if offset + (n as u32) < len {
+                    self.current = Some((chunk, offset + n as u32));
+                }
+                return Poll::Ready(Ok(n));
+            }
+            if self.done {
+                return Poll::Ready(Ok(0));
+            }
+            match self.chunks.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    self.done = true;
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    self.done = true;
+                    return Poll::Ready(Err(from_js("read", self.what, &e).into()));
+                }
+                Poll::Ready(Some(Ok(v))) => match chunk_array(&v, self.what) {
+                    Ok(a) if a.length() == 0 => {}
+                    Ok(a) => self.current = Some((a, 0)),
+                    Err(e) => {
+                        self.done = true;
+                        return Poll::Ready(Err(e.into()));
+                    }
+                },
+            }
+        }
+    }
+}
+
+fn chunk_array(chunk: &JsValue, what: &str) -> Result<Uint8Array> {
     if let Some(a) = chunk.dyn_ref::<Uint8Array>() {
-        Ok(a.to_vec())
+        Ok(a.clone())
     } else if chunk.is_instance_of::<js_sys::ArrayBuffer>() {
-        Ok(Uint8Array::new(chunk).to_vec())
+        Ok(Uint8Array::new(chunk))
     } else {
         Err(Error::InvalidArgument(format!(
             "{what}: stream chunks must be Uint8Array, got {}",
