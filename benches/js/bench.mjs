@@ -44,7 +44,7 @@ const row = (what, ours, peer, peerName, target) => rows.push([what, ours, peer,
   const buf = Buffer.allocUnsafe(64 * MiB);
   for (let i = 0; i < buf.length; i += 4) buf.writeUInt32LE((Math.imul(i, 2654435761) >>> 0), i);
   const w = best(5, () => snap.crc32c(buf));
-  const j = best(3, () => CRC32C_JS.buf(buf) >>> 0);
+  const j = best(5, () => CRC32C_JS.buf(buf) >>> 0);
   const r = best(5, () => nodeRs.crc32c(buf));
   if (w.out !== j.out || w.out !== r.out) throw new Error(`CRC disagreement: ${w.out} ${j.out} ${r.out}`);
   row('CRC-32C 64 MiB (MiB/s)', mbps(buf.length, w.t), mbps(buf.length, j.t), 'crc-32 (pure JS)', '>= 2x');
@@ -84,7 +84,7 @@ const row = (what, ours, peer, peerName, target) => rows.push([what, ours, peer,
   const s = await snap.Snapshotter.open({ node: dir });
   const raw = path.join(scratch, 'raw.db');
   let tOurs = Infinity; let tRaw = Infinity;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     // Interleave the two, so disk state and page cache pressure affect both alike.
     fs.rmSync(raw, { force: true });
     let t0 = now();
