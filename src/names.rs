@@ -71,6 +71,21 @@ pub enum NameKind {
     Other,
 }
 
+impl NameKind {
+    /// The kind as the CLIs' `ls` and the JS `list()` print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameKind::Snap => "snap",
+            NameKind::Db(_) => "db",
+            NameKind::Broken => "broken",
+            NameKind::DbTmp => "db.tmp",
+            NameKind::Tmp => "tmp",
+            NameKind::LiveDb => "live-db",
+            NameKind::Other => "other",
+        }
+    }
+}
+
 /// Classifies a name the way etcd's scans and cleanups would treat it.
 pub fn classify(name: &str) -> NameKind {
     if name.starts_with(DB_TMP_PREFIX) {

@@ -7,7 +7,6 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use super::jsutil::get;
 use crate::error::{Error, Result};
-use crate::names::NameKind;
 use crate::pb::{ConfState, Snapshot, SnapshotMetadata, WalSnapshot};
 use crate::snapshotter::{FileInfo, Options};
 use crate::storage::LockMode;
@@ -178,18 +177,6 @@ pub fn options_from_js(v: &JsValue) -> Result<Options> {
     Ok(o)
 }
 
-/// The `kind` strings, the same as the CLIs' `ls` output.
-pub fn kind_name(k: NameKind) -> &'static str {
-    match k {
-        NameKind::Snap => "snap",
-        NameKind::Db(_) => "db",
-        NameKind::Broken => "broken",
-        NameKind::DbTmp => "db.tmp",
-        NameKind::Tmp => "tmp",
-        NameKind::LiveDb => "live-db",
-        NameKind::Other => "other",
-    }
-}
 
 fn opt_u64(v: Option<u64>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from)
@@ -200,7 +187,7 @@ fn opt_u64(v: Option<u64>) -> JsValue {
 pub fn file_info_to_js(f: &FileInfo) -> JsValue {
     let o = Object::new();
     set(&o, "name", &JsValue::from_str(&f.name));
-    set(&o, "kind", &JsValue::from_str(kind_name(f.kind)));
+    set(&o, "kind", &JsValue::from_str(f.kind.as_str()));
     set(&o, "term", &opt_u64(f.term));
     set(&o, "index", &opt_u64(f.index));
     set(&o, "size", &JsValue::from(f.size));

@@ -291,22 +291,11 @@ struct Entry {
     code: Option<&'static str>,
 }
 
-fn kind_name(k: NameKind) -> &'static str {
-    match k {
-        NameKind::Snap => "snap",
-        NameKind::Db(_) => "db",
-        NameKind::Broken => "broken",
-        NameKind::DbTmp => "db.tmp",
-        NameKind::Tmp => "tmp",
-        NameKind::LiveDb => "live-db",
-        NameKind::Other => "other",
-    }
-}
 
 impl From<FileInfo> for Entry {
     fn from(f: FileInfo) -> Self {
         Entry {
-            kind: kind_name(f.kind),
+            kind: f.kind.as_str(),
             term: f.term,
             index: f.index,
             size: f.size,
