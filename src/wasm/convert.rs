@@ -177,7 +177,6 @@ pub fn options_from_js(v: &JsValue) -> Result<Options> {
     Ok(o)
 }
 
-
 fn opt_u64(v: Option<u64>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from)
 }

@@ -291,7 +291,6 @@ struct Entry {
     code: Option<&'static str>,
 }
 
-
 impl From<FileInfo> for Entry {
     fn from(f: FileInfo) -> Self {
         Entry {
