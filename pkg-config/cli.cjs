@@ -4,6 +4,7 @@
 // arguments and the same JSON, so either can be checked against the other:
 //   read FILE | load DIR [--wal-snaps T:I,...] | save DIR TERM INDEX DATAFILE [--voters ..] [--learners ..]
 //   savedb DIR INDEX SRC|- | release DIR INDEX | ls DIR [-w table|json]
+// plus the wire commands (cli_wire.cjs) and status / keys (cli_inspect.cjs).
 // Results: one JSON document on stdout. Failure: exit 1, etcd's message as the last stderr
 // line (causes before it). Usage error: exit 2. `savedb` shows a progress bar on stderr when
 // it is a terminal and the copy is long (stdin, or a file of 64 MiB or more).
@@ -12,6 +13,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const snap = require('./node.cjs');
 const wire = require('./cli_wire.cjs');
+const inspect = require('./cli_inspect.cjs');
 
 const USAGE = `etcd-snap: etcd's Raft snapshot storage (the snap package), byte-compatible with etcd 3.4-3.6
 
@@ -25,7 +27,7 @@ Commands:
   savedb DIR INDEX SRC                      stream a db into %016x.snap.db (SaveDBFrom); SRC "-" is stdin
   release DIR INDEX                         remove .snap.db files below INDEX (ReleaseSnapDBs)
   ls DIR [-w table|json]                    list every entry with kind, term, index, size, verdict
-${wire.USAGE}`;
+${wire.USAGE}${inspect.USAGE}`;
 
 class UsageError extends Error {}
 
@@ -223,6 +225,7 @@ function parse(argv) {
     'wal-snaps': { type: 'string' }, voters: { type: 'string' }, learners: { type: 'string' },
     'write-out': { type: 'string', short: 'w' },
     ...wire.OPTIONS,
+    ...inspect.OPTIONS,
   };
   const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   const need = (n, names) => {
@@ -258,7 +261,8 @@ function parse(argv) {
       return () => cmdLs(positionals[0], w);
     }
     default: {
-      const job = wire.parse(cmd, values, positionals, { u64, u64List, UsageError, fsError, printJson, withSnapshotter, snap });
+      const helpers = { u64, u64List, UsageError, fsError, printJson, withSnapshotter, snap };
+      const job = wire.parse(cmd, values, positionals, helpers) ?? inspect.parse(cmd, values, positionals, helpers);
       if (job) return job;
       throw new UsageError(cmd === undefined ? 'missing subcommand' : `unrecognized subcommand '${cmd}'`);
     }

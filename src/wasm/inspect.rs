@@ -214,7 +214,7 @@ impl PageSource for CallbackSource {
 type Src = Box<dyn PageSource>;
 type OpenDb = Db<Src>;
 
-fn source_from_js(v: JsValue) -> Result<Src> {
+pub(super) fn source_from_js(v: JsValue) -> Result<Src> {
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
         return Ok(Box::new(a.to_vec()));
     }
@@ -318,7 +318,7 @@ fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
     let _ = Reflect::set(o, &JsValue::from_str(k), &v.into());
 }
 
-fn bytes_or_string(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
+pub(super) fn bytes_or_string(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(Vec::new());
     }

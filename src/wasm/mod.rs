@@ -10,6 +10,7 @@ pub mod convert;
 pub mod dyn_storage;
 pub mod error;
 pub mod inspect;
+pub mod inspect_cli;
 pub mod jsutil;
 pub mod opfs_hook;
 pub mod snapshotter;

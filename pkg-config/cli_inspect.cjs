@@ -1,0 +1,82 @@
+'use strict';
+// etcd-snap (npm): `status` and `keys`, same arguments and the same bytes as the native CLI
+// (src/bin/etcd-snap/inspect_cmds.rs): the wasm core formats etcdctl's output
+// (etcdctlStatus / etcdctlKeys); this file parses arguments and reads the db a page at a time
+// with positioned reads on one file descriptor (a large db never sits whole in memory).
+//   status FILE [-w json|table] [--skip-hash-check]
+//   keys FILE [--prefix P] [--from K] [--rev R] [--limit N] [-w json|table] [--skip-hash-check]
+const fs = require('node:fs');
+
+const USAGE = `  status FILE [-w json|table] [--skip-hash-check]
+                                            a db's hash, revision, total keys and size, as etcdctl snapshot status
+  keys FILE [--prefix P] [--from K] [--rev R] [--limit N] [-w json|table] [--skip-hash-check]
+                                            keys live at a revision, as etcdctl get --prefix -w json
+`;
+
+// `from` and `limit` are also wire options (same type); parseArgs takes one table.
+const OPTIONS = {
+  prefix: { type: 'string' }, from: { type: 'string' }, rev: { type: 'string' }, limit: { type: 'string' },
+  'skip-hash-check': { type: 'boolean' },
+};
+
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** Runs `fn(source)` over `{ size, read(offset, length) }` on FILE, closing it after. */
+function withFileSource(file, fsError, fn) {
+  let fd;
+  try { fd = fs.openSync(file, 'r'); } catch (e) { throw fsError('open', file, e); }
+  try {
+    let st;
+    try { st = fs.fstatSync(fd); } catch (e) { throw fsError('open', file, e); }
+    if (st.isDirectory()) throw fsError('open', file, { code: 'EISDIR' });
+    const source = {
+      size: st.size,
+      read(offset, length) {
+        const b = Buffer.allocUnsafe(length);
+        let n = 0;
+        while (n < length) {
+          let got;
+          try { got = fs.readSync(fd, b, n, length - n, offset + n); } catch (e) { throw fsError('read', file, e); }
+          if (got === 0) break;
+          n += got;
+        }
+        return new Uint8Array(b.buffer, b.byteOffset, n);
+      },
+    };
+    return fn(source);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function print(text) { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`); }
+
+/** `parse(cmd, values, positionals, helpers)` → a job, or null if `cmd` is not ours. */
+function parse(cmd, values, positionals, h) {
+  const { u64, UsageError, fsError, snap } = h;
+  if (cmd !== 'status' && cmd !== 'keys') return null;
+  const allow = (ok) => {
+    for (const k of Object.keys(values)) if (!ok.includes(k)) throw new UsageError(`unexpected argument '--${k}' found`);
+  };
+  const common = ['write-out', 'skip-hash-check'];
+  allow(cmd === 'status' ? common : [...common, 'prefix', 'from', 'rev', 'limit']);
+  if (positionals.length !== 1) throw new UsageError(`${cmd}: expected FILE`);
+  const file = positionals[0];
+  const writeOut = values['write-out'] ?? 'json';
+  if (writeOut !== 'json' && writeOut !== 'table') throw new UsageError(`invalid value '${writeOut}' for '--write-out <WRITE_OUT>'`);
+  const opts = { writeOut, verifyTrailer: !values['skip-hash-check'] };
+  if (cmd === 'status') return () => withFileSource(file, fsError, (src) => print(snap.etcdctlStatus(src, opts)));
+  let rev = 0n;
+  if (values.rev !== undefined) {
+    const s = values.rev;
+    if (!/^[+-]?[0-9]+$/.test(s)) throw new UsageError(`invalid value '${s}' for '--rev <R>': invalid digit found in string`);
+    rev = BigInt(s.replace(/^\+/, ''));
+    if (rev < I64_MIN || rev > I64_MAX) throw new UsageError(`invalid value '${s}' for '--rev <R>': number too ${rev < 0n ? 'small' : 'large'} to fit in target type`);
+  }
+  const limit = values.limit === undefined ? 0n : u64(values.limit, '--limit <N>');
+  Object.assign(opts, { prefix: values.prefix ?? '', from: values.from ?? null, rev, limit });
+  return () => withFileSource(file, fsError, (src) => print(snap.etcdctlKeys(src, opts)));
+}
+
+module.exports = { parse, OPTIONS, USAGE };

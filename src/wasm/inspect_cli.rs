@@ -1,0 +1,145 @@
+//! The npm CLI's `status` and `keys`: the same library calls and etcdctl-shaped text as the
+//! native `etcd-snap status` / `etcd-snap keys` (src/bin/etcd-snap/inspect_cmds.rs), so both
+//! CLIs print the same bytes. Each call opens the db, answers, and drops it.
+
+use js_sys::BigInt;
+use wasm_bindgen::prelude::*;
+
+use super::error::to_js;
+use super::inspect::{bytes_or_string, source_from_js};
+use super::jsutil::get;
+use crate::error::Error;
+use crate::inspect::{Db, OpenOptions, etcdctl};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `etcdctlStatus`. */
+export interface EtcdctlStatusOptions {
+  /** `"json"` (default) or `"table"`, as `etcdctl -w`. */
+  writeOut?: "json" | "table";
+  /** Check an `etcdctl snapshot save` sha256 trailer (default true). */
+  verifyTrailer?: boolean;
+}
+/** Options of `etcdctlKeys`: the query `etcd-snap keys` runs. */
+export interface EtcdctlKeysOptions extends EtcdctlStatusOptions {
+  /** Only keys with this prefix (default: every key). */
+  prefix?: string | Uint8Array;
+  /** Start at this key (inclusive) if it sorts after the prefix. */
+  from?: string | Uint8Array | null;
+  /** Revision to read at (0 or absent = current). */
+  rev?: number | bigint;
+  /** At most this many keys (0 or absent = all); `count` still counts every match. */
+  limit?: number | bigint;
+}
+"#;
+
+fn invalid(msg: impl Into<String>) -> JsValue {
+    to_js(&Error::InvalidArgument(msg.into()))
+}
+
+#[derive(Clone, Copy)]
+enum WriteOut {
+    Json,
+    Table,
+}
+
+struct Common {
+    write_out: WriteOut,
+    open: OpenOptions,
+}
+
+fn common(o: &JsValue) -> Result<Common, JsValue> {
+    let w = get(o, "writeOut");
+    let write_out = match w.as_string().as_deref() {
+        _ if w.is_undefined() || w.is_null() => WriteOut::Json,
+        Some("json") => WriteOut::Json,
+        Some("table") => WriteOut::Table,
+        _ => return Err(invalid("options.writeOut: expected \"json\" or \"table\"")),
+    };
+    let mut open = OpenOptions::default();
+    let v = get(o, "verifyTrailer");
+    if let Some(b) = v.as_bool() {
+        open.verify_trailer = b;
+    } else if !(v.is_undefined() || v.is_null()) {
+        return Err(invalid("options.verifyTrailer: expected a boolean"));
+    }
+    Ok(Common { write_out, open })
+}
+
+/// An integer option given as a safe-integer number or a bigint, within `i128`.
+fn int_opt(o: &JsValue, key: &str) -> Result<Option<i128>, JsValue> {
+    let v = get(o, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if let Some(n) = v.as_f64() {
+        if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+            return Ok(Some(n as i128));
+        }
+    } else if v.is_bigint() {
+        let b = BigInt::from(v);
+        if let Ok(s) = b.to_string(10)
+            && let Some(n) = s.as_string().and_then(|s| s.parse::<i128>().ok())
+        {
+            return Ok(Some(n));
+        }
+    }
+    Err(invalid(format!("options.{key}: expected an integer")))
+}
+
+/// `etcdctl snapshot status` of a db (`Uint8Array`, `Blob` in a worker, or
+/// `{ size, read(offset, length) }`), as the text `etcd-snap status -w json|table` prints
+/// (bbolt's integrity check first; an `etcdctl snapshot save` trailer is verified).
+#[wasm_bindgen(js_name = etcdctlStatus)]
+pub fn etcdctl_status(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "EtcdctlStatusOptions")] options: JsValue,
+) -> Result<String, JsValue> {
+    let c = common(&options)?;
+    let run = || {
+        let db = Db::open_with(source_from_js(source)?, c.open)?;
+        let st = db.status()?;
+        Ok::<_, Error>(match c.write_out {
+            WriteOut::Json => etcdctl::status_json(&st),
+            WriteOut::Table => etcdctl::status_table(&st),
+        })
+    };
+    run().map_err(|e| to_js(&e))
+}
+
+/// The keys of a db live at a revision, as the text `etcd-snap keys -w json|table` prints
+/// (`-w json` is `etcdctl get -w json`: keys and values base64).
+#[wasm_bindgen(js_name = etcdctlKeys)]
+pub fn etcdctl_keys(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "EtcdctlKeysOptions")] options: JsValue,
+) -> Result<String, JsValue> {
+    let c = common(&options)?;
+    let prefix = bytes_or_string(&get(&options, "prefix"), "options.prefix")?;
+    let from = get(&options, "from");
+    let from = if from.is_undefined() || from.is_null() {
+        None
+    } else {
+        Some(bytes_or_string(&from, "options.from")?)
+    };
+    let rev = match int_opt(&options, "rev")? {
+        None => 0,
+        Some(r) => i64::try_from(r).map_err(|_| invalid("options.rev: out of range"))?,
+    };
+    let limit = match int_opt(&options, "limit")? {
+        None => 0,
+        // A limit past what fits in memory lists everything, as it would natively.
+        Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+        Some(_) => return Err(invalid("options.limit: expected a count")),
+    };
+    let run = || {
+        let db = Db::open_with(source_from_js(source)?, c.open)?;
+        let q = etcdctl::keys_query(&prefix, from.as_deref(), rev, limit);
+        let r = db.mvcc()?.range(&q)?;
+        Ok::<_, Error>(match c.write_out {
+            WriteOut::Json => etcdctl::range_json(&r),
+            WriteOut::Table => etcdctl::range_table(&r),
+        })
+    };
+    run().map_err(|e| to_js(&e))
+}
