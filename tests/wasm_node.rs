@@ -1,7 +1,7 @@
-//! wasm in Node (wasm-bindgen-test): the storage conformance suite and Snapshotter behaviours
-//! over the Node fs backend (temp dirs), the JS-object backend (a Map-backed test double
-//! written in JS, the way users plug in IndexedDB or S3) and the in-memory backend, all
-//! through `DynStorage`, the type the JS `Snapshotter` class uses.
+//! wasm in Node (wasm-bindgen-test): the storage conformance suite and the shared Snapshotter
+//! suite (tests/snapshotter_suite) over the Node fs backend (temp dirs), the JS-object backend
+//! (a Map-backed test double written in JS, the way users plug in IndexedDB or S3) and the
+//! in-memory backend, all through `DynStorage`, the type the JS `Snapshotter` class uses.
 //!
 //! `make test-wasm-node`, or
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
@@ -9,15 +9,16 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use bytes::Bytes;
+#[path = "snapshotter_suite/mod.rs"]
+mod suite;
+
 use etcd_snap::storage::js::JsStorage;
 use etcd_snap::storage::node::NodeStorage;
 use etcd_snap::storage::{MemoryStorage, conformance};
 use etcd_snap::wasm::DynStorage;
-use etcd_snap::{
-    AtomicWrite, ConfState, LockMode, Options, Snapshot, SnapshotMetadata, Snapshotter, Storage,
-    WalSnapshot, codec,
-};
+use etcd_snap::{LockMode, Options, Snapshotter, Storage};
+use suite::Folder;
+use suite::js_object::{JsFolder, make_backend};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -35,63 +36,7 @@ export function rmTmp(d) {
 export function exists(p) { return fs.existsSync(p); }
 export function writeRaw(p, bytes) { fs.writeFileSync(p, bytes); }
 export function ageFile(p, secs) { const t = Date.now() / 1000 - secs; fs.utimesSync(p, t, t); }
-function err(code, msg) { return Object.assign(new Error(msg), { code }); }
-// A test double of the StorageBackend interface: a Map, async everywhere, chunked reads.
-class MapBackend {
-  constructor() { this.files = new Map(); this.dirs = new Set(); this.locked = false; this.seq = 0; }
-  async list() { return [...this.files.keys(), ...this.dirs]; }
-  async stat(n) {
-    if (this.dirs.has(n)) return { size: 0, isDir: true };
-    const f = this.files.get(n);
-    if (!f) throw err('ENOENT', 'no such file or directory');
-    return { size: BigInt(f.length), isDir: false };
-  }
-  async read(n) {
-    if (this.dirs.has(n)) throw err('EISDIR', 'is a directory');
-    const f = this.files.get(n);
-    if (!f) throw err('ENOENT', 'no such file or directory');
-    return f.slice();
-  }
-  async openRead(n) {
-    const f = await this.read(n);
-    return (async function* () { for (let i = 0; i < f.length; i += 1000) yield f.subarray(i, i + 1000); })();
-  }
-  async createAtomic(n) {
-    const chunks = []; const self = this; let done = false;
-    return {
-      async write(c) { if (done) throw err('EBADF', 'closed'); chunks.push(c); },
-      async commit() {
-        done = true;
-        const len = chunks.reduce((a, c) => a + c.length, 0);
-        const all = new Uint8Array(len); let o = 0;
-        for (const c of chunks) { all.set(c, o); o += c.length; }
-        self.files.set(n, all);
-      },
-      abort() { done = true; },
-    };
-  }
-  async rename(a, b) {
-    const f = this.files.get(a);
-    if (!f) throw err('ENOENT', 'no such file or directory');
-    this.files.delete(a); this.files.set(b, f);
-  }
-  async remove(n) {
-    if (this.dirs.delete(n)) return;
-    if (!this.files.delete(n)) throw err('ENOENT', 'no such file or directory');
-  }
-  async syncDir() {}
-  async lock(mode) {
-    while (this.locked) {
-      if (mode === 'fail') throw err('ERR_LOCKED', 'folder is locked');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    this.locked = true;
-    let held = true;
-    return { release: () => { if (held) { held = false; this.locked = false; } } };
-  }
-  pathOf(n) { return 'map:' + n; }
-}
-export function makeBackend() { return new MapBackend(); }
+export function mkdirIn(d, n) { fs.mkdirSync(path.join(d, n)); }
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = mkTmp)]
@@ -103,8 +48,8 @@ extern "C" {
     fn write_raw(p: &str, bytes: &[u8]);
     #[wasm_bindgen(js_name = ageFile)]
     fn age_file(p: &str, secs: f64);
-    #[wasm_bindgen(js_name = makeBackend)]
-    fn make_backend() -> JsValue;
+    #[wasm_bindgen(js_name = mkdirIn)]
+    fn mkdir_in(dir: &str, name: &str);
 }
 
 /// A fresh temp dir, removed (with its lock file) on drop.
@@ -143,251 +88,86 @@ async fn conformance_js_object() {
         .await;
 }
 
-// ---- Snapshotter behaviours, written once over DynStorage ---------------------------------
+// ---- the Snapshotter suite (tests/snapshotter_suite), through DynStorage ----------------------
 
-fn test_snap(term: u64, index: u64) -> Snapshot {
-    Snapshot {
-        data: Some(Bytes::from_static(b"some snapshot")),
-        metadata: SnapshotMetadata {
-            conf_state: ConfState {
-                voters: vec![1, 2, 3],
-                ..ConfState::default()
-            },
-            index,
-            term,
-        },
-    }
-}
-
-async fn put(s: &impl Storage, name: &str, bytes: &[u8]) {
-    let mut w = s.create_atomic(name).await.unwrap();
-    w.write(bytes).await.unwrap();
-    w.commit().await.unwrap();
-}
-
-async fn sorted(s: &impl Storage) -> Vec<String> {
-    let mut v = s.list().await.unwrap();
-    v.sort();
-    v
-}
-
-/// A factory of handles on one folder.
-trait Folder {
-    fn handle(&self) -> DynStorage;
-}
-
+/// A Node fs folder: a fresh temp dir, removed on drop.
 struct NodeFolder(TmpDir);
 impl Folder for NodeFolder {
-    fn handle(&self) -> DynStorage {
+    type S = DynStorage;
+    fn storage(&self) -> DynStorage {
         DynStorage::new(NodeStorage::new(&self.0.0).unwrap())
     }
+    async fn mkdir(&self, name: &str) {
+        mkdir_in(&self.0.0, name);
+    }
 }
+
+/// An in-memory folder.
 struct MemFolder(MemoryStorage);
 impl Folder for MemFolder {
-    fn handle(&self) -> DynStorage {
+    type S = DynStorage;
+    fn storage(&self) -> DynStorage {
         DynStorage::new(self.0.clone())
     }
-}
-struct JsFolder(JsValue);
-impl Folder for JsFolder {
-    fn handle(&self) -> DynStorage {
-        DynStorage::new(JsStorage::new(self.0.clone()).unwrap())
+    async fn mkdir(&self, name: &str) {
+        self.0.mkdir(name);
     }
 }
 
-async fn open(f: &impl Folder) -> Snapshotter<DynStorage> {
-    Snapshotter::open(f.handle(), Options::default())
-        .await
-        .unwrap()
-}
-
-async fn save_and_load(f: impl Folder) {
-    let s = open(&f).await;
-    s.save_snap(&test_snap(1, 1)).await.unwrap();
-    assert_eq!(s.load().await.unwrap(), test_snap(1, 1));
-    // etcd's exact bytes (G1 of the spec) under etcd's name.
-    let bytes = s
-        .storage()
-        .read("0000000000000001-0000000000000001.snap")
-        .await
-        .unwrap();
-    assert_eq!(bytes, codec::encode_snap_file(&test_snap(1, 1)));
-    assert_eq!(bytes.len(), 39);
-    // Index 0 is a no-op.
-    s.save_snap(&test_snap(1, 0)).await.unwrap();
-    assert_eq!(
-        sorted(s.storage()).await,
-        ["0000000000000001-0000000000000001.snap"]
-    );
-}
-
-async fn failback_and_broken(f: impl Folder) {
-    let s = open(&f).await;
-    s.save_snap(&test_snap(1, 1)).await.unwrap();
-    put(
-        s.storage(),
-        "000000000000ffff-000000000000ffff-000000000000ffff.snap",
-        b"bad data",
-    )
-    .await;
-    assert_eq!(s.load().await.unwrap(), test_snap(1, 1));
-    assert_eq!(
-        sorted(s.storage()).await,
-        [
-            "0000000000000001-0000000000000001.snap",
-            "000000000000ffff-000000000000ffff-000000000000ffff.snap.broken"
-        ]
-    );
-}
-
-async fn no_snapshot_and_empty(f: impl Folder) {
-    let s = open(&f).await;
-    assert_eq!(s.load().await.unwrap_err().code(), "ERR_NO_SNAPSHOT");
-    put(s.storage(), "1.snap", b"").await;
-    let e = s.read("1.snap").await.unwrap_err();
-    assert_eq!(
-        (e.code(), e.to_string().as_str()),
-        ("ERR_EMPTY_SNAPSHOT", "snap: empty snapshot")
-    );
-    let e = s.read("missing.snap").await.unwrap_err();
-    assert_eq!(e.code(), "ERR_NOT_FOUND", "{e}");
-    assert!(
-        e.to_string()
-            .ends_with("missing.snap: no such file or directory"),
-        "{e}"
-    );
-}
-
-async fn real_etcd_fixtures(f: impl Folder) {
-    let s = open(&f).await;
-    let single: [(&str, &[u8]); 2] = [
-        (
-            "0000000000000002-0000000000000033.snap",
-            include_bytes!(
-                "fixtures/etcd-3.4.23/single/member-snap/0000000000000002-0000000000000033.snap"
-            ),
-        ),
-        (
-            "0000000000000002-0000000000000134.snap",
-            include_bytes!(
-                "fixtures/etcd-3.4.23/single/member-snap/0000000000000002-0000000000000134.snap"
-            ),
-        ),
-    ];
-    for (name, bytes) in single {
-        put(s.storage(), name, bytes).await;
-        // Byte-exact round trip of etcd's own file.
-        let snap = s.read(name).await.unwrap();
-        assert_eq!(codec::encode_snap_file(&snap), bytes, "{name}");
-    }
-    put(
-        s.storage(),
-        "0000000000000002-0000000000000065.snap",
-        include_bytes!(
-            "fixtures/etcd-3.4.23/golden/corrupt/0000000000000002-0000000000000065.snap"
-        ),
-    )
-    .await;
-    let e = s
-        .read("0000000000000002-0000000000000065.snap")
-        .await
-        .unwrap_err();
-    assert_eq!(e.to_string(), "snap: crc mismatch");
-    let snap = s.load().await.unwrap();
-    assert_eq!((snap.metadata.term, snap.metadata.index), (2, 308));
-    let snap = s
-        .load_newest_available(&[WalSnapshot {
-            term: 2,
-            index: 0x33,
-        }])
-        .await
-        .unwrap();
-    assert_eq!(snap.metadata.index, 0x33);
-}
-
-async fn save_db_from_and_release(f: impl Folder) {
-    let s = open(&f).await;
-    let body: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    let n = s
-        .save_db_from(futures_util::io::Cursor::new(body.clone()), 0x15c5)
-        .await
-        .unwrap();
-    assert_eq!(n, body.len() as u64);
-    let p = s.db_file_path(0x15c5).await.unwrap();
-    assert!(p.ends_with("00000000000015c5.snap.db"), "{p}");
-    assert_eq!(
-        s.storage().read("00000000000015c5.snap.db").await.unwrap(),
-        body
-    );
-    assert_eq!(
-        s.db_file_path(7).await.unwrap_err().code(),
-        "ERR_NO_DB_SNAPSHOT"
-    );
-    for i in [100u64, 200, 300] {
-        s.save_db_from(futures_util::io::Cursor::new(vec![1u8; 10]), i)
-            .await
-            .unwrap();
-    }
-    s.release_snap_dbs(&test_snap(1, 200)).await.unwrap();
-    let names = sorted(s.storage()).await;
-    assert_eq!(
-        names,
-        [
-            "00000000000000c8.snap.db",
-            "000000000000012c.snap.db",
-            "00000000000015c5.snap.db"
-        ]
-    );
-}
-
-async fn second_opener_is_locked(f: impl Folder) {
-    let s = open(&f).await;
-    let e = Snapshotter::open(f.handle(), Options::default())
-        .await
-        .err()
-        .unwrap();
-    assert_eq!(e.code(), "ERR_LOCKED", "{e}");
-    // A waiting opener gets the folder once the first one is dropped.
-    let waiter = Snapshotter::open(
-        f.handle(),
-        Options {
-            lock: Some(LockMode::Wait),
-            ..Options::default()
-        },
-    );
-    let release = async {
-        etcd_snap::wasm::jsutil::sleep_ms(30).await.unwrap();
-        drop(s);
-    };
-    let (w, ()) = futures_util::future::join(waiter, release).await;
-    w.unwrap();
-}
-
-macro_rules! on_backends {
-    ($($name:ident),* $(,)?) => {
-        mod node_fs {
-            use super::*;
-            $( #[wasm_bindgen_test] async fn $name() { super::$name(NodeFolder(TmpDir::new())).await } )*
-        }
-        mod memory {
-            use super::*;
-            $( #[wasm_bindgen_test] async fn $name() { super::$name(MemFolder(MemoryStorage::new())).await } )*
-        }
-        mod js_object {
-            use super::*;
-            $( #[wasm_bindgen_test] async fn $name() { super::$name(JsFolder(make_backend())).await } )*
-        }
+/// Every suite entry, for a runner that runs them all (each backend here can create and
+/// rename directory entries).
+macro_rules! all_entries {
+    ($runner:literal, $make:expr) => {
+        $crate::snapshotter_suite_wasm!(
+            runner: $runner,
+            folder: $make,
+            run: [
+                save_and_load,
+                bad_crc,
+                failback,
+                snap_names,
+                load_newest_snap,
+                no_snapshot,
+                empty_snapshot,
+                all_snapshot_broken,
+                release_snap_dbs,
+                save_snap_index_zero_is_noop,
+                save_snap_overwrites,
+                mixed_directory_as_etcd,
+                mixed_directory_default_open,
+                save_db_from_cases,
+                save_db_from_keeps_typed_reader_errors,
+                save_db_from_streams_large,
+                db_file_path,
+                release_snap_dbs_parse_rules,
+                lock_fail_gives_err_locked,
+                lock_wait_until_released,
+                no_cleanup_without_lock,
+                load_bounds_broken_files,
+                prune_keeps_valid_broken_files,
+                list_reports_kinds_and_verdicts,
+                real_etcd_fixtures,
+                read_missing_is_not_found,
+            ],
+            excluded: [],
+        );
     };
 }
 
-on_backends!(
-    save_and_load,
-    failback_and_broken,
-    no_snapshot_and_empty,
-    real_etcd_fixtures,
-    save_db_from_and_release,
-    second_opener_is_locked,
-);
+mod node_fs {
+    use super::*;
+    all_entries!("node: Node fs", async { NodeFolder(TmpDir::new()) });
+}
+
+mod memory {
+    use super::*;
+    all_entries!("node: memory", async { MemFolder(MemoryStorage::new()) });
+}
+
+mod js_object {
+    use super::*;
+    all_entries!("node: JS object", JsFolder::fresh());
+}
 
 // ---- Node fs specifics ---------------------------------------------------------------------
 
