@@ -7,12 +7,16 @@
 
 #![cfg(target_arch = "wasm32")]
 
+#[path = "snapshotter_suite/mod.rs"]
+mod suite;
 #[path = "wasm_browser_support/mod.rs"]
 mod support;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 opfs_tests!(OpfsMode::SyncAccess);
+
+use suite::Generated;
 
 /// Workers pick sync access handles by themselves, and can still use `createWritable()`.
 #[wasm_bindgen_test]

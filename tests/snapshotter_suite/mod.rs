@@ -114,16 +114,25 @@ pub const ENTRIES: &[&str] = &[
 /// The guard: `run` and `excluded` are disjoint, together exactly [`ENTRIES`], and every
 /// exclusion says why.
 pub fn assert_covered(runner: &str, run: &[&str], excluded: &[(&str, &str)]) {
-    let mut all: Vec<&str> = run.iter().copied().collect();
+    let mut all: Vec<&str> = run.to_vec();
     for (name, why) in excluded {
-        assert!(!why.trim().is_empty(), "{runner}: exclusion of {name} gives no reason");
-        assert!(!run.contains(name), "{runner}: {name} both run and excluded");
+        assert!(
+            !why.trim().is_empty(),
+            "{runner}: exclusion of {name} gives no reason"
+        );
+        assert!(
+            !run.contains(name),
+            "{runner}: {name} both run and excluded"
+        );
         all.push(name);
     }
     let mut want: Vec<&str> = ENTRIES.to_vec();
     all.sort_unstable();
     want.sort_unstable();
-    assert_eq!(all, want, "{runner}: run + excluded must be exactly the suite's entries");
+    assert_eq!(
+        all, want,
+        "{runner}: run + excluded must be exactly the suite's entries"
+    );
 }
 
 /// Native runner: one `#[test]` per entry (driven by `futures_executor::block_on`) on the
@@ -272,7 +281,12 @@ pub async fn assert_generated(s: &impl Storage, name: &str, len: u64) {
             break;
         }
         for (k, b) in buf[..n].iter().enumerate() {
-            assert_eq!(*b, byte_at(pos + k as u64), "{name}: byte {}", pos + k as u64);
+            assert_eq!(
+                *b,
+                byte_at(pos + k as u64),
+                "{name}: byte {}",
+                pos + k as u64
+            );
         }
         pos += n as u64;
     }
@@ -451,7 +465,8 @@ async fn mixed_dir<F: Folder>(f: &F) {
     f.put("db.tmp.123", b"defrag").await;
     f.put("tmp12345", b"partial").await;
     f.put("db", b"live").await;
-    f.put("0000000000000003-0000000000000001.snap", b"junk").await;
+    f.put("0000000000000003-0000000000000001.snap", b"junk")
+        .await;
     f.mkdir("sub.snap").await;
     f.put("0000000000000002-0000000000000003.snap", &good).await;
 }
@@ -813,8 +828,7 @@ pub async fn read_missing_is_not_found<F: Folder>(f: &F) {
         "{e}"
     );
     assert!(
-        e.to_string()
-            .contains(&f.storage().path_of("missing.snap")),
+        e.to_string().contains(&f.storage().path_of("missing.snap")),
         "{e}"
     );
 }
