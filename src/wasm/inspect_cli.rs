@@ -33,6 +33,16 @@ export interface EtcdctlKeysOptions extends EtcdctlStatusOptions {
 }
 "#;
 
+#[wasm_bindgen]
+extern "C" {
+    /// `EtcdctlStatusOptions`.
+    #[wasm_bindgen(typescript_type = "EtcdctlStatusOptions")]
+    pub type StatusOptions;
+    /// `EtcdctlKeysOptions`.
+    #[wasm_bindgen(typescript_type = "EtcdctlKeysOptions")]
+    pub type KeysOptions;
+}
+
 fn invalid(msg: impl Into<String>) -> JsValue {
     to_js(&Error::InvalidArgument(msg.into()))
 }
@@ -93,8 +103,9 @@ fn int_opt(o: &JsValue, key: &str) -> Result<Option<i128>, JsValue> {
 #[wasm_bindgen(js_name = etcdctlStatus)]
 pub fn etcdctl_status(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "EtcdctlStatusOptions")] options: JsValue,
+    options: Option<StatusOptions>,
 ) -> Result<String, JsValue> {
+    let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
     let c = common(&options)?;
     let run = || {
         let db = Db::open_with(source_from_js(source)?, c.open)?;
@@ -112,8 +123,9 @@ pub fn etcdctl_status(
 #[wasm_bindgen(js_name = etcdctlKeys)]
 pub fn etcdctl_keys(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "EtcdctlKeysOptions")] options: JsValue,
+    options: Option<KeysOptions>,
 ) -> Result<String, JsValue> {
+    let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
     let c = common(&options)?;
     let prefix = bytes_or_string(&get(&options, "prefix"), "options.prefix")?;
     let from = get(&options, "from");

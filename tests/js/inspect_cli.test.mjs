@@ -180,3 +180,31 @@ test('etcdctlStatus / etcdctlKeys read a { size, read } source a page at a time'
     fs.closeSync(fd);
   }
 });
+
+test('types: etcdctlStatus / etcdctlKeys under tsc --strict', (t) => {
+  const { dir, cleanup } = tmpDir('etcd-snap-inspect-types-');
+  t.after(cleanup);
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(pkgDir, path.join(dir, 'node_modules', 'etcd-snap'), 'dir');
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext',
+      lib: ['esnext', 'dom'], types: ['node'], typeRoots: [path.join(root, 'tests/js/node_modules/@types')],
+    },
+    files: ['usage.ts'],
+  }));
+  const tsc = () => run(path.join(root, 'pkg-config/node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: dir });
+  fs.writeFileSync(path.join(dir, 'usage.ts'), `import { etcdctlStatus, etcdctlKeys, type DbSource, type EtcdctlKeysOptions } from 'etcd-snap';
+const src: DbSource = { size: 0, read: (_o: number, n: number) => new Uint8Array(n) };
+const a: string = etcdctlStatus(src);
+const b: string = etcdctlStatus(new Uint8Array(0), { writeOut: 'table', verifyTrailer: false });
+const q: EtcdctlKeysOptions = { prefix: '/registry/', from: new Uint8Array([1]), rev: 5n, limit: 10, writeOut: 'json' };
+const c: string = etcdctlKeys(src, q);
+export { a, b, c };
+`);
+  const ok = tsc();
+  assert.equal(ok.status, 0, `${ok.stdout}${ok.stderr}`);
+  // ... and misuse is rejected (the check is not vacuous).
+  fs.writeFileSync(path.join(dir, 'usage.ts'), "import { etcdctlKeys } from 'etcd-snap';\nconst n: string = etcdctlKeys(new Uint8Array(0), { writeOut: 'yaml' });\nexport { n };\n");
+  assert.notEqual(tsc().status, 0, 'tsc accepts writeOut: "yaml"');
+});
