@@ -7,11 +7,24 @@ use crate::pb::{self, SnapFile, Snapshot};
 
 /// CRC-32C (Castagnoli), as etcd's `crc32.Update(0, castagnoliTable, b)`.
 ///
-/// The `crc32c` crate (SSE4.2/ARMv8 CRC instructions, tables elsewhere) stays after
-/// `benches/crc.rs`: `crc-fast` is about 2x faster natively, but both exceed 7 GB/s there
-/// (faster than the disk feeding them), and on wasm32 the candidates tie within noise.
+/// Natively the `crc32c` crate (SSE4.2/ARMv8 CRC instructions) stays after `benches/crc.rs`:
+/// `crc-fast` is about 2x faster, but both exceed 7 GB/s (faster than the disk feeding them).
+/// wasm32 has no CRC instructions and every crate's table loop ties there, so it uses the
+/// braided loop in `crc32c_braid` (about 1.4x those in `make bench-crc-wasm`).
 pub fn crc32c(data: &[u8]) -> u32 {
-    crc32c::crc32c(data)
+    crc32c_append(0, data)
+}
+
+/// Continues [`crc32c`] over the next piece: `crc32c_append(crc32c(a), b) == crc32c(a ++ b)`.
+pub fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crate::crc32c_braid::crc32c_append(crc, data)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        crc32c::crc32c_append(crc, data)
+    }
 }
 
 /// Encodes a snapshot as the exact bytes etcd's `SaveSnap` writes:
@@ -58,7 +71,7 @@ impl SnapFileParts {
 
         let crc = [&inner_head[..], &data[..], &tail[..]]
             .iter()
-            .fold(0, |crc, p| crc32c::crc32c_append(crc, p));
+            .fold(0, |crc, p| crc32c_append(crc, p));
         let inner_len = inner_head.len() + data.len() + tail.len();
 
         // snappb.snapshot: crc (1, always), data (2) = the inner message.

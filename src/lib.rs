@@ -11,6 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod crc32c_braid;
 pub mod error;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;

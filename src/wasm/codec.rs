@@ -61,7 +61,7 @@ pub fn crc32c(
         let n = (len - at).min(PIECE);
         let piece = &mut buf[..n as usize];
         a.subarray(at, at + n).copy_to(piece);
-        crc = ::crc32c::crc32c_append(crc, piece);
+        crc = codec::crc32c_append(crc, piece);
         at += n;
     }
     Ok(crc)
