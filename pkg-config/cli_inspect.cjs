@@ -30,10 +30,13 @@ function withFileSource(file, fsError, fn) {
     let st;
     try { st = fs.fstatSync(fd); } catch (e) { throw fsError('open', file, e); }
     if (st.isDirectory()) throw fsError('open', file, { code: 'EISDIR' });
+    // One scratch buffer, reused: the wasm side copies each slice out before the next read.
+    let scratch = Buffer.allocUnsafe(64 << 10);
     const source = {
       size: st.size,
       read(offset, length) {
-        const b = Buffer.allocUnsafe(length);
+        if (scratch.length < length) scratch = Buffer.allocUnsafe(length);
+        const b = scratch;
         let n = 0;
         while (n < length) {
           let got;

@@ -215,6 +215,12 @@ type Src = Box<dyn PageSource>;
 type OpenDb = Db<Src>;
 
 pub(super) fn source_from_js(v: JsValue) -> Result<Src> {
+    source_with_cache(v, 128 << 20)
+}
+
+/// As [`source_from_js`], caching at most `cache_bytes` of a `Blob` or callback source (the
+/// npm CLI makes one pass and keeps this small; wasm memory never shrinks).
+pub(super) fn source_with_cache(v: JsValue, cache_bytes: usize) -> Result<Src> {
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
         return Ok(Box::new(a.to_vec()));
     }
@@ -234,10 +240,14 @@ pub(super) fn source_from_js(v: JsValue) -> Result<Src> {
             read,
             size: size as u64,
         };
-        return Ok(Box::new(Cached::with_defaults(cb)));
+        return Ok(Box::new(Cached::new(cb, 64 << 10, cache_bytes)));
     }
     if method(&v, "slice").is_some() {
-        return Ok(Box::new(Cached::with_defaults(BlobSource::new(v)?)));
+        return Ok(Box::new(Cached::new(
+            BlobSource::new(v)?,
+            64 << 10,
+            cache_bytes,
+        )));
     }
     Err(Error::InvalidArgument(
         "InspectDb.open: expected a Uint8Array, a Blob or { size, read(offset, length) }".into(),

@@ -6,7 +6,7 @@ use js_sys::BigInt;
 use wasm_bindgen::prelude::*;
 
 use super::error::to_js;
-use super::inspect::{bytes_or_string, source_from_js};
+use super::inspect::{bytes_or_string, source_with_cache};
 use super::jsutil::get;
 use crate::error::Error;
 use crate::inspect::{Db, OpenOptions, etcdctl};
@@ -42,6 +42,10 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "EtcdctlKeysOptions")]
     pub type KeysOptions;
 }
+
+/// Read cache for one CLI call: enough for bbolt's branch pages on a walk, far less than a
+/// large db (which a cache sized like the viewer's would end up holding whole).
+const CACHE_BYTES: usize = 8 << 20;
 
 fn invalid(msg: impl Into<String>) -> JsValue {
     to_js(&Error::InvalidArgument(msg.into()))
@@ -108,7 +112,7 @@ pub fn etcdctl_status(
     let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
     let c = common(&options)?;
     let run = || {
-        let db = Db::open_with(source_from_js(source)?, c.open)?;
+        let db = Db::open_with(source_with_cache(source, CACHE_BYTES)?, c.open)?;
         let st = db.status()?;
         Ok::<_, Error>(match c.write_out {
             WriteOut::Json => etcdctl::status_json(&st),
@@ -145,7 +149,7 @@ pub fn etcdctl_keys(
         Some(_) => return Err(invalid("options.limit: expected a count")),
     };
     let run = || {
-        let db = Db::open_with(source_from_js(source)?, c.open)?;
+        let db = Db::open_with(source_with_cache(source, CACHE_BYTES)?, c.open)?;
         let q = etcdctl::keys_query(&prefix, from.as_deref(), rev, limit);
         let r = db.mvcc()?.range(&q)?;
         Ok::<_, Error>(match c.write_out {
