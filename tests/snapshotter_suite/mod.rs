@@ -565,7 +565,8 @@ pub async fn save_db_from_keeps_typed_reader_errors<F: Folder>(f: &F) {
     let body = etcd_snap::ExactReader::new(Cursor::new(b"hello".to_vec()), 1);
     let err = ss.save_db_from(body, 1).await.unwrap_err();
     assert!(matches!(err, Error::ExpectEof), "{err:?}");
-    assert!(f.names().await.is_empty());
+    let left = f.names().await;
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// A db body of several MiB goes through the writer in pieces and streams back intact; a

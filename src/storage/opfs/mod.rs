@@ -544,7 +544,7 @@ impl std::fmt::Debug for OpfsWriter {
 
 impl OpfsWriter {
     async fn remove_tmp(&self) {
-        let _ = JsFuture::from(self.dir.remove_entry(&self.tmp)).await;
+        remove_tmp_entry(&self.dir, &self.tmp).await;
     }
 
     async fn publish(&self) -> Result<()> {
@@ -557,6 +557,26 @@ impl OpfsWriter {
         copy_onto(&self.dir, &self.file, &self.name, &self.path).await?;
         self.remove_tmp().await;
         Ok(())
+    }
+}
+
+/// Removes a writer's temp file, best effort. Chromium may still hold the file for a moment
+/// after `abort()` (or `close()` of a sync handle) resolves, and `removeEntry` then fails with
+/// NoModificationAllowedError; that is retried for up to ~1 s. Anything left is a `tmp*` name,
+/// removed by the next locked open.
+async fn remove_tmp_entry(dir: &FileSystemDirectoryHandle, tmp: &str) {
+    for _ in 0..100 {
+        match JsFuture::from(dir.remove_entry(tmp)).await {
+            Ok(_) => return,
+            Err(e) => {
+                let busy = e
+                    .dyn_ref::<web_sys::DomException>()
+                    .is_some_and(|d| d.name() == "NoModificationAllowedError");
+                if !busy || crate::wasm::jsutil::sleep_ms(10).await.is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -620,7 +640,7 @@ impl Drop for OpfsWriter {
         if let Some(Sink::Sync(s)) = sink {
             s.close();
             wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(dir.remove_entry(&tmp)).await;
+                remove_tmp_entry(&dir, &tmp).await;
             });
             return;
         }
@@ -628,7 +648,7 @@ impl Drop for OpfsWriter {
             if let Some(Sink::Writable(s)) = sink {
                 let _ = s.abort().await;
             }
-            let _ = JsFuture::from(dir.remove_entry(&tmp)).await;
+            remove_tmp_entry(&dir, &tmp).await;
         });
     }
 }
