@@ -59,12 +59,12 @@ pub fn status<S: PageSource>(db: &Bolt<S>) -> Result<Status> {
         Ok(ControlFlow::Continue(()))
     })?;
     for (name, bucket) in buckets {
-        hash = crc32c::crc32c_append(hash, &name);
+        hash = crate::codec::crc32c_append(hash, &name);
         let is_key = name == b"key";
         db.walk(&bucket, None, &mut |e| {
-            hash = crc32c::crc32c_append(hash, e.key);
+            hash = crate::codec::crc32c_append(hash, e.key);
             if !e.is_bucket {
-                hash = crc32c::crc32c_append(hash, e.value);
+                hash = crate::codec::crc32c_append(hash, e.value);
             }
             if is_key {
                 // etcdctl would index out of range here; report it instead.
