@@ -227,7 +227,7 @@ function parse(argv) {
     ...wire.OPTIONS,
     ...inspect.OPTIONS,
   };
-  const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+  const { values, positionals, tokens } = parseArgs({ args: rest, options, allowPositionals: true, strict: true, tokens: true });
   const need = (n, names) => {
     if (positionals.length !== n) throw new UsageError(`${cmd}: expected ${names}`);
   };
@@ -261,7 +261,7 @@ function parse(argv) {
       return () => cmdLs(positionals[0], w);
     }
     default: {
-      const helpers = { u64, u64List, UsageError, fsError, printJson, withSnapshotter, snap };
+      const helpers = { u64, u64List, UsageError, fsError, printJson, withSnapshotter, snap, tokens };
       const job = wire.parse(cmd, values, positionals, helpers) ?? inspect.parse(cmd, values, positionals, helpers);
       if (job) return job;
       throw new UsageError(cmd === undefined ? 'missing subcommand' : `unrecognized subcommand '${cmd}'`);

@@ -62,6 +62,13 @@ function parse(cmd, values, positionals, h) {
   const allow = (ok) => {
     for (const k of Object.keys(values)) if (!ok.includes(k)) throw new UsageError(`unexpected argument '--${k}' found`);
   };
+  // clap takes each option once; parseArgs would let the last one win.
+  const seen = new Set();
+  for (const tk of h.tokens ?? []) {
+    if (tk.kind !== 'option') continue;
+    if (seen.has(tk.name)) throw new UsageError(`the argument '--${tk.name}' cannot be used multiple times`);
+    seen.add(tk.name);
+  }
   const common = ['write-out', 'skip-hash-check'];
   allow(cmd === 'status' ? common : [...common, 'prefix', 'from', 'rev', 'limit']);
   if (positionals.length !== 1) throw new UsageError(`${cmd}: expected FILE`);

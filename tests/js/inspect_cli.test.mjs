@@ -45,7 +45,8 @@ function everyForm(db, { prefixes, froms, revs }) {
   const forms = [
     ['status', db], ['status', db, '-w', 'json'], ['status', db, '-w', 'table'], ['status', db, '--skip-hash-check'],
     ['keys', db], ['keys', db, '-w', 'table'], ['keys', db, '--limit', '1'], ['keys', db, '--limit', '3', '-w', 'table'],
-    ['keys', db, '--limit', '0'], ['keys', db, '--limit', '100000'],
+    ['keys', db, '--limit', '0'], ['keys', db, '--limit', '100000'], ['keys', db, '--limit=18446744073709551615'],
+    ['keys', db, '--rev=-5'], ['keys', db, '--prefix='], ['keys', db, '--from=', '--limit=2'],
   ];
   for (const p of prefixes) {
     forms.push(['keys', db, '--prefix', p], ['keys', db, '--prefix', p, '-w', 'table'], ['keys', db, '--prefix', p, '--limit', '2']);
@@ -145,6 +146,8 @@ test('usage errors: exit 2 from both CLIs', () => {
   for (const args of [
     ['status'], ['keys'], ['status', sampleDb, '-w', 'yaml'], ['keys', sampleDb, '--rev', 'x'],
     ['keys', sampleDb, '--limit', '-1'], ['status', sampleDb, '--prefix', 'a'], ['status', sampleDb, 'extra'],
+    ['keys', sampleDb, '--limit', '2', '--limit', '1'], ['status', sampleDb, '-w', 'json', '-w', 'table'],
+    ['keys', sampleDb, '--rev', '-5'], ['keys', sampleDb, '--rev', '9223372036854775808'],
   ]) {
     const n = run(nativeBin, args);
     const j = run(process.execPath, [nodeCli, ...args]);
