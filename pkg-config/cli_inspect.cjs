@@ -39,8 +39,8 @@ function withFileSource(file, fsError, fn) {
         const b = scratch;
         let n = 0;
         while (n < length) {
-          let got;
-          try { got = fs.readSync(fd, b, n, length - n, offset + n); } catch (e) { throw fsError('read', file, e); }
+          // Thrown as is: the wasm side words it as the native CLI (`read: input/output error`).
+          const got = fs.readSync(fd, b, n, length - n, offset + n);
           if (got === 0) break;
           n += got;
         }

@@ -178,6 +178,18 @@ test('etcdctlStatus / etcdctlKeys read a { size, read } source a page at a time'
     assert.equal(keys, run(nativeBin, ['keys', sampleDb, '--prefix', '/app/', '--limit', '2', '-w', 'table']).stdout);
     assert.ok(biggest < size, `largest read ${biggest} of a ${size}-byte db`);
     assert.throws(() => snap.etcdctlKeys(source, { writeOut: 'yaml' }), { code: 'ERR_INVALID_ARGUMENT' });
+    // Fault injection (a mock source): read errors and short reads are worded as the native
+    // CLI's FileSource words them (std::io::Error -> etcd_snap::Error: `read: <go text>`, and
+    // an EOF inside read_exact_at -> `unexpected EOF`).
+    // (Reads fail past the first 64 KiB block only: the meta pages open, the walk then fails.)
+    const eio = () => Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    assert.ok(size > 65536);
+    const failing = { size, read: (offset, length) => { if (offset >= 65536) throw eio(); return source.read(offset, length); } };
+    // status runs bbolt's check first, which lists each failed read in etcd's message.
+    assert.throws(() => snap.etcdctlStatus(failing), { message: /^snapshot file integrity check failed\. \d+ errors found\.\nread: input\/output error(\n|$)/, code: 'ERR_BAD_DB' });
+    assert.throws(() => snap.etcdctlKeys(failing), { message: 'read: input/output error', code: 'ERR_IO' });
+    const shrunk = { size, read: (offset, length) => source.read(offset, length).subarray(0, offset >= 65536 ? length - 1 : length) };
+    assert.throws(() => snap.etcdctlKeys(shrunk), { message: 'unexpected EOF', code: 'ERR_DECODE' });
     assert.throws(() => snap.etcdctlKeys(source, { rev: 1.5 }), { code: 'ERR_INVALID_ARGUMENT' });
   } finally {
     fs.closeSync(fd);
