@@ -127,7 +127,8 @@ pub fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
     !c
 }
 
-#[cfg(test)]
+// proptest is a native-only dev-dependency: `wasm-pack test` builds this crate's tests for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use proptest::prelude::*;
 
