@@ -71,53 +71,19 @@ impl Folder for NativeFolder {
     }
 }
 
-/// Every suite entry, for a runner that runs them all.
-macro_rules! all_entries {
-    ($runner:literal, $make:expr) => {
-        $crate::snapshotter_suite_native!(
-            runner: $runner,
-            folder: $make,
-            run: [
-                save_and_load,
-                bad_crc,
-                failback,
-                snap_names,
-                load_newest_snap,
-                no_snapshot,
-                empty_snapshot,
-                all_snapshot_broken,
-                release_snap_dbs,
-                save_snap_index_zero_is_noop,
-                save_snap_overwrites,
-                mixed_directory_as_etcd,
-                mixed_directory_default_open,
-                save_db_from_cases,
-                save_db_from_keeps_typed_reader_errors,
-                save_db_from_streams_large,
-                db_file_path,
-                release_snap_dbs_parse_rules,
-                lock_fail_gives_err_locked,
-                lock_wait_until_released,
-                no_cleanup_without_lock,
-                load_bounds_broken_files,
-                prune_keeps_valid_broken_files,
-                list_reports_kinds_and_verdicts,
-                real_etcd_fixtures,
-                read_missing_is_not_found,
-            ],
-            excluded: [],
-        );
-    };
-}
-
 mod memory {
     use super::*;
-    all_entries!("native memory", MemFolder(MemoryStorage::new()));
+    crate::snapshotter_suite_all!(
+        snapshotter_suite_native,
+        "native memory",
+        MemFolder(MemoryStorage::new())
+    );
 }
 
 mod native {
     use super::*;
-    all_entries!(
+    crate::snapshotter_suite_all!(
+        snapshotter_suite_native,
         "native std::fs",
         NativeFolder(tempfile::tempdir().expect("tempdir"))
     );
