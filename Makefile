@@ -37,11 +37,11 @@ test-wasm-browser:
 	cargo test --target wasm32-unknown-unknown --test wasm_browser --test wasm_worker
 test: test-wasm-browser
 
-## Storage doc examples (the fault-injection and conformance examples are tests too).
-.PHONY: test-storage-doc
-test-storage-doc:
-	cargo test --doc storage::
-test: test-storage-doc
+## Doc examples (the crate manual's example, the fault-injection and conformance examples).
+.PHONY: test-doc
+test-doc:
+	cargo test --doc
+test: test-doc
 
 ## CRC-32C crate comparison (benches/crc.rs): natively, then as wasm32-wasip1 under Node's WASI.
 .PHONY: bench-crc bench-crc-wasm
