@@ -483,3 +483,169 @@ fn commit_syscalls_are_durable() {
         "write after fsync"
     );
 }
+
+// The Node lock protocol (src/storage/node.rs): `<dir>.etcd-snap.lock` beside the folder.
+
+/// A snap folder inside a temp dir, so the lock file beside it is cleaned up too.
+fn snap_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("snap");
+    fs::create_dir(&d).unwrap();
+    (t, d)
+}
+
+fn lock_file(dir: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}.etcd-snap.lock", dir.display()))
+}
+
+fn this_host() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim_end()
+        .to_owned()
+}
+
+fn write_node_lock(dir: &Path, pid: u32) {
+    let body = format!(
+        "{{\"pid\":{pid},\"host\":{},\"token\":\"0123456789abcdef\"}}\n",
+        serde_json::to_string(&this_host()).unwrap()
+    );
+    fs::write(lock_file(dir), body).unwrap();
+}
+
+#[test]
+fn native_lock_writes_node_lock_file_and_removes_it() {
+    let (_t, dir) = snap_dir();
+    let s = NativeStorage::new(&dir);
+    assert_eq!(s.lock_path(), lock_file(&dir));
+    // A trailing slash names the same lock file (as node.rs).
+    assert_eq!(
+        NativeStorage::new(format!("{}/", dir.display())).lock_path(),
+        lock_file(&dir)
+    );
+    let g = block_on(s.lock(LockMode::Fail)).unwrap();
+    let raw = fs::read_to_string(lock_file(&dir)).unwrap();
+    assert!(raw.ends_with("}\n"), "{raw:?}");
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(
+        v["pid"].as_u64(),
+        Some(u64::from(std::process::id())),
+        "{raw}"
+    );
+    assert_eq!(v["host"].as_str(), Some(this_host().as_str()), "{raw}");
+    let token = v["token"].as_str().unwrap();
+    assert!(
+        token.len() == 16 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{raw}"
+    );
+    assert_eq!(mode(&lock_file(&dir)) & 0o600, 0o600);
+    assert!(
+        disk_names(&dir).is_empty(),
+        "nothing inside the snap folder"
+    );
+    drop(g);
+    assert!(!lock_file(&dir).exists(), "lock file removed on release");
+
+    // A lock file replaced by someone else's (not our token) is left alone on release.
+    let g = block_on(s.lock(LockMode::Fail)).unwrap();
+    write_node_lock(&dir, std::process::id());
+    drop(g);
+    assert!(
+        lock_file(&dir).exists(),
+        "a foreign lock file is not removed"
+    );
+}
+
+#[test]
+fn live_node_lock_file_makes_native_lock_fail_or_wait() {
+    let (_t, dir) = snap_dir();
+    let s = NativeStorage::new(&dir);
+    let sleeper = KillOnDrop(Command::new("sleep").arg("30").spawn().unwrap());
+    write_node_lock(&dir, sleeper.0.id());
+    let e = block_on(s.lock(LockMode::Fail)).unwrap_err();
+    assert_eq!(e.io_kind(), Some(IoErrorKind::Locked), "{e}");
+    assert_eq!(e.code(), "ERR_LOCKED");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("held by pid {} on ", sleeper.0.id())),
+        "{msg}"
+    );
+    // The flock was released again: another handle can take it.
+    let other = fs::File::open(&dir).unwrap();
+    other.try_lock().unwrap();
+    drop(other);
+    // The foreign lock file is untouched.
+    assert!(
+        fs::read_to_string(lock_file(&dir))
+            .unwrap()
+            .contains("0123456789abcdef")
+    );
+
+    // Wait mode polls until the Node holder releases.
+    let waiter = std::thread::spawn({
+        let s = s.clone();
+        move || block_on(s.lock(LockMode::Wait)).map(|g| (g, Instant::now()))
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !waiter.is_finished(),
+        "waiter got the lock while Node held it"
+    );
+    let released = Instant::now();
+    fs::remove_file(lock_file(&dir)).unwrap();
+    let (g, got) = waiter.join().unwrap().unwrap();
+    assert!(got >= released);
+    let raw = fs::read_to_string(lock_file(&dir)).unwrap();
+    assert!(
+        raw.contains(&format!("\"pid\":{}", std::process::id())),
+        "{raw}"
+    );
+    drop(g);
+    assert!(!lock_file(&dir).exists());
+}
+
+#[test]
+fn stale_node_lock_files_are_taken_over() {
+    let (_t, dir) = snap_dir();
+    let s = NativeStorage::new(&dir);
+    // A dead PID on this host.
+    let mut dead = Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    write_node_lock(&dir, dead_pid);
+    let g = block_on(s.lock(LockMode::Fail)).unwrap();
+    let raw = fs::read_to_string(lock_file(&dir)).unwrap();
+    assert!(
+        raw.contains(&format!("\"pid\":{}", std::process::id())),
+        "{raw}"
+    );
+    drop(g);
+    assert!(!lock_file(&dir).exists());
+    let leftovers: Vec<String> = disk_names(dir.parent().unwrap());
+    assert_eq!(leftovers, ["snap"], "no .stale file left behind");
+
+    // An unparsable lock file (a holder between create and write) is live for 10 s ...
+    fs::write(lock_file(&dir), "{\"pid\":").unwrap();
+    let e = block_on(s.lock(LockMode::Fail)).unwrap_err();
+    assert_eq!(e.io_kind(), Some(IoErrorKind::Locked), "{e}");
+    // ... then stale.
+    let f = fs::File::options()
+        .write(true)
+        .open(lock_file(&dir))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() - Duration::from_secs(11))
+        .unwrap();
+    drop(f);
+    let g = block_on(s.lock(LockMode::Fail)).unwrap();
+    drop(g);
+    assert!(!lock_file(&dir).exists());
+
+    // Another host's lock file is never stale, whatever its PID.
+    fs::write(
+        lock_file(&dir),
+        format!("{{\"pid\":{dead_pid},\"host\":\"some-other-host\",\"token\":\"x\"}}\n"),
+    )
+    .unwrap();
+    let e = block_on(s.lock(LockMode::Fail)).unwrap_err();
+    assert_eq!(e.io_kind(), Some(IoErrorKind::Locked), "{e}");
+}

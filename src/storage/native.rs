@@ -9,6 +9,28 @@
 //! file appears in the snap folder (etcd would warn about one on every scan). It is per open
 //! file description: two handles conflict even inside one process.
 //!
+//! Node cannot `flock`, so the Node backend (`NodeStorage`, src/storage/node.rs, wasm only)
+//! locks with a file **beside** the folder, and the native lock honours that protocol too,
+//! so a Node and a native writer exclude each other. After taking the `flock` (which alone
+//! decides between native processes), the native lock also claims `<dir>.etcd-snap.lock`
+//! (`<dir>` as given, trailing `/` dropped) exactly as node.rs does:
+//! - create it exclusively (`O_CREAT|O_EXCL`, mode 0644), write
+//!   `{"pid":<pid>,"host":"<hostname>","token":"<16 hex digits>"}\n`, `fsync`, close;
+//! - if it exists, its holder is live unless it is **stale**: it parses and names this host
+//!   and a PID > 0 for which `kill(pid, 0)` fails with `ESRCH`; or it does not parse (a holder
+//!   died between create and write) and its mtime is more than 10 s old;
+//! - a stale file is taken over by renaming it to `<lockfile>.stale.<8 hex>`, re-reading it
+//!   and, if it is not the same bytes (a fresh lock someone just took), linking it back, then
+//!   unlinking the private name; then create again;
+//! - a live holder: [`LockMode::Fail`] drops the `flock` and returns `Locked`
+//!   (`held by pid N on HOST (lock file PATH)`); [`LockMode::Wait`] polls (10 ms doubling to
+//!   500 ms) on the helper thread, holding the `flock` meanwhile;
+//! - dropping the lock removes the file only if it still holds our token, then drops the
+//!   `flock`.
+//!
+//! A folder whose parent is not writable therefore cannot be locked (the lock file cannot be
+//! created): that error is returned rather than a lock Node would not see.
+//!
 //! All I/O is blocking inside the `async fn`s: in an async runtime, call from a blocking
 //! context (e.g. `spawn_blocking`). [`LockMode::Wait`] is the exception: it waits on a helper
 //! thread, so it never blocks the executor.
@@ -221,24 +243,38 @@ impl Storage for NativeStorage {
         let file = File::open(&self.dir).map_err(|e| os_error("open", &d, &e))?;
         match mode {
             LockMode::Fail => match file.try_lock() {
-                Ok(()) => Ok(NativeLock { _file: file }),
+                // On a live Node holder, `file` drops here and with it the flock.
+                Ok(()) => self
+                    .claim_lock_file(false, &|| false)
+                    .map(|claim| NativeLock {
+                        _claim: claim,
+                        _file: file,
+                    }),
                 Err(fs::TryLockError::WouldBlock) => Err(self.locked_error()),
                 Err(fs::TryLockError::Error(e)) => Err(os_error("lock", &d, &e)),
             },
             LockMode::Wait => {
                 // Block a helper thread, not the executor. If this future is dropped first,
-                // the thread still gets the lock eventually and releases it at once.
-                let (tx, rx) = futures_channel::oneshot::channel();
+                // the thread stops polling for the lock file, or releases a lock it got.
+                let (tx, rx) = futures_channel::oneshot::channel::<Result<NativeLock>>();
+                let storage = self.clone();
+                let d2 = d.clone();
                 std::thread::Builder::new()
                     .name("etcd-snap-lock".into())
                     .spawn(move || {
-                        let r = file.lock().map(|()| file);
+                        let r = file
+                            .lock()
+                            .map_err(|e| os_error("lock", &d2, &e))
+                            .and_then(|()| storage.claim_lock_file(true, &|| tx.is_canceled()))
+                            .map(|claim| NativeLock {
+                                _claim: claim,
+                                _file: file,
+                            });
                         let _ = tx.send(r);
                     })
                     .map_err(|e| os_error("lock", &d, &e))?;
                 match rx.await {
-                    Ok(Ok(file)) => Ok(NativeLock { _file: file }),
-                    Ok(Err(e)) => Err(os_error("lock", &d, &e)),
+                    Ok(r) => r,
                     Err(_) => Err(Error::io(
                         IoErrorKind::Other,
                         "lock",
@@ -255,10 +291,233 @@ impl Storage for NativeStorage {
     }
 }
 
-/// The directory lock (`flock` on the directory); released when dropped.
+/// The directory lock (`flock` on the directory plus the Node lock file beside it); released
+/// when dropped.
 #[derive(Debug)]
 pub struct NativeLock {
+    // Declared first: the lock file goes before the flock does.
+    _claim: LockFileClaim,
     _file: File,
+}
+
+/// Our `<dir>.etcd-snap.lock`; dropping it removes the file if it still holds our token.
+#[derive(Debug)]
+struct LockFileClaim {
+    path: PathBuf,
+    token: String,
+}
+
+impl Drop for LockFileClaim {
+    fn drop(&mut self) {
+        let ours = fs::read_to_string(&self.path)
+            .ok()
+            .and_then(LockOwner::parse)
+            .is_some_and(|o| o.token == self.token);
+        if ours {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Who holds a lock file (node.rs's `LockOwner`, same JSON).
+#[derive(Debug, Clone)]
+struct LockOwner {
+    pid: f64,
+    host: String,
+    token: String,
+    /// The raw file contents (to recognise the same file after a rename).
+    raw: String,
+    /// For a lock file that does not parse: its age.
+    unparsed_age_ms: Option<f64>,
+}
+
+/// A lock file that does not parse is stale once it is this old (as in node.rs).
+const UNPARSED_STALE_MS: f64 = 10_000.0;
+
+impl LockOwner {
+    fn current(token: &str) -> Self {
+        let pid = std::process::id();
+        let host = hostname();
+        let raw = format!(
+            "{{\"pid\":{pid},\"host\":{},\"token\":\"{token}\"}}\n",
+            serde_json::to_string(&host).unwrap_or_else(|_| "\"\"".into())
+        );
+        LockOwner {
+            pid: f64::from(pid),
+            host,
+            token: token.to_owned(),
+            raw,
+            unparsed_age_ms: None,
+        }
+    }
+
+    /// JavaScript's `JSON.parse` plus node.rs's field checks.
+    fn parse(raw: String) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(&raw).ok()?;
+        Some(LockOwner {
+            pid: v.get("pid")?.as_f64()?,
+            host: v.get("host")?.as_str()?.to_owned(),
+            token: v.get("token")?.as_str()?.to_owned(),
+            raw,
+            unparsed_age_ms: None,
+        })
+    }
+
+    /// Stale when held by a process of this host that no longer exists.
+    fn is_stale(&self) -> bool {
+        if let Some(age) = self.unparsed_age_ms {
+            return age > UNPARSED_STALE_MS;
+        }
+        if self.host != hostname() || self.pid <= 0.0 {
+            return false;
+        }
+        pid_is_gone(self.pid)
+    }
+}
+
+/// `kill(pid, 0)` fails with `ESRCH` (Node's `process.kill(pid, 0)` throwing `ESRCH`).
+#[cfg(unix)]
+fn pid_is_gone(pid: f64) -> bool {
+    if pid.fract() != 0.0 || pid > f64::from(i32::MAX) {
+        return false; // Node throws a non-ESRCH error for these: not stale
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    r != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn pid_is_gone(_pid: f64) -> bool {
+    false
+}
+
+/// This host's name, as Node's `os.hostname()` (`gethostname`); empty if unknown.
+#[cfg(unix)]
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; the result is NUL-terminated or truncated.
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if r != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(not(unix))]
+fn hostname() -> String {
+    String::new()
+}
+
+impl NativeStorage {
+    /// `<dir>.etcd-snap.lock`, beside the directory (trailing slashes ignored), as node.rs.
+    pub fn lock_path(&self) -> PathBuf {
+        let d = path_str(&self.dir);
+        let trimmed = d.trim_end_matches('/');
+        let base = if trimmed.is_empty() { "/" } else { trimmed };
+        PathBuf::from(format!("{base}.etcd-snap.lock"))
+    }
+
+    /// Claims the Node lock file (the flock is already ours). A live holder: `Locked` when
+    /// `!wait`, else polls until `cancelled()`.
+    fn claim_lock_file(&self, wait: bool, cancelled: &dyn Fn() -> bool) -> Result<LockFileClaim> {
+        let path = self.lock_path();
+        let token = format!("{:08x}{:08x}", temp_suffix(), temp_suffix());
+        let me = LockOwner::current(&token);
+        let mut delay = 10u64;
+        loop {
+            match self.try_create_lock(&path, &me)? {
+                None => return Ok(LockFileClaim { path, token }),
+                Some(holder) if holder.is_stale() => take_over_stale(&path, &holder),
+                Some(holder) => {
+                    if !wait || cancelled() {
+                        return Err(Error::io(
+                            IoErrorKind::Locked,
+                            "lock",
+                            path_str(&self.dir),
+                            format!(
+                                "held by pid {} on {} (lock file {})",
+                                holder.pid,
+                                holder.host,
+                                path_str(&path)
+                            ),
+                        ));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(delay));
+                    delay = (delay * 2).min(500);
+                }
+            }
+        }
+    }
+
+    /// Creates the lock file exclusively; `Ok(None)` when created, `Ok(Some(holder))` when
+    /// someone holds it (an unparsable file: an unknown holder with its age).
+    fn try_create_lock(&self, path: &Path, me: &LockOwner) -> Result<Option<LockOwner>> {
+        let ps = path_str(path);
+        loop {
+            let mut opts = OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o644);
+            match opts.open(path) {
+                Ok(mut f) => {
+                    let r = f
+                        .write_all(me.raw.as_bytes())
+                        .map_err(|e| os_error("write", &ps, &e))
+                        .and_then(|()| f.sync_all().map_err(|e| os_error("sync", &ps, &e)));
+                    drop(f);
+                    if let Err(e) = r {
+                        let _ = fs::remove_file(path);
+                        return Err(e);
+                    }
+                    return Ok(None);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let raw = match fs::read(path) {
+                        // Released between our create and read: try again.
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                        r => String::from_utf8(r.unwrap_or_default()).unwrap_or_default(),
+                    };
+                    return Ok(Some(match LockOwner::parse(raw.clone()) {
+                        Some(o) => o,
+                        None => LockOwner {
+                            pid: 0.0,
+                            host: "unknown host".into(),
+                            token: String::new(),
+                            raw,
+                            unparsed_age_ms: Some(age_ms(path).unwrap_or(0.0)),
+                        },
+                    }));
+                }
+                Err(e) => return Err(os_error("open", &ps, &e)),
+            }
+        }
+    }
+}
+
+/// Milliseconds since `path` was last modified.
+fn age_ms(path: &Path) -> Option<f64> {
+    let mtime = fs::metadata(path).ok()?.modified().ok()?;
+    Some(match std::time::SystemTime::now().duration_since(mtime) {
+        Ok(d) => d.as_secs_f64() * 1000.0,
+        Err(e) => -(e.duration().as_secs_f64() * 1000.0),
+    })
+}
+
+/// Removes a stale lock file without ever removing a live one (node.rs's `take_over_stale`):
+/// rename to a private name, re-check, link back if it turned out to be a fresh lock.
+fn take_over_stale(path: &Path, stale: &LockOwner) {
+    let private = PathBuf::from(format!("{}.stale.{:08x}", path_str(path), temp_suffix()));
+    if fs::rename(path, &private).is_err() {
+        return; // someone else moved or released it; just retry
+    }
+    match fs::read(&private) {
+        Ok(raw) if raw == stale.raw.as_bytes() => {}
+        _ => {
+            let _ = fs::hard_link(&private, path);
+        }
+    }
+    let _ = fs::remove_file(&private);
 }
 
 /// Streaming reader over a file (blocking reads).

@@ -16,8 +16,9 @@
 //! holding `{"pid","host","token"}`), not inside it: etcd warns about every unexpected file in
 //! the snap folder on each scan, and a lock file there would also be visible to tools that
 //! list the folder. A lock whose PID is dead on this host is stale and is taken over (renamed
-//! away, re-checked, removed). Node has no `flock`, so this lock does not exclude the native
-//! CLI (which `flock`s the directory), only other Node/wasm openers.
+//! away, re-checked, removed). Node has no `flock`; the native lock (src/storage/native.rs)
+//! takes its `flock` and then claims this same file by the same rules, so the two exclude
+//! each other. Keep the two in step.
 //!
 //! Errors read like Go's `*os.PathError`: `open /dir/x.snap: no such file or directory`.
 
