@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod fault;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+mod lock_file;
 pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;

@@ -53,6 +53,7 @@ use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
 
+use super::lock_file::{self, LockOwner};
 use super::memory::check_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoErrorKind, Result, go_reason};
@@ -309,69 +310,10 @@ struct LockFileClaim {
 
 impl Drop for LockFileClaim {
     fn drop(&mut self) {
-        let ours = fs::read_to_string(&self.path)
-            .ok()
-            .and_then(LockOwner::parse)
-            .is_some_and(|o| o.token == self.token);
+        let ours = LockOwner::holds_token(fs::read_to_string(&self.path).ok(), &self.token);
         if ours {
             let _ = fs::remove_file(&self.path);
         }
-    }
-}
-
-/// Who holds a lock file (node.rs's `LockOwner`, same JSON).
-#[derive(Debug, Clone)]
-struct LockOwner {
-    pid: f64,
-    host: String,
-    token: String,
-    /// The raw file contents (to recognise the same file after a rename).
-    raw: String,
-    /// For a lock file that does not parse: its age.
-    unparsed_age_ms: Option<f64>,
-}
-
-/// A lock file that does not parse is stale once it is this old (as in node.rs).
-const UNPARSED_STALE_MS: f64 = 10_000.0;
-
-impl LockOwner {
-    fn current(token: &str) -> Self {
-        let pid = std::process::id();
-        let host = hostname();
-        let raw = format!(
-            "{{\"pid\":{pid},\"host\":{},\"token\":\"{token}\"}}\n",
-            serde_json::to_string(&host).unwrap_or_else(|_| "\"\"".into())
-        );
-        LockOwner {
-            pid: f64::from(pid),
-            host,
-            token: token.to_owned(),
-            raw,
-            unparsed_age_ms: None,
-        }
-    }
-
-    /// JavaScript's `JSON.parse` plus node.rs's field checks.
-    fn parse(raw: String) -> Option<Self> {
-        let v: serde_json::Value = serde_json::from_str(&raw).ok()?;
-        Some(LockOwner {
-            pid: v.get("pid")?.as_f64()?,
-            host: v.get("host")?.as_str()?.to_owned(),
-            token: v.get("token")?.as_str()?.to_owned(),
-            raw,
-            unparsed_age_ms: None,
-        })
-    }
-
-    /// Stale when held by a process of this host that no longer exists.
-    fn is_stale(&self) -> bool {
-        if let Some(age) = self.unparsed_age_ms {
-            return age > UNPARSED_STALE_MS;
-        }
-        if self.host != hostname() || self.pid <= 0.0 {
-            return false;
-        }
-        pid_is_gone(self.pid)
     }
 }
 
@@ -412,10 +354,7 @@ fn hostname() -> String {
 impl NativeStorage {
     /// `<dir>.etcd-snap.lock`, beside the directory (trailing slashes ignored), as node.rs.
     pub fn lock_path(&self) -> PathBuf {
-        let d = path_str(&self.dir);
-        let trimmed = d.trim_end_matches('/');
-        let base = if trimmed.is_empty() { "/" } else { trimmed };
-        PathBuf::from(format!("{base}.etcd-snap.lock"))
+        PathBuf::from(lock_file::lock_path(&path_str(&self.dir)))
     }
 
     /// Claims the Node lock file (the flock is already ours). A live holder: `Locked` when
@@ -423,12 +362,14 @@ impl NativeStorage {
     fn claim_lock_file(&self, wait: bool, cancelled: &dyn Fn() -> bool) -> Result<LockFileClaim> {
         let path = self.lock_path();
         let token = format!("{:08x}{:08x}", temp_suffix(), temp_suffix());
-        let me = LockOwner::current(&token);
+        let me = LockOwner::current(f64::from(std::process::id()), hostname(), &token);
         let mut delay = 10u64;
         loop {
             match self.try_create_lock(&path, &me)? {
                 None => return Ok(LockFileClaim { path, token }),
-                Some(holder) if holder.is_stale() => take_over_stale(&path, &holder),
+                Some(holder) if holder.is_stale(&hostname(), pid_is_gone) => {
+                    take_over_stale(&path, &holder)
+                }
                 Some(holder) => {
                     if !wait || cancelled() {
                         return Err(Error::io(
@@ -478,16 +419,7 @@ impl NativeStorage {
                         Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                         r => String::from_utf8(r.unwrap_or_default()).unwrap_or_default(),
                     };
-                    return Ok(Some(match LockOwner::parse(raw.clone()) {
-                        Some(o) => o,
-                        None => LockOwner {
-                            pid: 0.0,
-                            host: "unknown host".into(),
-                            token: String::new(),
-                            raw,
-                            unparsed_age_ms: Some(age_ms(path).unwrap_or(0.0)),
-                        },
-                    }));
+                    return Ok(Some(LockOwner::existing(raw, || age_ms(path))));
                 }
                 Err(e) => return Err(os_error("open", &ps, &e)),
             }

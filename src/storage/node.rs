@@ -31,6 +31,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::lock_file::{self, LockOwner};
 use super::memory::check_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoErrorKind, Result};
@@ -204,9 +205,7 @@ impl NodeStorage {
 
     /// `<dir>.etcd-snap.lock`, beside the directory (trailing slashes ignored).
     pub fn lock_path(&self) -> String {
-        let trimmed = self.dir.trim_end_matches('/');
-        let base = if trimmed.is_empty() { "/" } else { trimmed };
-        format!("{base}.etcd-snap.lock")
+        lock_file::lock_path(&self.dir)
     }
 }
 
@@ -339,7 +338,7 @@ impl Storage for NodeStorage {
     async fn lock(&self, mode: LockMode) -> Result<NodeLock> {
         let path = self.lock_path();
         let token = format!("{:08x}{:08x}", random_u32(), random_u32());
-        let me = LockOwner::current(&token);
+        let me = LockOwner::current(process_pid(), hostname(), &token);
         let mut delay = 10u32;
         loop {
             match self.try_create_lock(&path, &me)? {
@@ -351,7 +350,7 @@ impl Storage for NodeStorage {
                     });
                 }
                 Some(holder) => {
-                    if holder.is_stale() {
+                    if holder.is_stale(&hostname(), pid_is_gone) {
                         self.take_over_stale(&path, &holder);
                         continue;
                     }
@@ -378,72 +377,23 @@ impl Storage for NodeStorage {
     }
 }
 
-/// Who holds a lock file.
-#[derive(Debug, Clone)]
-struct LockOwner {
-    pid: f64,
-    host: String,
-    token: String,
-    /// The raw file contents (to recognise the same file after a rename).
-    raw: String,
-    /// For a lock file that does not parse: its age.
-    unparsed_age_ms: Option<f64>,
+/// Node's `process.kill(pid, 0)` throws `ESRCH`.
+fn pid_is_gone(pid: f64) -> bool {
+    let process = get(&js_sys::global().into(), "process");
+    let Some(kill) = method(&process, "kill") else {
+        return false;
+    };
+    match kill.call2(&process, &JsValue::from(pid), &JsValue::from(0)) {
+        Ok(_) => false,
+        Err(e) => get(&e, "code").as_string().as_deref() == Some("ESRCH"),
+    }
 }
 
-/// A lock file that does not parse (a holder crashed between creating and writing it) is
-/// stale once it is this old; a live holder writes it right after creating it.
-const UNPARSED_STALE_MS: f64 = 10_000.0;
-
-impl LockOwner {
-    fn current(token: &str) -> Self {
-        let pid = get(&get(&js_sys::global().into(), "process"), "pid")
-            .as_f64()
-            .unwrap_or(0.0);
-        let host = hostname();
-        let raw = format!(
-            "{{\"pid\":{pid},\"host\":{},\"token\":\"{token}\"}}\n",
-            js_sys::JSON::stringify(&JsValue::from_str(&host))
-                .ok()
-                .and_then(|s| s.as_string())
-                .unwrap_or_else(|| "\"\"".into())
-        );
-        LockOwner {
-            pid,
-            host,
-            token: token.to_owned(),
-            raw,
-            unparsed_age_ms: None,
-        }
-    }
-
-    fn parse(raw: String) -> Option<Self> {
-        let v = js_sys::JSON::parse(&raw).ok()?;
-        Some(LockOwner {
-            pid: get(&v, "pid").as_f64()?,
-            host: get(&v, "host").as_string()?,
-            token: get(&v, "token").as_string()?,
-            raw,
-            unparsed_age_ms: None,
-        })
-    }
-
-    /// Stale when held by a process of this host that no longer exists.
-    fn is_stale(&self) -> bool {
-        if let Some(age) = self.unparsed_age_ms {
-            return age > UNPARSED_STALE_MS;
-        }
-        if self.host != hostname() || self.pid <= 0.0 {
-            return false;
-        }
-        let process = get(&js_sys::global().into(), "process");
-        let Some(kill) = method(&process, "kill") else {
-            return false;
-        };
-        match kill.call2(&process, &JsValue::from(self.pid), &JsValue::from(0)) {
-            Ok(_) => false,
-            Err(e) => get(&e, "code").as_string().as_deref() == Some("ESRCH"),
-        }
-    }
+/// This process's id (`process.pid`).
+fn process_pid() -> f64 {
+    get(&get(&js_sys::global().into(), "process"), "pid")
+        .as_f64()
+        .unwrap_or(0.0)
 }
 
 fn hostname() -> String {
@@ -477,21 +427,8 @@ impl NodeStorage {
             }
             Err(e) if get(&e, "code").as_string().as_deref() == Some("EEXIST") => {
                 let raw = self.read_text(path).unwrap_or_default();
-                Ok(Some(match LockOwner::parse(raw.clone()) {
-                    Some(o) => o,
-                    None => {
-                        // Being written right now, or left half-written by a crash: held
-                        // until it is older than UNPARSED_STALE_MS.
-                        let age = self.age_ms(path).unwrap_or(0.0);
-                        LockOwner {
-                            pid: 0.0,
-                            host: "unknown host".into(),
-                            token: String::new(),
-                            raw,
-                            unparsed_age_ms: Some(age),
-                        }
-                    }
-                }))
+                // Unparsable: being written right now, or left half-written by a crash.
+                Ok(Some(LockOwner::existing(raw, || self.age_ms(path))))
             }
             Err(e) => Err(node_err("open", path, &e)),
         }
@@ -554,13 +491,12 @@ pub struct NodeLock {
 
 impl Drop for NodeLock {
     fn drop(&mut self) {
-        let ours = self
+        let raw = self
             .fs
             .read_file_sync(&self.path)
             .ok()
-            .and_then(|b| String::from_utf8(b.to_vec()).ok())
-            .and_then(LockOwner::parse)
-            .is_some_and(|o| o.token == self.token);
+            .and_then(|b| String::from_utf8(b.to_vec()).ok());
+        let ours = LockOwner::holds_token(raw, &self.token);
         if ours {
             let _ = self.fs.unlink_sync(&self.path);
         }
