@@ -7,8 +7,9 @@
 // - every `ls -w json` verdict that is an error carries a stable `ERR_*` code;
 // - the JS API throws only `Error`s with a stable `ERR_*` code (no wasm trap), with the
 //   message the CLIs print, and returns what the CLIs print;
-// - the native CLI runs under an address-space limit and this process's RSS stays bounded,
-//   so a tiny input that makes either allocate without bound fails the run.
+// - memory stays bounded: the native CLI runs under an address-space limit (prlimit), the npm
+//   CLI reports its peak RSS (a preload writes it to fd 3), this process's RSS is checked, so a
+//   small input that makes any of them allocate without bound fails the run.
 // FUZZ_SECONDS (default 60) bounds the run; FUZZ_SEED picks the sequence (printed first, and
 // in every failure); FUZZ_CASE=N runs only case N of that seed. A failing input is also
 // written to target/fuzz-failures/. Reproduce: FUZZ_SEED=<s> FUZZ_CASE=<n> make test-fuzz.
@@ -36,7 +37,13 @@ const RUN_TIMEOUT_MS = Number(process.env.FUZZ_RUN_TIMEOUT_MS ?? 20_000);
 const NATIVE_AS_BYTES = 1 << 30;
 /** This process (the JS API runs here): wasm memory never shrinks, so growth shows. */
 const API_RSS_LIMIT = 1536 << 20;
+/** Peak RSS of an npm CLI run (its wasm memory is outside any V8 heap limit). */
+const NPM_RSS_LIMIT = 512 << 20;
 const failDir = path.join(root, 'target', 'fuzz-failures');
+/** Preloaded into the npm CLI: reports its peak RSS (KiB) on fd 3 as it exits. */
+const rssProbe = path.join(os.tmpdir(), `etcd-snap-fuzz-rss-${process.pid}.cjs`);
+fs.writeFileSync(rssProbe, "process.on('exit', () => { try { require('node:fs').writeSync(3, String(process.resourceUsage().maxRSS)); } catch {} });\n");
+process.on('exit', () => fs.rmSync(rssProbe, { force: true }));
 
 // --- seeded PRNG (splitmix64 seeding xoshiro128**, 32-bit outputs) --------------------------
 function splitmix(seed) {
@@ -252,8 +259,9 @@ function runCli(label, cmd, pre, c) {
     fs.writeFileSync(path.join(ws, rel), b);
   }
   return new Promise((resolve) => {
-    const child = spawn(cmd, [...pre, ...c.args], { cwd: ws, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out = []; const err = []; let outLen = 0;
+    const child = spawn(cmd, [...pre, ...c.args], { cwd: ws, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const out = []; const err = []; let outLen = 0; const rss = [];
+    child.stdio[3].on('data', (d) => rss.push(d));
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, RUN_TIMEOUT_MS);
     // Bounded capture: more than 16 MiB of output from a <1 MiB input is itself a failure.
@@ -264,7 +272,8 @@ function runCli(label, cmd, pre, c) {
     child.on('close', (status, signal) => {
       clearTimeout(timer);
       const norm = (s) => s.replaceAll(ws, '{W}');
-      const res = { label, status, signal, timedOut, stdout: norm(Buffer.concat(out).toString('latin1')), stderr: norm(Buffer.concat(err).toString('latin1')), after: listing(ws), ws };
+      const maxRssKiB = rss.length ? Number(Buffer.concat(rss).toString()) : null;
+      const res = { label, status, signal, timedOut, maxRssKiB, stdout: norm(Buffer.concat(out).toString('latin1')), stderr: norm(Buffer.concat(err).toString('latin1')), after: listing(ws), ws };
       resolve(res);
     });
   });
@@ -292,6 +301,7 @@ function cliProblems(x) {
     // One line, except etcdctl's own multi-line integrity report (clientv3/snapshot/v3_snapshot.go:185).
     else if (text.includes('\n') && !/^snapshot file integrity check failed\. \d+ errors found\.\n/.test(text)) p.push(`${x.label}: error is not one line after "caused by:" lines`);
   }
+  if (x.maxRssKiB !== null && x.maxRssKiB * 1024 > NPM_RSS_LIMIT) p.push(`${x.label}: peak RSS ${x.maxRssKiB >> 10} MiB`);
   if (x.status === 0 && x.stderr !== '') p.push(`${x.label}: exit 0 with stderr output`);
   return p;
 }
@@ -346,6 +356,33 @@ async function apiProblems(c, native) {
       }
       db.value.free();
     }
+  } else if (cmd === 'load' || cmd === 'ls') {
+    // The Snapshotter on a copy of the same folder: load as the CLI's (same summary or message,
+    // same folder afterwards); list's verdicts all coded.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-snap-fuzz-api-'));
+    try {
+      const folder = path.join(dir, 'snap');
+      fs.mkdirSync(folder);
+      for (const [rel, b] of Object.entries(c.files)) if (rel.startsWith('snap/')) fs.writeFileSync(path.join(dir, rel), b);
+      if (cmd === 'load') {
+        const wal = c.args.includes('--wal-snaps') ? [{ term: 2n, index: 308n }, { term: 3n, index: 512n }] : null;
+        const got = await attempt(async () => {
+          const s = await snap.Snapshotter.open({ node: folder });
+          try { return snap.snapshotSummaryJson(wal ? await s.loadNewestAvailable(wal) : await s.load()) + '\n'; } finally { s.close(); }
+        });
+        check(wal ? 'loadNewestAvailable' : 'load', got, native.stdout);
+        const after = listing(dir).filter((l) => l.startsWith('snap'));
+        const want = native.after.filter((l) => l.startsWith('snap'));
+        if (JSON.stringify(after) !== JSON.stringify(want)) p.push(`api load: folder afterwards ${after}, CLI ${want}`);
+      } else {
+        const got = await attempt(async () => {
+          const s = await snap.Snapshotter.open({ node: folder }, { lock: 'none', cleanTmpOnOpen: false, maxBroken: null });
+          try { return await s.list(); } finally { s.close(); }
+        });
+        if (got.error !== undefined) check('list', got, undefined);
+        else for (const f of got.value) if (f.verdict !== null && f.verdict !== 'ok' && !ERR_CODE.test(f.code ?? '')) p.push(`api list: ${f.name} verdict ${f.verdict} without a code`);
+      }
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   } else if (cmd === 'unframe') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-snap-fuzz-api-'));
     try {
@@ -366,7 +403,7 @@ async function apiProblems(c, native) {
 async function runCase(c) {
   const [native, npm] = await Promise.all([
     runCli('native', 'prlimit', [`--as=${NATIVE_AS_BYTES}`, '--', nativeBin], c),
-    runCli('npm', process.execPath, [nodeCli], c),
+    runCli('npm', process.execPath, ['--require', rssProbe, nodeCli], c),
   ]);
   try {
     const problems = [...cliProblems(native), ...cliProblems(npm)];
