@@ -217,14 +217,16 @@ function makeCase(seed, n) {
   const kind = r.pick(['snap', 'snap', 'snap', 'db', 'db', 'wire']);
   const base = r.pick(corpus[kind]);
   const { bytes, ops } = mutate(r, base.bytes, kind);
+  // Now and then an input goes to another kind's commands (a db to `read`, a .snap to `unframe`).
+  const cmdKind = r.chance(0.1) ? r.pick(['snap', 'db', 'wire']) : kind;
   const files = {}; // workspace-relative path -> bytes
   let args;
-  if (kind === 'snap') {
+  if (cmdKind === 'snap') {
     files[`snap/${SNAP_NAME}`] = bytes;
     if (r.chance(0.5)) files[`snap/${OLDER_GOOD}`] = fs.readFileSync(path.join(single, OLDER_GOOD));
     args = r.pick([['read', `snap/${SNAP_NAME}`], ['ls', 'snap', '-w', 'json'], ['ls', 'snap'], ['load', 'snap'],
       ['load', 'snap', '--wal-snaps', '2:308,3:512']]);
-  } else if (kind === 'db') {
+  } else if (cmdKind === 'db') {
     files['in.db'] = bytes;
     files[`snap/${DB_NAME}`] = bytes;
     const keys = ['keys', 'in.db'];
@@ -238,7 +240,7 @@ function makeCase(seed, n) {
     files['body.bin'] = bytes;
     args = r.pick([['unframe', 'body.bin', 'out'], ['unframe', 'body.bin', 'out'], ['unframe', 'body.bin', 'out', '--limit', String(r.pick([16, 4096, 1 << 20]))], ['unframe', '-', 'out']]);
   }
-  return { n, kind, base: base.name, ops, bytes, files, args, stdin: args[1] === '-' ? bytes : null };
+  return { n, kind: cmdKind === kind ? kind : `${kind} (as ${cmdKind})`, base: base.name, ops, bytes, files, args, stdin: args[1] === '-' ? bytes : null };
 }
 
 function listing(dir, rel = '') {
