@@ -31,6 +31,8 @@ const nodeCli = path.join(pkgDir, 'cli.cjs');
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 60);
 const SEED = process.env.FUZZ_SEED ?? String(crypto.randomInt(1, 2 ** 47));
 const ONLY = process.env.FUZZ_CASE === undefined ? null : Number(process.env.FUZZ_CASE);
+// First thing, and unbuffered (the test runner reports diagnostics only when a test ends).
+process.stderr.write(`fuzz: FUZZ_SEED=${SEED} FUZZ_SECONDS=${SECONDS}${ONLY === null ? '' : ` FUZZ_CASE=${ONLY}`}\n`);
 /** Per CLI run; generous for a loaded 2-core CI machine, small next to "forever". */
 const RUN_TIMEOUT_MS = Number(process.env.FUZZ_RUN_TIMEOUT_MS ?? 20_000);
 /** Address space of the native CLI (prlimit --as): a debug build needs well under 100 MiB. */
@@ -425,7 +427,6 @@ async function runCase(c) {
 }
 
 test(`mutation fuzz: .snap, db and wire inputs through both CLIs and the JS API (FUZZ_SEED=${SEED})`, async (t) => {
-  t.diagnostic(`fuzz: FUZZ_SEED=${SEED} FUZZ_SECONDS=${SECONDS}${ONLY === null ? '' : ` FUZZ_CASE=${ONLY}`}`);
   for (const x of ['native', 'npm']) assert.ok(fs.existsSync(x === 'native' ? nativeBin : nodeCli), `${x} CLI missing (make test-fuzz builds both)`);
   corpus.wire.push({ name: 'framed follower db', bytes: framedFollowerBody() });
   const deadline = Date.now() + SECONDS * 1000;
@@ -445,7 +446,7 @@ test(`mutation fuzz: .snap, db and wire inputs through both CLIs and the JS API 
       if (failures.length >= 5) break;
     }
   }
-  t.diagnostic(`fuzz: ${stats.cases} inputs (${stats.ok} accepted, ${stats.failed} refused) ${JSON.stringify(stats.byCmd)}`);
+  t.diagnostic(`fuzz: FUZZ_SEED=${SEED}: ${stats.cases} inputs (${stats.ok} accepted, ${stats.failed} refused) ${JSON.stringify(stats.byCmd)}`);
   assert.ok(stats.cases > 0, 'no case ran');
   assert.equal(failures.length, 0, `fuzz failures (reproduce one with FUZZ_SEED=${SEED} FUZZ_CASE=<n> make test-fuzz):\n${failures.join('\n')}`);
 });
