@@ -132,3 +132,22 @@ test-wasm-pack:
 	wasm-pack test --node --mode no-install -- --test wasm_node
 	wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --mode no-install -- --test wasm_browser --test wasm_worker
 test: test-wasm-pack
+
+## Mutation fuzz (tests/js/fuzz.test.mjs): real etcd .snap / db / wire files, mutated with a
+## seeded PRNG, through the native CLI, the npm CLI and the JS API: no panic, trap, hang or
+## untyped error, the two CLIs byte-identical. FUZZ_SECONDS (default 60) bounds it; the seed
+## is printed first and in every failure: FUZZ_SEED=<s> FUZZ_CASE=<n> make test-fuzz reruns one.
+.PHONY: test-fuzz
+test-fuzz: package
+	cargo build --bin etcd-snap
+	cd tests/js && node --test fuzz.test.mjs
+test: test-fuzz
+
+## SIGKILL at every relevant syscall (tests/js/crash_kill.test.mjs, strace -e inject): the
+## native and npm CLIs' save / savedb / release / load leave the old or the new state, both
+## CLIs then ls and load it alike, and the next writer runs.
+.PHONY: test-crash
+test-crash: package
+	cargo build --bin etcd-snap
+	cd tests/js && node --test --test-concurrency=1 crash_kill.test.mjs
+test: test-crash
