@@ -12,4 +12,7 @@ mod sender;
 mod server;
 
 pub use sender::{SendOptions, Sent, send_snapshot};
-pub use server::{DEFAULT_IDLE_TIMEOUT, Observer, Process, SnapshotReceiver, serve};
+pub use server::{
+    AcceptErrorHook, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    Observer, Process, SnapshotReceiver, serve,
+};
