@@ -239,9 +239,9 @@ async function cmdServe(h, dir, listen, clusterId, limit, bounds) {
   const ms = Number(bounds.headerTimeoutMs);
   const server = http.createServer({
     headersTimeout: ms, keepAliveTimeout: ms, requestTimeout: Math.max(300_000, ms),
-    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(ms / 2))),
+    connectionsCheckingInterval: ms > 0 ? Math.min(30_000, Math.max(50, Math.floor(ms / 2))) : 30_000,
   }, handler);
-  server.maxConnections = Number(bounds.maxConnections);
+  server.maxConnections = Math.max(1, Number(bounds.maxConnections)); // 0 would mean unbounded
   await new Promise((resolve, reject) => {
     server.once('error', (e) => { const err = new Error(`listen ${listen}: ${e.message}`); err.code = 'ERR_IO'; reject(err); });
     server.listen(Number(m[2]), m[1].replace(/^\[(.*)\]$/, '$1'), resolve);

@@ -115,7 +115,8 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
     }
 
     /// Sets how long a connection may take to send a request head, and how long a kept-alive
-    /// connection may sit idle, before it is closed (default [`DEFAULT_HEADER_TIMEOUT`]).
+    /// connection may sit idle, before it is closed (default [`DEFAULT_HEADER_TIMEOUT`]; zero
+    /// disables the deadline, as `headersTimeout: 0` does in Node).
     pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
         self
@@ -237,7 +238,7 @@ pub async fn serve<S: Storage + 'static>(
             // sender that shuts down its side mid-body still reads etcd's 500 (unexpected EOF).
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
+                .header_read_timeout((!header_timeout.is_zero()).then_some(header_timeout))
                 .half_close(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

@@ -87,10 +87,11 @@ pub struct ServeBounds {
     /// Envelope bytes all uploads may hold at once; an upload beyond it gets 503.
     #[arg(long, value_name = "BYTES", default_value_t = transport::DEFAULT_ENVELOPE_BUDGET)]
     envelope_budget: u64,
-    /// Connections served at once; more wait to be accepted.
+    /// Connections served at once (at least 1); more wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 256)]
     max_connections: u64,
-    /// Time a connection gets to send its request head (and may sit idle between requests).
+    /// Time a connection gets to send its request head (and may sit idle between requests);
+    /// 0 disables the deadline.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     header_timeout_ms: u64,
 }
