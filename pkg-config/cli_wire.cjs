@@ -4,7 +4,7 @@
 //   frame OUT TERM INDEX DBFILE [--from ID] [--to ID] [--msg-term N] [--commit N] [--data FILE] [--voters ..] [--learners ..]
 //   unframe IN DIR [--limit N]
 //   send PEER_URL TERM INDEX DBFILE --cluster-id HEX [message flags] [--server-version V] [--peer-urls U,..]
-//   serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N]
+//   serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N] [--envelope-budget BYTES] [--max-connections N] [--header-timeout-ms MS]
 // The wasm core frames, decodes, checks headers and stores; this file only moves bytes.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -15,7 +15,7 @@ const USAGE = `  frame OUT TERM INDEX DBFILE [--from ID] [--to ID] [--msg-term N
   unframe IN DIR [--limit N]                decode a snapshot body, store its db (SaveDBFrom); IN "-" is stdin
   send PEER_URL TERM INDEX DBFILE --cluster-id HEX [message flags]
                                             stream a snapshot to an etcd peer, as etcd's sender does
-  serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N]
+  serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N] [--envelope-budget BYTES] [--max-connections N] [--header-timeout-ms MS]
                                             receive snapshots as an etcd peer's /raft/snapshot handler
 `;
 
@@ -24,9 +24,14 @@ const OPTIONS = {
   data: { type: 'string' }, voters: { type: 'string' }, learners: { type: 'string' },
   'cluster-id': { type: 'string' }, 'server-version': { type: 'string' }, 'peer-urls': { type: 'string' },
   listen: { type: 'string' }, limit: { type: 'string' },
+  'envelope-budget': { type: 'string' }, 'max-connections': { type: 'string' }, 'header-timeout-ms': { type: 'string' },
 };
 const MSG_FLAGS = ['from', 'to', 'msg-term', 'commit', 'data', 'voters', 'learners'];
 const DEFAULT_LIMIT = 64n << 20n;
+// serve-snapshots bounds, as the native CLI's (src/bin/etcd-snap/wire_cmds.rs ServeBounds).
+const DEFAULT_BUDGET = 256n << 20n;
+const DEFAULT_MAX_CONNECTIONS = 256n;
+const DEFAULT_HEADER_TIMEOUT_MS = 10000n;
 
 /** `parse(cmd, values, positionals, helpers)` → a job, or null if `cmd` is not ours. */
 function parse(cmd, values, positionals, h) {
@@ -82,10 +87,16 @@ function parse(cmd, values, positionals, h) {
       return () => cmdSend(h, peer, args, clusterId, serverVersion, peerUrls);
     }
     case 'serve-snapshots': {
-      allow(['listen', 'cluster-id', 'limit']); need(1, 'DIR');
+      allow(['listen', 'cluster-id', 'limit', 'envelope-budget', 'max-connections', 'header-timeout-ms']); need(1, 'DIR');
       const clusterId = hex(values['cluster-id'], '--cluster-id <HEX>');
       const l = limit();
-      return () => cmdServe(h, positionals[0], values.listen ?? '127.0.0.1:2380', clusterId, l);
+      const opt = (k, name, d) => (values[k] === undefined ? d : u64(values[k], name));
+      const bounds = {
+        envelopeBudget: opt('envelope-budget', '--envelope-budget <BYTES>', DEFAULT_BUDGET),
+        maxConnections: opt('max-connections', '--max-connections <N>', DEFAULT_MAX_CONNECTIONS),
+        headerTimeoutMs: opt('header-timeout-ms', '--header-timeout-ms <MS>', DEFAULT_HEADER_TIMEOUT_MS),
+      };
+      return () => cmdServe(h, positionals[0], values.listen ?? '127.0.0.1:2380', clusterId, l, bounds);
     }
     default:
       return null;
@@ -203,22 +214,41 @@ async function cmdSend(h, peerUrl, a, clusterId, serverVersion, peerUrls) {
   });
 }
 
-async function cmdServe(h, dir, listen, clusterId, limit) {
+async function cmdServe(h, dir, listen, clusterId, limit, bounds) {
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) { const e = new Error(`listen ${listen}: invalid address`); e.code = 'ERR_INVALID_ARGUMENT'; throw e; }
   try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { throw h.fsError('mkdir', dir, e); }
   const s = await h.snap.Snapshotter.open({ node: dir });
+  let stop;
+  const stopped = new Promise((_, reject) => { stop = reject; });
   const handler = h.snap.snapshotHandler(s, {
-    clusterId, limit, onReply: (r) => process.stdout.write(`${r.line}\n`),
+    clusterId, limit, envelopeBudget: bounds.envelopeBudget,
+    onReply: (r) => {
+      process.stdout.write(`${r.line}\n`);
+      // The handler keeps the folder open; only an explicit close ends it. Then stop, rather
+      // than keep listening and answering 503 as if healthy.
+      if (s.closed) {
+        const e = new Error(`serve-snapshots: snap folder ${dir} was closed`); e.code = 'ERR_INVALID_ARGUMENT';
+        server.close(); stop(e);
+      }
+    },
   });
-  const server = http.createServer(handler);
+  // Node's counterparts of the native bounds: head deadline (checked at least every
+  // connectionsCheckingInterval), idle keep-alive sockets closed after the same time, and at
+  // most maxConnections sockets (Node closes the ones beyond it; the native server waits).
+  const ms = Number(bounds.headerTimeoutMs);
+  const server = http.createServer({
+    headersTimeout: ms, keepAliveTimeout: ms, requestTimeout: Math.max(300_000, ms),
+    connectionsCheckingInterval: ms > 0 ? Math.min(30_000, Math.max(50, Math.floor(ms / 2))) : 30_000,
+  }, handler);
+  server.maxConnections = Math.max(1, Number(bounds.maxConnections)); // 0 would mean unbounded
   await new Promise((resolve, reject) => {
     server.once('error', (e) => { const err = new Error(`listen ${listen}: ${e.message}`); err.code = 'ERR_IO'; reject(err); });
     server.listen(Number(m[2]), m[1].replace(/^\[(.*)\]$/, '$1'), resolve);
   });
   const addr = server.address();
   h.printJson({ listening: `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` });
-  await new Promise(() => {}); // serves until killed
+  await stopped; // serves until killed, or until the folder is closed
 }
 
 module.exports = { parse, OPTIONS, USAGE };

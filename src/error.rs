@@ -115,6 +115,9 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// A snapshot receiver at one of its bounds (issue 9): answered 503, retry later.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl Error {
@@ -143,6 +146,7 @@ impl Error {
             Error::PreconditionFailed(_) => "ERR_PRECONDITION_FAILED",
             Error::HttpStatus { .. } => "ERR_HTTP_STATUS",
             Error::Transport { .. } => "ERR_TRANSPORT",
+            Error::Busy(_) => "ERR_BUSY",
         }
     }
 

@@ -738,3 +738,87 @@ fn receive_what_a_real_leader_sends() {
         m.stop();
     }
 }
+
+/// Sends `request`, half-closes (a sender that stops mid-body), and reads the whole reply:
+/// (status, the headers etcd's handler sets, body).
+fn cut_exchange(addr: &str, request: &[u8]) -> (u16, Vec<(String, String)>, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(request).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no reply from {addr}: {text:?}"));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap()[9..12].parse().unwrap();
+    let mut headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_string()))
+        .filter(|(k, _)| {
+            [
+                "content-type",
+                "x-content-type-options",
+                "x-etcd-cluster-id",
+            ]
+            .contains(&k.as_str())
+        })
+        .collect();
+    headers.sort();
+    (status, headers, body.to_string())
+}
+
+#[test]
+fn a_body_cut_off_mid_upload_gets_the_same_answer_from_etcd_and_from_us() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let etcd = Etcd::start(&tmp.path().join("data"), &EtcdOptions::default());
+    let (cluster_id, member_id) = etcd.ids();
+    let ours = Receiver::start(&tmp.path().join("ours"), cluster_id);
+    let env = etcd_snap::transport::encode_envelope(&short_msg(member_id, 1, 0x7777_2000));
+    let mut in_db = env.clone();
+    in_db.extend_from_slice(&[9u8; 5000]);
+    let cases: [(&[u8], u16, &str); 2] = [
+        (&in_db, 500, "failed to save KV snapshot (unexpected EOF)\n"),
+        (
+            &env[..env.len() - 3],
+            400,
+            "failed to decode raft message (unexpected EOF)\n",
+        ),
+    ];
+    let etcd_addr = etcd.peer_url.strip_prefix("http://").unwrap().to_string();
+    for (body, want_status, want_body) in cases {
+        for chunked in [false, true] {
+            let mut req = format!(
+                "POST /raft/snapshot HTTP/1.1\r\nHost: x\r\nX-Server-From: 1234\r\n\
+                 X-Server-Version: 3.4.23\r\nX-Min-Cluster-Version: 3.0.0\r\n\
+                 X-Etcd-Cluster-ID: {cluster_id:x}\r\n"
+            );
+            let declared = body.len() + 10_000;
+            if chunked {
+                req.push_str(&format!(
+                    "Transfer-Encoding: chunked\r\n\r\n{declared:x}\r\n"
+                ));
+            } else {
+                req.push_str(&format!("Content-Length: {declared}\r\n\r\n"));
+            }
+            let mut req = req.into_bytes();
+            req.extend_from_slice(body);
+            let theirs = cut_exchange(&etcd_addr, &req);
+            assert_eq!(
+                (theirs.0, theirs.2.as_str()),
+                (want_status, want_body),
+                "etcd, chunked {chunked}"
+            );
+            assert_eq!(cut_exchange(&ours.addr, &req), theirs, "chunked {chunked}");
+        }
+    }
+    // etcd kept nothing and keeps serving.
+    assert_eq!(snap_db_files(&etcd.snap_dir()), Vec::<String>::new());
+    etcd.put("k", "v");
+    assert_eq!(etcd.get("k").as_deref(), Some("v"));
+    drop(ours);
+    etcd.stop();
+}

@@ -27,7 +27,7 @@ pub fn incoming_reader(body: Incoming, idle: Duration) -> impl AsyncRead + Unpin
         let item = match tokio::time::timeout(idle, frames.next()).await {
             Ok(None) => return None,
             Ok(Some(Ok(frame))) => Ok(frame.into_data().ok()),
-            Ok(Some(Err(e))) => Err(std::io::Error::other(e)),
+            Ok(Some(Err(e))) => Err(body_error(e)),
             Err(_) => Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 "i/o timeout",
@@ -38,6 +38,21 @@ pub fn incoming_reader(body: Incoming, idle: Duration) -> impl AsyncRead + Unpin
     .try_filter_map(|data| futures_util::future::ready(Ok(data)))
     .boxed_local()
     .into_async_read()
+}
+
+/// A body that ends before its declared length or final chunk is Go's `io.ErrUnexpectedEOF`,
+/// which etcd's handler prints as `failed to save KV snapshot (unexpected EOF)` (hyper reports
+/// an `UnexpectedEof` I/O cause, or an incomplete message); other failures keep hyper's text.
+fn body_error(e: hyper::Error) -> std::io::Error {
+    let cut = e.is_incomplete_message()
+        || std::error::Error::source(&e)
+            .and_then(|c| c.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+    if cut {
+        std::io::ErrorKind::UnexpectedEof.into()
+    } else {
+        std::io::Error::other(e)
+    }
 }
 
 /// Copies `r` into `tx` chunk by chunk (the channel bound keeps memory constant). A read error

@@ -51,6 +51,15 @@ pub fn encoder<R: AsyncRead>(m: &pb::Message, db: R) -> Encoder<R> {
 /// allocation), gogo's decode errors for a malformed message. The envelope buffer grows with the
 /// bytes received, so a false length costs no memory.
 pub async fn decode_envelope<R: AsyncRead + Unpin>(r: &mut R, limit: u64) -> Result<pb::Message> {
+    let len = read_prefix(r).await?;
+    if len > limit {
+        return Err(Error::ExceedSizeLimit);
+    }
+    read_message(r, len).await
+}
+
+/// The first half of [`decode_envelope`]: the declared message length (no limit check).
+pub async fn read_prefix<R: AsyncRead + Unpin>(r: &mut R) -> Result<u64> {
     let mut prefix = [0u8; PREFIX_LEN];
     let mut got = 0;
     while got < PREFIX_LEN {
@@ -62,10 +71,11 @@ pub async fn decode_envelope<R: AsyncRead + Unpin>(r: &mut R, limit: u64) -> Res
             Err(e) => return Err(e.into()),
         }
     }
-    let len = u64::from_be_bytes(prefix);
-    if len > limit {
-        return Err(Error::ExceedSizeLimit);
-    }
+    Ok(u64::from_be_bytes(prefix))
+}
+
+/// The second half of [`decode_envelope`]: the `len`-byte message, buffered as it arrives.
+pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R, len: u64) -> Result<pb::Message> {
     let mut buf = Vec::new();
     while (buf.len() as u64) < len {
         let step = (len - buf.len() as u64).min(ENVELOPE_READ_STEP);

@@ -12,11 +12,13 @@
 //! [rest]     the raw bbolt db, until the end of the HTTP body (its size is not sent)
 //! ```
 
+pub mod budget;
 pub mod frame;
 pub mod peer;
 pub mod receive;
 pub mod summary;
 
+pub use budget::{DEFAULT_ENVELOPE_BUDGET, EnvelopeBudget, Limits, Reservation};
 pub use frame::{
     DEFAULT_ENVELOPE_LIMIT, Encoder, PREFIX_LEN, decode_envelope, encode_envelope, encoder,
 };

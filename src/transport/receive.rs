@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::pb;
 use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
-use crate::transport::frame::decode_envelope;
+use crate::transport::budget::Limits;
+use crate::transport::frame::{read_message, read_prefix};
 use crate::transport::peer::{LocalPeer, format_id};
 
 /// A snapshot that was stored: its raft message and the db size written.
@@ -27,7 +28,7 @@ pub struct Received {
 /// What to answer, exactly as etcd's handler answers.
 #[derive(Debug)]
 pub struct Reply {
-    /// HTTP status: 204, 400, 403, 405, 412 or 500.
+    /// HTTP status: 204, 400, 403, 405, 412, 500, or 503 when the envelope budget is spent.
     pub status: u16,
     /// Response headers, in etcd's order.
     pub headers: Vec<(&'static str, String)>,
@@ -58,8 +59,12 @@ impl Reply {
 /// Handles one request to `/raft/snapshot`.
 ///
 /// `header` looks a request header up by name (case-insensitively, as HTTP does); `body` is the
-/// request body, read once and streamed to storage; `limit` caps the envelope (see
-/// [`DEFAULT_ENVELOPE_LIMIT`](crate::transport::DEFAULT_ENVELOPE_LIMIT)). `process` is etcd's
+/// request body, read once and streamed to storage; `limits.envelope` caps the envelope (see
+/// [`DEFAULT_ENVELOPE_LIMIT`](crate::transport::DEFAULT_ENVELOPE_LIMIT)) and `limits.budget`
+/// the envelope bytes of all requests sharing it: the declared length is reserved before the
+/// message is read and held until this returns; if it does not fit, the answer is
+/// 503 [`Error::Busy`] (**differs from etcd**, which has no bound; its leader retries a
+/// failed snapshot). `process` is etcd's
 /// `Raft.Process`: it runs after the db is durably stored (file and directory synced) and
 /// before the 204; its error gives etcd's 500 (or 403 for [`Error::MemberRemoved`]).
 ///
@@ -69,7 +74,7 @@ impl Reply {
 pub async fn receive<S, R, P, F>(
     snapshotter: &Snapshotter<S>,
     local: &LocalPeer,
-    limit: u64,
+    limits: &Limits,
     method: &str,
     header: impl Fn(&str) -> Option<String>,
     mut body: R,
@@ -94,12 +99,27 @@ where
     ) {
         return Reply::error(h, 412, e.to_string(), e);
     }
-    let message = match decode_envelope(&mut body, limit).await {
+    let decode_failed = |e: Error| {
+        let text = format!("failed to decode raft message ({e})");
+        Reply::error(h.clone(), 400, text, e)
+    };
+    let len = match read_prefix(&mut body).await {
+        Ok(len) if len > limits.envelope => return decode_failed(Error::ExceedSizeLimit),
+        Ok(len) => len,
+        Err(e) => return decode_failed(e),
+    };
+    let Some(_reserved) = limits.budget.try_reserve(len) else {
+        let e = Error::Busy(format!(
+            "snapshot receiver busy: a {len}-byte envelope does not fit the envelope budget \
+             ({} of {} bytes held by other uploads), retry later",
+            limits.budget.held(),
+            limits.budget.total()
+        ));
+        return Reply::error(h.clone(), 503, e.to_string(), e);
+    };
+    let message = match read_message(&mut body, len).await {
         Ok(m) => m,
-        Err(e) => {
-            let text = format!("failed to decode raft message ({e})");
-            return Reply::error(h, 400, text, e);
-        }
+        Err(e) => return decode_failed(e),
     };
     if message.r#type != pb::MessageType::MsgSnap as i32 {
         let e = Error::InvalidArgument(format!("wrong raft message type {}", message.r#type));

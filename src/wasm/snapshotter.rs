@@ -73,7 +73,7 @@ async fn storage_from_spec(spec: JsValue) -> Result<DynStorage> {
     ))
 }
 
-type Inner = Rc<Snapshotter<DynStorage>>;
+pub(crate) type Inner = Rc<Snapshotter<DynStorage>>;
 
 #[wasm_bindgen]
 extern "C" {
@@ -85,8 +85,13 @@ extern "C" {
 /// etcd's Snapshotter over a snap folder in some storage.
 #[wasm_bindgen(js_name = Snapshotter)]
 pub struct JsSnapshotter {
-    inner: RefCell<Option<Inner>>,
+    /// Shared with the rafthttp handlers (src/wasm/transport.rs), which keep the folder open
+    /// after this JS object is garbage-collected; `close()` empties it for all of them.
+    inner: Rc<RefCell<Option<Inner>>>,
 }
+
+/// The folder slot of a [`JsSnapshotter`]: `None` once `close()` was called.
+pub(crate) type Slot = Rc<RefCell<Option<Inner>>>;
 
 /// Runs `f` as a promise; errors become JS `Error`s with `code`.
 fn promise<F>(f: F) -> Promise
@@ -112,6 +117,12 @@ impl JsSnapshotter {
     /// The shared folder, for the other bindings (the rafthttp receiver); `Err` once closed.
     pub(crate) fn shared(&self) -> Result<Inner> {
         self.inner()
+    }
+
+    /// The slot itself, for a handler that must keep serving this folder for as long as it
+    /// lives (not just while the JS object does) and notice `close()`.
+    pub(crate) fn slot(&self) -> Slot {
+        self.inner.clone()
     }
 
     /// Runs `f(inner)` as a promise, or rejects if closed.
@@ -145,7 +156,7 @@ impl JsSnapshotter {
             let storage = storage_from_spec(storage).await?;
             let s = Snapshotter::open(storage, options).await?;
             Ok(JsSnapshotter {
-                inner: RefCell::new(Some(Rc::new(s))),
+                inner: Rc::new(RefCell::new(Some(Rc::new(s)))),
             }
             .into())
         })
@@ -263,6 +274,12 @@ impl JsSnapshotter {
     pub fn path_of(&self, name: &str) -> Result<String, JsValue> {
         let s = self.inner().map_err(|e| to_js(&e))?;
         Ok(s.storage().path_of(name))
+    }
+
+    /// `true` once `close()` was called: a `snapshotHandler` for this folder then answers 503.
+    #[wasm_bindgen(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.try_borrow().is_ok_and(|i| i.is_none())
     }
 
     /// Releases the directory lock (once calls in flight finish). Idempotent.

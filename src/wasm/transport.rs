@@ -3,24 +3,25 @@
 //! request given as plain values, and [`snapshot_handler`] wraps it as a `node:http` request
 //! listener. Decoding and storage happen here in wasm; the body is pulled chunk by chunk.
 
-use std::rc::{Rc, Weak};
+use std::cell::Cell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use futures_util::future::Either;
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect, Symbol};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{snapshot_from_js, snapshot_to_js, to_u64};
-use super::dyn_storage::DynStorage;
 use super::error::{message_of, to_js};
 use super::jsutil::{get, method, settle};
-use super::snapshotter::JsSnapshotter;
+use super::snapshotter::{JsSnapshotter, Slot};
 use super::stream::js_to_async_read;
-use crate::Snapshotter;
 use crate::error::{Error, Result};
 use crate::pb;
-use crate::transport::{self, DEFAULT_ENVELOPE_LIMIT, LocalPeer, Reply};
+use crate::transport::{self, DEFAULT_ENVELOPE_LIMIT, EnvelopeBudget, Limits, LocalPeer, Reply};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -30,6 +31,11 @@ export interface SnapshotReceiverOptions {
   clusterId: bigint | string;
   /** Largest accepted envelope (length prefix) in bytes; default 64 MiB (etcd 3.6.14+). */
   limit?: bigint | number;
+  /** `snapshotHandler` only: envelope bytes all uploads of this handler may hold at once;
+   *  an upload whose envelope does not fit gets 503 (`ERR_BUSY`) at once, and etcd's leader
+   *  retries. Default 256 MiB; one envelope within `limit` is always admitted when no other
+   *  is held, so envelope memory stays at most max(envelopeBudget, limit). */
+  envelopeBudget?: bigint | number;
   /** Local server version for the compatibility check (default "3.4.23"). */
   serverVersion?: string;
   /** Local minimum cluster version (default "3.0.0"). */
@@ -86,7 +92,7 @@ export interface SnapshotRequest {
 
 struct Config {
     local: LocalPeer,
-    limit: u64,
+    limits: Limits,
     process: Option<Function>,
     on_reply: Option<Function>,
 }
@@ -112,15 +118,24 @@ fn config_from_js(options: &JsValue) -> Result<Config> {
     if let Some(v) = version("minClusterVersion")? {
         local.min_cluster_version = v;
     }
-    let limit = get(options, "limit");
-    let limit = if limit.is_undefined() || limit.is_null() {
-        DEFAULT_ENVELOPE_LIMIT
-    } else {
-        to_u64(&limit, "options.limit")?
+    let number = |key: &str, default: u64| -> Result<u64> {
+        let v = get(options, key);
+        if v.is_undefined() || v.is_null() {
+            Ok(default)
+        } else {
+            to_u64(&v, &format!("options.{key}"))
+        }
+    };
+    let limits = Limits {
+        envelope: number("limit", DEFAULT_ENVELOPE_LIMIT)?,
+        budget: EnvelopeBudget::new(number(
+            "envelopeBudget",
+            transport::DEFAULT_ENVELOPE_BUDGET,
+        )?),
     };
     Ok(Config {
         local,
-        limit,
+        limits,
         process: method(options, "process"),
         on_reply: method(options, "onReply"),
     })
@@ -194,37 +209,60 @@ fn reply_to_js(reply: &Reply) -> JsValue {
     o.into()
 }
 
-type Folder = Weak<Snapshotter<DynStorage>>;
+/// The folder a handler serves, held strongly: a handler built as
+/// `snapshotHandler(await Snapshotter.open(dir), ...)` keeps its folder (and lock) for as long
+/// as the server keeps the handler, even after the `Snapshotter` object is garbage-collected
+/// (issue 9, item 3). `close()` empties the slot; requests then get [`closed_reply`].
+type Folder = Slot;
 
-async fn handle(folder: Folder, cfg: Rc<Config>, request: JsValue) -> Reply {
-    let method_name = get(&request, "method").as_string().unwrap_or_default();
-    let headers = get(&request, "headers");
-    let body = get(&request, "body");
-    // No body (e.g. a GET) reads as empty; the handler rejects such requests before reading.
-    let reader = if body.is_undefined() || body.is_null() {
+/// After `snapshotter.close()`: 503 `Snapshotter is closed`, so the server does not look healthy.
+fn closed_reply(cfg: &Config) -> Reply {
+    let e = Error::InvalidArgument("Snapshotter is closed".into());
+    Reply {
+        status: 503,
+        headers: vec![
+            (
+                "X-Etcd-Cluster-ID",
+                transport::format_id(cfg.local.cluster_id),
+            ),
+            ("Content-Type", "text/plain; charset=utf-8".into()),
+            ("X-Content-Type-Options", "nosniff".into()),
+        ],
+        body: format!("{e}\n"),
+        outcome: Err(e),
+    }
+}
+
+/// A request body, as a reader; no body (e.g. a GET) reads as empty (the handler rejects such
+/// requests before reading).
+fn body_reader(body: JsValue) -> impl futures_io::AsyncRead + Unpin {
+    if body.is_undefined() || body.is_null() {
         Either::Left(futures_util::io::empty())
     } else {
         match js_to_async_read(body, "request body") {
             Ok(r) => Either::Right(r),
             Err(_) => Either::Left(futures_util::io::empty()),
         }
-    };
-    let Some(snapshotter) = folder.upgrade() else {
-        let e = Error::InvalidArgument("Snapshotter is closed".into());
-        return Reply {
-            status: 500,
-            headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
-            body: format!("failed to save KV snapshot ({e})\n"),
-            outcome: Err(e),
-        };
+    }
+}
+
+async fn handle(
+    folder: &Folder,
+    cfg: &Config,
+    method_name: &str,
+    headers: &JsValue,
+    reader: impl futures_io::AsyncRead + Unpin,
+) -> Reply {
+    let Some(snapshotter) = folder.borrow().clone() else {
+        return closed_reply(cfg);
     };
     let process = cfg.process.clone();
     transport::receive(
         &snapshotter,
         &cfg.local,
-        cfg.limit,
-        &method_name,
-        |name| header_of(&headers, name),
+        &cfg.limits,
+        method_name,
+        |name| header_of(headers, name),
         reader,
         move |m| async move {
             let Some(f) = process else { return Ok(()) };
@@ -239,6 +277,147 @@ async fn handle(folder: Folder, cfg: Rc<Config>, request: JsValue) -> Reply {
     .await
 }
 
+/// A `node:http` request body that ends before its declared length or last chunk reads as
+/// Go's `io.ErrUnexpectedEOF`, so the reply is etcd's 500 `failed to save KV snapshot
+/// (unexpected EOF)` (or 400 `failed to decode raft message (unexpected EOF)` inside the
+/// envelope). Node ends such a body only through [`on_client_error`], which pushes the end.
+struct NodeBody<R> {
+    inner: R,
+    req: JsValue,
+    was_cut: Rc<Cell<bool>>,
+}
+
+impl<R: futures_io::AsyncRead + Unpin> futures_io::AsyncRead for NodeBody<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(0))
+                if !buf.is_empty()
+                    && (self.was_cut.get() || get(&self.req, "complete") == false) =>
+            {
+                Poll::Ready(Err(std::io::ErrorKind::UnexpectedEof.into()))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Where a socket's in-flight upload registers the function that ends its body early.
+fn cut_key() -> JsValue {
+    Symbol::for_("etcd-snap.snapshotHandler.cut").into()
+}
+
+/// Marks a server whose `clientError` events [`on_client_error`] already handles.
+fn hooked_key() -> JsValue {
+    Symbol::for_("etcd-snap.snapshotHandler.clientError").into()
+}
+
+/// Node answers a request cut off mid-body with its own `400 Bad Request` (no body, no cluster
+/// header) and destroys the socket before the handler can reply (lib/_http_server.js
+/// `socketOnError`, via `clientError`). A `clientError` listener on the handler's server turns
+/// that case into the end of the body, so the handler answers as etcd does; every other client
+/// error, and every socket without an upload in flight, gets Node's own handling unless some
+/// other `clientError` listener takes care of it.
+fn hook_client_errors(server: &JsValue) {
+    if !server.is_object() || Reflect::has(server, &hooked_key()).unwrap_or(true) {
+        return;
+    }
+    let Some(on) = method(server, "on") else {
+        return;
+    };
+    let srv = server.clone();
+    let listener =
+        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |err: JsValue, socket: JsValue| {
+            on_client_error(&srv, &err, &socket);
+        })
+        .into_js_value();
+    let _ = Reflect::set(server, &hooked_key(), &listener);
+    let _ = on.call2(server, &JsValue::from_str("clientError"), &listener);
+}
+
+fn on_client_error(server: &JsValue, err: &JsValue, socket: &JsValue) {
+    let code = get(err, "code").as_string().unwrap_or_default();
+    if code == "HPE_INVALID_EOF_STATE" {
+        let cut = Reflect::get(socket, &cut_key()).ok();
+        if let Some(cut) = cut.and_then(|f| f.dyn_into::<Function>().ok()) {
+            let _ = cut.call0(&JsValue::UNDEFINED);
+            return;
+        }
+    }
+    let listeners = method(server, "listenerCount")
+        .and_then(|f| f.call1(server, &JsValue::from_str("clientError")).ok())
+        .and_then(|n| n.as_f64())
+        .unwrap_or(1.0);
+    if listeners > 1.0 {
+        return;
+    }
+    // Node's default (Node 20 lib/_http_server.js socketOnError).
+    let sent = get(&get(socket, "_httpMessage"), "_headerSent").as_bool() == Some(true);
+    if get(socket, "writable").as_bool() == Some(true) && !sent {
+        let status = match code.as_str() {
+            "HPE_HEADER_OVERFLOW" => "431 Request Header Fields Too Large",
+            "HPE_CHUNK_EXTENSIONS_OVERFLOW" => "413 Payload Too Large",
+            "ERR_HTTP_REQUEST_TIMEOUT" => "408 Request Timeout",
+            _ => "400 Bad Request",
+        };
+        if let Some(write) = method(socket, "write") {
+            let head = format!("HTTP/1.1 {status}\r\nConnection: close\r\n\r\n");
+            let _ = write.call1(socket, &JsValue::from_str(&head));
+        }
+    }
+    if let Some(destroy) = method(socket, "destroy") {
+        let _ = destroy.call1(socket, err);
+    }
+}
+
+/// Serves one `node:http` request to `/raft/snapshot`: the body is `req` itself, and a body
+/// cut off by the client ends as [`NodeBody`] expects (the socket is ended after the reply).
+async fn handle_node(folder: &Folder, cfg: &Config, req: &JsValue, res: &JsValue) -> Reply {
+    let socket = get(req, "socket");
+    hook_client_errors(&get(&socket, "server"));
+    let was_cut = Rc::new(Cell::new(false));
+    let cut = {
+        let (req, was_cut) = (req.clone(), was_cut.clone());
+        Closure::<dyn FnMut()>::new(move || {
+            was_cut.set(true);
+            // End the body after what was received. `complete` is set first because a request
+            // that ends incomplete is destroyed with its socket (IncomingMessage._destroy),
+            // which would lose the reply; NodeBody reports the cut through `was_cut`.
+            let _ = Reflect::set(&req, &JsValue::from_str("complete"), &JsValue::TRUE);
+            if let Some(push) = method(&req, "push") {
+                let _ = push.call1(&req, &JsValue::NULL);
+            }
+        })
+    };
+    let registered = socket.is_object() && Reflect::set(&socket, &cut_key(), cut.as_ref()).is_ok();
+    let method_name = get(req, "method").as_string().unwrap_or_default();
+    let reader = NodeBody {
+        inner: body_reader(req.clone()),
+        req: req.clone(),
+        was_cut: was_cut.clone(),
+    };
+    let reply = handle(folder, cfg, &method_name, &get(req, "headers"), reader).await;
+    if registered {
+        let _ = Reflect::delete_property(socket.unchecked_ref::<Object>(), &cut_key());
+    }
+    drop(cut);
+    if was_cut.get() {
+        // Node leaves the half-closed socket open; close it once the reply is out.
+        if let Some(once) = method(res, "once") {
+            let end = Closure::once_into_js(move || {
+                if let Some(end) = method(&socket, "end") {
+                    let _ = end.call0(&socket);
+                }
+            });
+            let _ = once.call2(res, &JsValue::from_str("finish"), &end);
+        }
+    }
+    reply
+}
+
 /// etcd's `/raft/snapshot` handler on a request given as `{ method, headers, body }`; resolves
 /// to the reply to send (`SnapshotReply`). Never rejects for a bad request: that is a 4xx reply.
 #[wasm_bindgen(js_name = receiveSnapshot, unchecked_return_type = "Promise<SnapshotReply>")]
@@ -247,21 +426,30 @@ pub fn receive_snapshot(
     #[wasm_bindgen(unchecked_param_type = "SnapshotRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "SnapshotReceiverOptions")] options: JsValue,
 ) -> Promise {
-    let setup = config_from_js(&options).and_then(|c| Ok((c, snapshotter.shared()?)));
-    let (cfg, folder) = match setup {
-        Ok(x) => x,
+    let cfg = match config_from_js(&options) {
+        Ok(c) => c,
         Err(e) => return Promise::reject(&to_js(&e)),
     };
-    let folder = Rc::downgrade(&folder);
+    let folder = snapshotter.slot();
     future_to_promise(async move {
-        let reply = handle(folder, Rc::new(cfg), request).await;
+        let method_name = get(&request, "method").as_string().unwrap_or_default();
+        let reader = body_reader(get(&request, "body"));
+        let reply = handle(
+            &folder,
+            &cfg,
+            &method_name,
+            &get(&request, "headers"),
+            reader,
+        )
+        .await;
         Ok(reply_to_js(&reply))
     })
 }
 
 /// A `node:http` request listener serving etcd's `/raft/snapshot` (any other path: Go's
 /// `404 page not found`): `http.createServer(snapshotHandler(snapshotter, { clusterId }))`.
-/// The listener holds the folder weakly: after `snapshotter.close()` requests get a 500.
+/// The listener keeps the folder open for as long as it lives (the `Snapshotter` object may be
+/// dropped); after `snapshotter.close()` every request gets 503 `Snapshotter is closed`.
 #[wasm_bindgen(
     js_name = snapshotHandler,
     unchecked_return_type = "SnapshotRequestListener"
@@ -271,7 +459,8 @@ pub fn snapshot_handler(
     #[wasm_bindgen(unchecked_param_type = "SnapshotReceiverOptions")] options: JsValue,
 ) -> std::result::Result<Function, JsValue> {
     let cfg = Rc::new(config_from_js(&options).map_err(|e| to_js(&e))?);
-    let folder = Rc::downgrade(&snapshotter.shared().map_err(|e| to_js(&e))?);
+    snapshotter.shared().map_err(|e| to_js(&e))?;
+    let folder = snapshotter.slot();
     let listener = Closure::<dyn FnMut(JsValue, JsValue) -> Promise>::new(
         move |req: JsValue, res: JsValue| {
             let (cfg, folder) = (cfg.clone(), folder.clone());
@@ -284,11 +473,7 @@ pub fn snapshot_handler(
                 };
                 let path = target.split('?').next().unwrap_or_default();
                 let reply = if path == transport::SNAPSHOT_PATH {
-                    let request = Object::new();
-                    set(&request, "method", &get(&req, "method"));
-                    set(&request, "headers", &get(&req, "headers"));
-                    set(&request, "body", &req);
-                    handle(folder, cfg.clone(), request.into()).await
+                    handle_node(&folder, &cfg, &req, &res).await
                 } else {
                     Reply {
                         status: 404,
@@ -307,7 +492,16 @@ pub fn snapshot_handler(
                 let write_head = method(&res, "writeHead").ok_or_else(|| {
                     to_js(&Error::InvalidArgument("res.writeHead missing".into()))
                 })?;
-                write_head.call2(&res, &JsValue::from(reply.status), &get(&js, "headers"))?;
+                // Sized, as Go's server sends a small body (and hyper any), not chunked.
+                let head = Object::assign(&Object::new(), &get(&js, "headers").unchecked_into());
+                if reply.status != 204 {
+                    set(
+                        &head,
+                        "Content-Length",
+                        &reply.body.len().to_string().into(),
+                    );
+                }
+                write_head.call2(&res, &JsValue::from(reply.status), &head)?;
                 let end = method(&res, "end")
                     .ok_or_else(|| to_js(&Error::InvalidArgument("res.end missing".into())))?;
                 end.call1(&res, &JsValue::from_str(&reply.body))?;

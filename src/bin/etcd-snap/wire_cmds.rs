@@ -76,7 +76,24 @@ pub enum WireCmd {
         /// Largest accepted envelope, bytes.
         #[arg(long, default_value_t = DEFAULT_ENVELOPE_LIMIT)]
         limit: u64,
+        #[command(flatten)]
+        bounds: ServeBounds,
     },
+}
+
+/// What `serve-snapshots` holds at most at once (README "Snapshot transfer").
+#[derive(Debug, Args)]
+pub struct ServeBounds {
+    /// Envelope bytes all uploads may hold at once; an upload beyond it gets 503.
+    #[arg(long, value_name = "BYTES", default_value_t = transport::DEFAULT_ENVELOPE_BUDGET)]
+    envelope_budget: u64,
+    /// Connections served at once (at least 1); more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_connections: u64,
+    /// Time a connection gets to send its request head (and may sit idle between requests);
+    /// 0 disables the deadline.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    header_timeout_ms: u64,
 }
 
 /// The MsgSnap to build; defaults are etcd's zero values.
@@ -185,7 +202,8 @@ impl WireCmd {
                 listen,
                 cluster_id,
                 limit,
-            } => net::serve_snapshots(&dir, &listen, cluster_id, limit),
+                bounds,
+            } => net::serve_snapshots(&dir, &listen, cluster_id, limit, &bounds),
         }
     }
 }
@@ -356,6 +374,7 @@ mod net {
         listen: &str,
         cluster_id: u64,
         limit: u64,
+        bounds: &super::ServeBounds,
     ) -> Result<()> {
         let rt = runtime()?;
         let local = tokio::task::LocalSet::new();
@@ -367,6 +386,9 @@ mod net {
             });
             let recv = SnapshotReceiver::new(snap, LocalPeer::new(cluster_id))
                 .with_limit(limit)
+                .with_envelope_budget(bounds.envelope_budget)
+                .with_max_connections(usize::try_from(bounds.max_connections).unwrap_or(usize::MAX))
+                .with_header_timeout(std::time::Duration::from_millis(bounds.header_timeout_ms))
                 .with_observer(observe);
             let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
                 Error::io(
@@ -380,14 +402,8 @@ mod net {
                 .local_addr()
                 .map_err(|e| Error::InvalidArgument(e.to_string()))?;
             print_json(&json!({ "listening": addr.to_string() }))?;
-            serve(listener, Rc::new(recv)).await.map_err(|e| {
-                Error::io(
-                    etcd_snap::IoErrorKind::Other,
-                    "accept",
-                    listen,
-                    etcd_snap::error::go_reason(&e),
-                )
-            })
+            // Never returns: accept errors are printed and retried (etcd_snap::http::serve).
+            match serve(listener, Rc::new(recv)).await {}
         })
     }
 }
