@@ -214,16 +214,19 @@ function dbVerdict(file) {
 // Linux for files, pipes and terminals); every .snap is verified in bounded memory.
 async function cmdLs(dir, format) {
   await withSnapshotter(dir, READ_ONLY, async (s) => {
-    const entries = (await s.listEntries()).map((f) => ({
-      name: f.name, kind: f.kind, term: f.term, index: f.index, size: f.size, dir: f.isDir, verdict: f.verdict, code: f.code,
-    }));
+    const rawName = new Map(); // printed entry -> the name storage calls take (lossless)
+    const entries = (await s.listEntries()).map((f) => {
+      const e = { name: f.displayName, kind: f.kind, term: f.term, index: f.index, size: f.size, dir: f.isDir, verdict: f.verdict, code: f.code };
+      rawName.set(e, f.name);
+      return e;
+    });
     entries.sort((a, b) => byteCmp(a.name, b.name));
     const w = format === 'json' ? null : widths(entries.map(row));
     process.stdout.write(w ? line(HEADER, w) : '[');
     let first = true;
     for (const e of entries) {
       if (e.kind === 'snap') {
-        try { await s.verify(e.name); Object.assign(e, { verdict: 'ok', code: null }); } catch (err) {
+        try { await s.verify(rawName.get(e)); Object.assign(e, { verdict: 'ok', code: null }); } catch (err) {
           if (typeof err?.code !== 'string' || !err.code.startsWith('ERR_')) throw err;
           Object.assign(e, { verdict: err.message, code: err.code });
         }

@@ -33,6 +33,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::lock_file::{self, LockOwner};
 use super::memory::check_name;
+use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoErrorKind, Result};
 use crate::wasm::error::from_js;
@@ -79,14 +80,6 @@ extern "C" {
     fn stat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = readFileSync)]
     fn read_file_sync(this: &NodeFs, path: &str) -> std::result::Result<Uint8Array, JsValue>;
-    /// `openSync` with numeric flags (`O_RDONLY | O_NONBLOCK`).
-    #[wasm_bindgen(method, catch, js_name = openSync)]
-    fn open_sync_flags(
-        this: &NodeFs,
-        path: &str,
-        flags: f64,
-        mode: u32,
-    ) -> std::result::Result<f64, JsValue>;
     #[wasm_bindgen(method, catch, js_name = fstatSync)]
     fn fstat_sync(this: &NodeFs, fd: f64) -> std::result::Result<JsValue, JsValue>;
     /// `readSync(fd, buffer, offset, length, position)` with a numeric position.
@@ -99,6 +92,37 @@ extern "C" {
         len: u32,
         pos: f64,
     ) -> std::result::Result<f64, JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // The same `node:fs` calls with a path that may be raw bytes (a `Uint8Array`), for entry
+    // names that are not UTF-8 (see `NodeStorage::target` and src/storage/raw_name.rs).
+    #[wasm_bindgen(method, catch, js_name = readdirSync)]
+    fn readdir_sync_opts(
+        this: &NodeFs,
+        path: &str,
+        options: &JsValue,
+    ) -> std::result::Result<Array, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = statSync)]
+    fn stat_sync_v(this: &NodeFs, path: &JsValue) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = openSync)]
+    fn open_sync_v(
+        this: &NodeFs,
+        path: &JsValue,
+        flags: f64,
+        mode: u32,
+    ) -> std::result::Result<f64, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = renameSync)]
+    fn rename_sync_v(
+        this: &NodeFs,
+        from: &JsValue,
+        to: &JsValue,
+    ) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = unlinkSync)]
+    fn unlink_sync_v(this: &NodeFs, path: &JsValue) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = rmdirSync)]
+    fn rmdir_sync_v(this: &NodeFs, path: &JsValue) -> std::result::Result<(), JsValue>;
 }
 
 /// Largest piece [`NodeStorage::read`] asks `readSync` for: Node refuses more than 2 GiB per
@@ -220,6 +244,25 @@ impl NodeStorage {
         Ok(self.join(name))
     }
 
+    /// The path to hand to `node:fs` for entry `name`, and how messages show it. A name
+    /// [`list`](Storage::list) produced from non-UTF-8 bytes ([`raw_name`]) becomes a
+    /// `Uint8Array` of those bytes (Node takes byte paths); messages show it lossily.
+    fn target(&self, name: &str) -> Result<(JsValue, String)> {
+        check_name(name)?;
+        let shown = self.join(&raw_name::display(name));
+        match raw_name::decode(name) {
+            std::borrow::Cow::Borrowed(_) => Ok((JsValue::from_str(&self.join(name)), shown)),
+            std::borrow::Cow::Owned(raw) => {
+                let mut p = self.dir.as_bytes().to_vec();
+                if !self.dir.ends_with('/') {
+                    p.push(b'/');
+                }
+                p.extend_from_slice(&raw);
+                Ok((Uint8Array::from(&p[..]).into(), shown))
+            }
+        }
+    }
+
     fn sync_dir_now(&self) -> Result<()> {
         let fd = self
             .fs
@@ -239,13 +282,13 @@ impl NodeStorage {
     /// which bounds every read; a directory opens (reading it fails); anything else is
     /// `ERR_NOT_REGULAR_FILE` and is closed at once.
     fn open_for_read(&self, name: &str) -> Result<(f64, String, Opened)> {
-        let p = self.path(name)?;
+        let (target, p) = self.target(name)?;
         let c = get(&self.fs, "constants");
         let flag = |k: &str| get(&c, k).as_f64().unwrap_or(0.0) as u32;
         let flags = flag("O_RDONLY") | flag("O_NONBLOCK");
         let fd = self
             .fs
-            .open_sync_flags(&p, f64::from(flags), 0)
+            .open_sync_v(&target, f64::from(flags), 0)
             .map_err(|e| node_err("open", &p, &e))?;
         let st = match self.fs.fstat_sync(fd) {
             Ok(st) => st,
@@ -342,18 +385,25 @@ impl Storage for NodeStorage {
     type Lock = NodeLock;
 
     async fn list(&self) -> Result<Vec<String>> {
+        // As bytes, so a non-UTF-8 name survives ([`raw_name`]); UTF-8 names are themselves.
+        let opts = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&opts, &"encoding".into(), &"buffer".into());
         let arr = self
             .fs
-            .readdir_sync(&self.dir)
+            .readdir_sync_opts(&self.dir, &opts)
             .map_err(|e| node_err("open", &self.dir, &e))?;
-        Ok(arr.iter().filter_map(|v| v.as_string()).collect())
+        Ok(arr
+            .iter()
+            .filter_map(|v| v.dyn_into::<Uint8Array>().ok())
+            .map(|b| raw_name::encode(&b.to_vec()))
+            .collect())
     }
 
     async fn stat(&self, name: &str) -> Result<Metadata> {
-        let p = self.path(name)?;
+        let (target, p) = self.target(name)?;
         let st = self
             .fs
-            .stat_sync(&p)
+            .stat_sync_v(&target)
             .map_err(|e| node_err("stat", &p, &e))?;
         let is_dir = method(&st, "isDirectory")
             .and_then(|f| f.call0(&st).ok())
@@ -431,21 +481,21 @@ impl Storage for NodeStorage {
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
-        let (a, b) = (self.path(from)?, self.path(to)?);
+        let ((ta, a), (tb, b)) = (self.target(from)?, self.target(to)?);
         self.fs
-            .rename_sync(&a, &b)
+            .rename_sync_v(&ta, &tb)
             .map_err(|e| from_js("rename", format!("{a} {b}"), &e))
     }
 
     async fn remove(&self, name: &str) -> Result<()> {
-        let p = self.path(name)?;
-        match self.fs.unlink_sync(&p) {
+        let (target, p) = self.target(name)?;
+        match self.fs.unlink_sync_v(&target) {
             Ok(()) => Ok(()),
             Err(e) => {
                 // Go's os.Remove also removes empty directories.
                 let code = get(&e, "code").as_string();
                 if matches!(code.as_deref(), Some("EISDIR" | "EPERM"))
-                    && self.fs.rmdir_sync(&p).is_ok()
+                    && self.fs.rmdir_sync_v(&target).is_ok()
                 {
                     return Ok(());
                 }
@@ -496,7 +546,7 @@ impl Storage for NodeStorage {
     }
 
     fn path_of(&self, name: &str) -> String {
-        self.join(name)
+        self.join(&raw_name::display(name))
     }
 }
 

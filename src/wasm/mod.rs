@@ -79,7 +79,11 @@ export type StorageSpec =
   | { backend: StorageBackend };
 /** One entry of `Snapshotter.list()` (same fields as `etcd-snap ls -w json`, camelCased). */
 export interface FileInfo {
+  /** The entry name, as the storage methods take it back. A name whose bytes are not UTF-8
+   *  has each undecodable byte `b` as U+F700+b (lossless; see the README). */
   name: string;
+  /** `name` as people see it (U+FFFD for undecodable bytes): what `etcd-snap ls` prints. */
+  displayName: string;
   kind: "snap" | "db" | "broken" | "db.tmp" | "tmp" | "live-db" | "other";
   term: bigint | null;
   index: bigint | null;

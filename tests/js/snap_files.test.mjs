@@ -194,3 +194,26 @@ test('a limit of ours (ERR_TOO_LARGE) is returned by load: nothing renamed, no o
     assert.deepEqual(renames, []);
   } finally { s.close(); }
 });
+
+// Non-UTF-8 names (issue 9, item 11): the Node backend lists bytes and acts on them, so the
+// npm load removes tmp*/db.tmp* leftovers and counts *.snap.broken files against the bound
+// of 5 (before: names came back lossy, removal failed with ENOENT and nothing was removed).
+test('non-UTF-8 tmp*, db.tmp* and .broken names: npm ls shows them as native does; npm load cleans and counts them', async (t) => {
+  const { dir, cleanup } = tmpDir(); t.after(cleanup);
+  const data = path.join(dir, 'data'); fs.writeFileSync(data, 'hello');
+  const snaps = path.join(dir, 'snap'); fs.mkdirSync(snaps);
+  execFileSync(nativeBin, ['save', snaps, '1', '5', data]);
+  const raw = (...bytes) => Buffer.concat([Buffer.from(`${snaps}/`), Buffer.from(bytes.flat())]);
+  const text = (s) => [...Buffer.from(s)];
+  fs.writeFileSync(raw(text('tmp'), 0xff, 0xfe), 'x');
+  fs.writeFileSync(raw(text('db.tmp'), 0xc3), 'x');
+  for (let i = 0; i < 8; i++) fs.writeFileSync(raw(0x30 + i, 0xff, text('.snap.broken')), 'corrupt');
+  same(['ls', snaps]);
+  same(['ls', '-w', 'json', snaps]);
+  const load = cli('node', ['load', snaps]);
+  assert.equal(load.status, 0, load.stderr);
+  const left = fs.readdirSync(snaps, { encoding: 'buffer' }).map((b) => [...b]);
+  assert.ok(!left.some((b) => Buffer.from(b).toString('latin1').startsWith('tmp') || Buffer.from(b).toString('latin1').startsWith('db.tmp')), `${left}`);
+  const broken = left.filter((b) => Buffer.from(b).toString('latin1').endsWith('.snap.broken')).map((b) => b[0] - 0x30).sort();
+  assert.deepEqual(broken, [3, 4, 5, 6, 7], 'the newest five are kept');
+});
