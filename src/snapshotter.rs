@@ -184,10 +184,10 @@ impl<S: Storage> Snapshotter<S> {
     ///   does, although the file may be good; it is kept whole under `.broken` (renaming it
     ///   back restores it) and never pruned by `max_broken` unless it reads as corrupt;
     /// - **differs from etcd:** an entry that is not a regular file (a FIFO, socket or device,
-    ///   [`IoErrorKind::NotRegular`](crate::IoErrorKind::NotRegular)) is not a snapshot file at
+    ///   [`IoErrorKind::NotRegular`]) is not a snapshot file at
     ///   all: it is skipped, neither read (etcd would hang or allocate without end) nor
     ///   renamed;
-    /// - **differs from etcd:** a limit of ours ([`IoErrorKind::TooLarge`](crate::IoErrorKind::TooLarge):
+    /// - **differs from etcd:** a limit of ours ([`IoErrorKind::TooLarge`]:
     ///   a file this runtime cannot hold in memory, e.g. over 4 GiB in wasm32) says nothing
     ///   about the file: nothing is renamed and the error is returned at once, rather than
     ///   falling back to an older snapshot (issue 9, item 5).

@@ -236,14 +236,14 @@ fn fifo_and_dev_zero_are_refused_not_read() {
     );
 }
 
-/// `ls` of a valid 256 MiB `.snap` (sparse) says `ok` in bounded memory: the payload streams
+/// `ls` of a valid 512 MiB `.snap` (sparse) says `ok` in bounded memory: the payload streams
 /// through the CRC. Before, `ls` read the whole file (RSS = file size). (The debug build's
 /// CRC keeps the file this size; the >2 GiB case runs in tests/js/snap_files.test.mjs.)
 #[test]
 fn ls_judges_a_large_snap_in_bounded_memory() {
     let d = tmp();
     let name = "0000000000000002-0000000000000007.snap";
-    let size = sparse_snap(&d.path().join(name), 2, 7, 256 << 20);
+    let size = sparse_snap(&d.path().join(name), 2, 7, 512 << 20);
     let t = Instant::now();
     let ls = run(&[os("ls"), d.path().as_os_str()], Duration::from_secs(240));
     let took = t.elapsed();
@@ -258,6 +258,36 @@ fn ls_judges_a_large_snap_in_bounded_memory() {
         ls.max_rss_kib
     );
     assert!(ls.max_rss_kib < 64 << 10, "peak RSS {} KiB", ls.max_rss_kib);
+
+    // Rows stream: with a small .snap sorting first, its row is printed while the big one is
+    // still being judged (before, nothing was printed until every file had been read).
+    save(d.path(), 1, 1, b"small");
+    let mut child = Command::new(bin())
+        .args([os("ls"), d.path().as_os_str()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let _header = lines.next().unwrap().unwrap();
+    let first = lines.next().unwrap().unwrap();
+    let first_at = Instant::now();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let gap = first_at.elapsed();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        first.starts_with("0000000000000001-0000000000000001.snap") && first.ends_with("ok"),
+        "{first}"
+    );
+    assert!(
+        rest[0].starts_with(name) && rest[0].ends_with("ok"),
+        "{rest:?}"
+    );
+    // Judging the big file takes over a second here; printed all at once, the gap is ~0.
+    assert!(
+        gap > Duration::from_millis(200),
+        "rows came together ({gap:?} apart): not streamed"
+    );
+    std::fs::remove_file(d.path().join("0000000000000001-0000000000000001.snap")).unwrap();
 
     // A flipped CRC byte is still caught by the streaming check (etcd's order and words).
     let p = d.path().join(name);
