@@ -40,7 +40,7 @@
 //! durability is in doubt. `remove` is Go's `os.Remove` (a file or an empty directory).
 //! Names must be plain file names (no `/`, `\`, NUL, `.` or `..`): `InvalidArgument`.
 //! Entry names that are not UTF-8 are listed losslessly and mapped back to their bytes
-//! ([`raw_name`](super::raw_name)), so every name `list` returns can be acted on.
+//! ([`raw_name`]), so every name `list` returns can be acted on.
 //!
 //! Reads (`read`, `open_read`) open with `O_NONBLOCK` and `fstat` the descriptor: only a
 //! regular file (or a symlink to one) is read, never past its size at open; a FIFO, socket or

@@ -24,7 +24,7 @@
 //! bounded by the size at open) and read in pieces, so files over Node's 2 GiB `readFileSync`
 //! limit stream fine; holding one whole is wasm32's limit (`ERR_TOO_LARGE`). Names are listed
 //! as bytes and non-UTF-8 ones handed back to `node:fs` as byte paths
-//! ([`raw_name`](super::raw_name)).
+//! ([`raw_name`]).
 //!
 //! Errors read like Go's `*os.PathError`: `open /dir/x.snap: no such file or directory`.
 
