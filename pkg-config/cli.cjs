@@ -170,16 +170,21 @@ async function cmdRelease(dir, index) {
   });
 }
 
-function table(entries) {
+// `ls` rows as the native CLI prints them (src/bin/etcd-snap/snap_cmds.rs `row`/`line`).
+const HEADER = ['NAME', 'KIND', 'TERM', 'INDEX', 'SIZE', 'VERDICT'];
+const strLen = (s) => [...s].length;
+function row(e) {
   const opt = (v) => (v === null ? '-' : String(v));
-  const rows = [['NAME', 'KIND', 'TERM', 'INDEX', 'SIZE', 'VERDICT']];
-  for (const e of entries) {
-    rows.push([e.name, e.dir ? `${e.kind} (dir)` : e.kind, opt(e.term), opt(e.index), String(e.size), e.verdict ?? '-']);
-  }
-  const len = (s) => [...s].length;
-  const widths = [0, 0, 0, 0, 0, 0];
-  for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i], len(c)); });
-  return rows.map((r) => r.map((c, i) => (i + 1 === r.length ? c : c + ' '.repeat(widths[i] - len(c)) + '  ')).join('').trimEnd() + '\n').join('');
+  return [e.name, e.dir ? `${e.kind} (dir)` : e.kind, opt(e.term), opt(e.index), String(e.size), e.verdict ?? '-'];
+}
+/** Widths of the padded columns (all but the verdict, which is last and unpadded). */
+function widths(rows) {
+  const w = [0, 0, 0, 0, 0];
+  for (const r of [HEADER, ...rows]) for (let i = 0; i < 5; i++) w[i] = Math.max(w[i], strLen(r[i]));
+  return w;
+}
+function line(r, w) {
+  return (r.slice(0, 5).map((c, i) => c + ' '.repeat(w[i] - strLen(c)) + '  ').join('') + r[5]).trimEnd() + '\n';
 }
 
 /** As the native CLI: can bbolt's meta pages be opened (a few pages, never the whole file)? */
@@ -205,17 +210,33 @@ function dbVerdict(file) {
   }
 }
 
+// Each row is printed as soon as its entry is judged (process.stdout is synchronous on
+// Linux for files, pipes and terminals); every .snap is verified in bounded memory.
 async function cmdLs(dir, format) {
   await withSnapshotter(dir, READ_ONLY, async (s) => {
-    const entries = (await s.list()).map((f) => ({
-      name: f.name, kind: f.kind, term: f.term, index: f.index, size: f.size, dir: f.isDir, verdict: f.verdict, code: f.code,
-    }));
+    const rawName = new Map(); // printed entry -> the name storage calls take (lossless)
+    const entries = (await s.listEntries()).map((f) => {
+      const e = { name: f.displayName, kind: f.kind, term: f.term, index: f.index, size: f.size, dir: f.isDir, verdict: f.verdict, code: f.code };
+      rawName.set(e, f.name);
+      return e;
+    });
     entries.sort((a, b) => byteCmp(a.name, b.name));
+    const w = format === 'json' ? null : widths(entries.map(row));
+    process.stdout.write(w ? line(HEADER, w) : '[');
+    let first = true;
     for (const e of entries) {
-      if (e.kind === 'db' && !e.dir) Object.assign(e, dbVerdict(path.join(dir, e.name)));
+      if (e.kind === 'snap') {
+        try { await s.verify(rawName.get(e)); Object.assign(e, { verdict: 'ok', code: null }); } catch (err) {
+          if (typeof err?.code !== 'string' || !err.code.startsWith('ERR_')) throw err;
+          Object.assign(e, { verdict: err.message, code: err.code });
+        }
+      } else if (e.kind === 'db' && !e.dir) {
+        Object.assign(e, dbVerdict(path.join(dir, e.name)));
+      }
+      process.stdout.write(w ? line(row(e), w) : `${first ? '' : ','}${toJson(e)}`);
+      first = false;
     }
-    if (format === 'json') printJson(entries);
-    else process.stdout.write(table(entries));
+    if (!w) process.stdout.write(']\n');
   });
 }
 

@@ -201,6 +201,12 @@ pub enum IoErrorKind {
     Unsupported,
     /// Anything else.
     Other,
+    /// The name is not a regular file (a FIFO, socket or device, possibly behind a symlink):
+    /// never read, so it cannot hang or flood a reader, and never quarantined by `Load`.
+    NotRegular,
+    /// The file is too large for this runtime (a size or allocation limit of ours, not damage):
+    /// never a reason to quarantine a file (issue 9, item 5).
+    TooLarge,
 }
 
 impl IoErrorKind {
@@ -216,6 +222,8 @@ impl IoErrorKind {
             IoErrorKind::ShortWrite => "ERR_SHORT_WRITE",
             IoErrorKind::Unsupported => "ERR_UNSUPPORTED",
             IoErrorKind::Other => "ERR_IO",
+            IoErrorKind::NotRegular => "ERR_NOT_REGULAR_FILE",
+            IoErrorKind::TooLarge => "ERR_TOO_LARGE",
         }
     }
 }

@@ -7,7 +7,7 @@ use futures_io::AsyncRead;
 use futures_util::AsyncReadExt as _;
 
 use crate::codec;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoErrorKind, Result};
 use crate::names::{self, NameKind};
 use crate::pb::{Snapshot, WalSnapshot};
 use crate::storage::{AtomicWrite as _, LockMode, Storage};
@@ -49,6 +49,17 @@ pub struct ReadFailure {
     pub code: &'static str,
     /// The error's message (etcd's wording).
     pub message: String,
+}
+
+/// Whether `Load` renames a `.snap` to `.broken` after `Read` failed with `e`: every error
+/// (content or storage, as etcd) except a size limit of ours
+/// ([`IoErrorKind::TooLarge`]) and a name that is not a regular file
+/// ([`IoErrorKind::NotRegular`]), which say nothing about a snapshot's bytes.
+pub fn quarantines(e: &Error) -> bool {
+    !matches!(
+        e.io_kind(),
+        Some(IoErrorKind::TooLarge | IoErrorKind::NotRegular)
+    )
 }
 
 /// One entry of [`Snapshotter::list`]: what `etcd-snap ls` prints.
@@ -164,12 +175,22 @@ impl<S: Storage> Snapshotter<S> {
     /// Steps, as etcd: scan the directory (`db.tmp*` names are removed, not-found ignored,
     /// any other removal error is `failed to remove orphaned .snap.db file <name>: <err>`);
     /// keep names ending in `.snap` (directories included); none → `ErrNoSnapshot`; try them
-    /// byte-wise newest first. Any `Read` error (of any kind) renames the entry to
-    /// `<name>.broken` (a rename failure is ignored) and moves on; a valid file that does not
-    /// match is left untouched. Nothing found → `ErrNoSnapshot`.
-    ///
-    /// As in etcd, a passing storage error (EIO, EACCES) also quarantines a good file; it is
-    /// kept whole under `.broken`, and renaming it back restores it.
+    /// byte-wise newest first. A `Read` error renames the entry to `<name>.broken` (a rename
+    /// failure is ignored) and moves on; a valid file that does not match is left untouched.
+    /// Nothing found → `ErrNoSnapshot`. Which errors quarantine ([`quarantines`]):
+    /// - content errors (empty file, zero CRC or empty data, CRC mismatch, envelope or inner
+    ///   decode error): renamed, as etcd;
+    /// - storage errors (EIO, EACCES, a directory named `*.snap`, ...): renamed too, as etcd
+    ///   does, although the file may be good; it is kept whole under `.broken` (renaming it
+    ///   back restores it) and never pruned by `max_broken` unless it reads as corrupt;
+    /// - **differs from etcd:** an entry that is not a regular file (a FIFO, socket or device,
+    ///   [`IoErrorKind::NotRegular`]) is not a snapshot file at
+    ///   all: it is skipped, neither read (etcd would hang or allocate without end) nor
+    ///   renamed;
+    /// - **differs from etcd:** a limit of ours ([`IoErrorKind::TooLarge`]:
+    ///   a file this runtime cannot hold in memory, e.g. over 4 GiB in wasm32) says nothing
+    ///   about the file: nothing is renamed and the error is returned at once, rather than
+    ///   falling back to an older snapshot (issue 9, item 5).
     ///
     /// **Differs from etcd:** after renames the directory is synced, and with the lock held
     /// the corrupt `*.snap.broken` files are bounded to `max_broken`, keeping the newest names
@@ -186,14 +207,19 @@ impl<S: Storage> Snapshotter<S> {
     async fn load_matching(&self, matches: impl Fn(&Snapshot) -> bool) -> Result<Snapshot> {
         let (names, mut changed) = self.snap_names().await?;
         let mut quarantined = false;
-        let mut found = None;
+        let mut found: Option<Result<Snapshot>> = None;
         for name in &names {
             match self.read(name).await {
                 Ok(snap) if matches(&snap) => {
-                    found = Some(snap);
+                    found = Some(Ok(snap));
                     break;
                 }
                 Ok(_) => {}
+                Err(e) if e.io_kind() == Some(IoErrorKind::NotRegular) => {}
+                Err(e) if !quarantines(&e) => {
+                    found = Some(Err(e));
+                    break;
+                }
                 Err(_) => {
                     let broken = format!("{name}{}", names::BROKEN_SUFFIX);
                     if self.storage.rename(name, &broken).await.is_ok() {
@@ -212,7 +238,7 @@ impl<S: Storage> Snapshotter<S> {
             // must not hide the snapshot that was found.
             let _ = self.storage.sync_dir().await;
         }
-        found.ok_or(Error::NoSnapshot)
+        found.unwrap_or(Err(Error::NoSnapshot))
     }
 
     /// etcd `snapNames`: `.snap` names newest first, after removing `db.tmp*` leftovers.
@@ -263,7 +289,7 @@ impl<S: Storage> Snapshotter<S> {
         let mut removed = false;
         for name in broken.into_iter().skip(max) {
             let corrupt = matches!(
-                self.read(name).await,
+                self.verify(name).await,
                 Err(Error::Decode(_) | Error::EmptySnapshot | Error::CrcMismatch)
             );
             if corrupt {
@@ -279,6 +305,20 @@ impl<S: Storage> Snapshotter<S> {
     pub async fn read(&self, name: &str) -> Result<Snapshot> {
         let bytes = self.storage.read(name).await?;
         codec::decode_snap_file(Bytes::from(bytes))
+    }
+
+    /// [`read`](Self::read)'s verdict on one file, in bounded memory: the file is streamed
+    /// through [`codec::verify_snap_stream`] (a [`codec::VERIFY_CHUNK`] buffer), never held
+    /// whole, so judging a multi-gigabyte `.snap` costs kilobytes. Same errors as `read`.
+    pub async fn verify(&self, name: &str) -> Result<()> {
+        let reader = self.storage.open_read(name).await?;
+        let meta = self.storage.stat(name).await?;
+        if meta.is_dir {
+            drop(reader);
+            // `read`'s exact error for a directory (`read <path>: is a directory`).
+            return self.read(name).await.map(|_| ());
+        }
+        codec::verify_snap_stream(reader, meta.size).await
     }
 
     /// etcd `SaveDBFrom`: streams `r` into `%016x.snap.db`; returns the bytes read.
@@ -373,8 +413,30 @@ impl<S: Storage> Snapshotter<S> {
     }
 
     /// Every entry, sorted by name, with its kind, parsed term/index, size, and for `.snap`
-    /// names the `Read` verdict. Renames and removes nothing.
+    /// names the `Read` verdict (from [`verify`](Self::verify): bounded memory). Renames and
+    /// removes nothing. To show verdicts as each is reached, use [`entries`](Self::entries)
+    /// and [`judge`](Self::judge).
     pub async fn list(&self) -> Result<Vec<FileInfo>> {
+        let mut out = self.entries().await?;
+        for f in &mut out {
+            self.judge(f).await;
+        }
+        Ok(out)
+    }
+
+    /// Fills in `f.verdict` for a `.snap` name (see [`FileInfo::verdict`]); others stay `None`.
+    pub async fn judge(&self, f: &mut FileInfo) {
+        if f.kind == NameKind::Snap {
+            f.verdict = Some(self.verify(&f.name).await.map_err(|e| ReadFailure {
+                code: e.code(),
+                message: e.to_string(),
+            }));
+        }
+    }
+
+    /// [`list`](Self::list) without the verdicts (all `None`): names, kinds and sizes only,
+    /// cheap; [`judge`](Self::judge) each entry afterwards.
+    pub async fn entries(&self) -> Result<Vec<FileInfo>> {
         let mut all = self.storage.list().await?;
         all.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         let mut out = Vec::with_capacity(all.len());
@@ -393,14 +455,6 @@ impl<S: Storage> Snapshotter<S> {
                 NameKind::Db(i) => (None, Some(i)),
                 _ => (None, None),
             };
-            let verdict = if kind == NameKind::Snap {
-                Some(self.read(&name).await.map(|_| ()).map_err(|e| ReadFailure {
-                    code: e.code(),
-                    message: e.to_string(),
-                }))
-            } else {
-                None
-            };
             out.push(FileInfo {
                 name,
                 kind,
@@ -408,7 +462,7 @@ impl<S: Storage> Snapshotter<S> {
                 index,
                 size: meta.size,
                 is_dir: meta.is_dir,
-                verdict,
+                verdict: None,
             });
         }
         Ok(out)

@@ -96,7 +96,7 @@ pub fn canonicalize(schema: &'static Schema, buf: &[u8]) -> Result<Vec<u8>, Deco
 }
 
 /// Go's `int` maximum: past it, gogo 3.4's index arithmetic wraps.
-const GO_INT_MAX: u128 = i64::MAX as u128;
+pub(crate) const GO_INT_MAX: u128 = i64::MAX as u128;
 
 /// gogo's varint loop: the overflow check comes before the EOF check, so an 11th byte is an
 /// overflow even at end of input; bits past 64 are dropped.

@@ -13,6 +13,7 @@
 //! re-marshals a snapshot it read, so no file etcd-snap writes differs).
 
 mod gogo;
+pub(crate) mod gogo_stream;
 mod raftpb;
 mod snappb;
 mod walpb;

@@ -67,6 +67,9 @@ pub enum FaultPlan {
     /// with [`IoErrorKind::NoSpace`], like a full disk or an exhausted OPFS quota: a write that
     /// crosses the budget stores the part that fits, then fails.
     NoSpaceAfter(u64),
+    /// Step `n` fails with an injected error of the given kind and changes nothing, like
+    /// [`FailAt`](Self::FailAt): e.g. [`IoErrorKind::TooLarge`], a limit of the runtime.
+    FailKindAt(u64, IoErrorKind),
 }
 
 /// True if `e` was produced by fault injection (not by the code under test).
@@ -108,8 +111,13 @@ impl Faults {
     pub(crate) fn step(&mut self, op: &'static str, path: &str) -> Result<()> {
         let n = self.steps;
         self.steps += 1;
+        let mut kind = IoErrorKind::Other;
         let detail = match self.plan {
             _ if self.crashed => "crashed earlier",
+            FaultPlan::FailKindAt(k, with) if n == k => {
+                kind = with;
+                "failure"
+            }
             FaultPlan::CrashAt(k) if n >= k => {
                 self.crashed = true;
                 "crash"
@@ -118,7 +126,7 @@ impl Faults {
             _ => return Ok(()),
         };
         Err(Error::io(
-            IoErrorKind::Other,
+            kind,
             op,
             path,
             format!("{detail} at step {n} ({INJECTED})"),

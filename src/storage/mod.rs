@@ -24,6 +24,7 @@ pub mod native;
 pub mod node;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
+pub mod raw_name;
 
 pub use memory::MemoryStorage;
 #[cfg(not(target_arch = "wasm32"))]

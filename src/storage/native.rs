@@ -39,6 +39,13 @@
 //! already visible under its final name (the rename cannot be taken back); only its
 //! durability is in doubt. `remove` is Go's `os.Remove` (a file or an empty directory).
 //! Names must be plain file names (no `/`, `\`, NUL, `.` or `..`): `InvalidArgument`.
+//! Entry names that are not UTF-8 are listed losslessly and mapped back to their bytes
+//! ([`raw_name`]), so every name `list` returns can be acted on.
+//!
+//! Reads (`read`, `open_read`) open with `O_NONBLOCK` and `fstat` the descriptor: only a
+//! regular file (or a symlink to one) is read, never past its size at open; a FIFO, socket or
+//! device is `NotRegular` at once (a blocking open of a FIFO would wait for a writer forever,
+//! `/dev/zero` would never end). A file too big to allocate is `TooLarge`.
 //!
 //! Errors read like Go's `*os.PathError` / `*os.LinkError`:
 //! `open /dir/tmp123: no such file or directory`, `rename /dir/a /dir/b: ...`.
@@ -55,6 +62,7 @@ use futures_io::AsyncRead;
 
 use super::lock_file::{self, LockOwner};
 use super::memory::check_name;
+use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoErrorKind, Result, go_reason};
 
@@ -86,6 +94,61 @@ fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// The entry name's real bytes (see [`raw_name`]).
+#[cfg(unix)]
+fn raw_path(name: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt as _;
+    PathBuf::from(std::ffi::OsStr::from_bytes(&raw_name::decode(name)))
+}
+
+#[cfg(not(unix))]
+fn raw_path(name: &str) -> PathBuf {
+    PathBuf::from(name)
+}
+
+/// The `String` name of a listed entry, lossless for non-UTF-8 bytes (see [`raw_name`]).
+#[cfg(unix)]
+fn entry_name(n: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    raw_name::encode(n.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn entry_name(n: &std::ffi::OsStr) -> String {
+    n.to_string_lossy().into_owned()
+}
+
+/// `open <path>: not a regular file (<what it is>)`: a FIFO, socket or device is never read.
+fn not_regular(path: &str, m: &fs::Metadata) -> Error {
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = m.file_type();
+        if t.is_fifo() {
+            "named pipe"
+        } else if t.is_socket() {
+            "socket"
+        } else if t.is_char_device() {
+            "character device"
+        } else if t.is_block_device() {
+            "block device"
+        } else {
+            "unknown type"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = {
+        let _ = m;
+        "unknown type"
+    };
+    Error::io(
+        IoErrorKind::NotRegular,
+        "open",
+        path,
+        format!("not a regular file ({what})"),
+    )
+}
+
 /// A snap directory on the local file system.
 #[derive(Debug, Clone)]
 pub struct NativeStorage {
@@ -106,7 +169,33 @@ impl NativeStorage {
 
     fn path(&self, name: &str) -> Result<PathBuf> {
         check_name(name)?;
-        Ok(self.dir.join(name))
+        Ok(self.dir.join(raw_path(name)))
+    }
+
+    /// Opens `name` for reading without ever blocking or following it into a non-file.
+    ///
+    /// `O_NONBLOCK` makes opening a FIFO return at once (a plain open waits for a writer
+    /// forever), then `fstat` on the open descriptor decides: a regular file (symlinks to one
+    /// are fine, as etcd follows them) gives its size, which bounds every later read, so a
+    /// file that grows while read never makes us read more; a directory gives `None` (it
+    /// opens, and reading it fails with `is a directory`, as in etcd); anything else (FIFO,
+    /// socket, device such as `/dev/zero`) is [`IoErrorKind::NotRegular`].
+    fn open_for_read(&self, name: &str) -> Result<(File, String, Option<u64>)> {
+        let p = self.path(name)?;
+        let ps = path_str(&p);
+        let mut opts = OpenOptions::new();
+        opts.read(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK);
+        let f = opts.open(&p).map_err(|e| os_error("open", &ps, &e))?;
+        let m = f.metadata().map_err(|e| os_error("stat", &ps, &e))?;
+        if m.is_dir() {
+            return Ok((f, ps, None));
+        }
+        if !m.is_file() {
+            return Err(not_regular(&ps, &m));
+        }
+        Ok((f, ps, Some(m.len())))
     }
 
     fn sync_dir_now(&self) -> Result<()> {
@@ -143,7 +232,7 @@ impl Storage for NativeStorage {
         let mut names = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| os_error("readdirent", &d, &e))?;
-            names.push(entry.file_name().to_string_lossy().into_owned());
+            names.push(entry_name(&entry.file_name()));
         }
         Ok(names)
     }
@@ -157,25 +246,38 @@ impl Storage for NativeStorage {
         })
     }
 
+    /// Only a regular file is read, and never more than its size at open (see
+    /// `open_for_read`). A buffer that cannot be allocated is [`IoErrorKind::TooLarge`].
     async fn read(&self, name: &str) -> Result<Vec<u8>> {
-        let p = self.path(name)?;
-        let ps = path_str(&p);
-        let mut f = File::open(&p).map_err(|e| os_error("open", &ps, &e))?;
+        let (f, ps, limit) = self.open_for_read(name)?;
+        let Some(size) = limit else {
+            // A directory: the read fails as in etcd (`read <path>: is a directory`).
+            let mut f = f;
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf)
+                .map_err(|e| os_error("read", &ps, &e))?;
+            return Ok(buf);
+        };
         // Sized up front, as std::fs::read does: one allocation, no regrowth copies.
-        let hint = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
         let mut buf = Vec::new();
-        buf.try_reserve_exact(hint)
-            .map_err(|e| Error::io(IoErrorKind::Other, "read", &ps, e.to_string()))?;
-        f.read_to_end(&mut buf)
+        usize::try_from(size)
+            .ok()
+            .and_then(|n| buf.try_reserve_exact(n).ok())
+            .ok_or_else(|| too_large(&ps, size))?;
+        f.take(size)
+            .read_to_end(&mut buf)
             .map_err(|e| os_error("read", &ps, &e))?;
         Ok(buf)
     }
 
+    /// A reader bounded by the size at open; a non-regular file is refused (`open_for_read`).
     async fn open_read(&self, name: &str) -> Result<NativeReader> {
-        let p = self.path(name)?;
-        let path = path_str(&p);
-        let file = File::open(&p).map_err(|e| os_error("open", &path, &e))?;
-        Ok(NativeReader { file, path })
+        let (file, path, limit) = self.open_for_read(name)?;
+        Ok(NativeReader {
+            file,
+            path,
+            remaining: limit.unwrap_or(u64::MAX),
+        })
     }
 
     async fn create_atomic(&self, name: &str) -> Result<NativeWriter> {
@@ -288,7 +390,7 @@ impl Storage for NativeStorage {
     }
 
     fn path_of(&self, name: &str) -> String {
-        path_str(&self.dir.join(name))
+        path_str(&self.dir.join(raw_path(name)))
     }
 }
 
@@ -452,11 +554,22 @@ fn take_over_stale(path: &Path, stale: &LockOwner) {
     let _ = fs::remove_file(&private);
 }
 
-/// Streaming reader over a file (blocking reads).
+/// `read <path>: file too large to read into memory (N bytes)`: a limit of ours, not damage.
+pub(crate) fn too_large(path: &str, size: u64) -> Error {
+    Error::io(
+        IoErrorKind::TooLarge,
+        "read",
+        path,
+        format!("file too large to read into memory ({size} bytes)"),
+    )
+}
+
+/// Streaming reader over a file (blocking reads), ending at the file's size at open.
 #[derive(Debug)]
 pub struct NativeReader {
     file: File,
     path: String,
+    remaining: u64,
 }
 
 impl AsyncRead for NativeReader {
@@ -466,11 +579,19 @@ impl AsyncRead for NativeReader {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        let want = usize::try_from(this.remaining).map_or(buf.len(), |r| r.min(buf.len()));
+        if want == 0 {
+            return Poll::Ready(Ok(0));
+        }
         loop {
-            match this.file.read(buf) {
+            match this.file.read(&mut buf[..want]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(n) => {
+                    this.remaining -= n as u64;
+                    return Poll::Ready(Ok(n));
+                }
                 // Keep Go's wording (`read /dir/x: is a directory`) through io::Error.
-                r => return Poll::Ready(r.map_err(|e| os_error("read", &this.path, &e).into())),
+                Err(e) => return Poll::Ready(Err(os_error("read", &this.path, &e).into())),
             }
         }
     }

@@ -20,6 +20,12 @@
 //! takes its `flock` and then claims this same file by the same rules, so the two exclude
 //! each other. Keep the two in step.
 //!
+//! Reads follow the native backend's rules (open `O_NONBLOCK`, `fstat`, regular files only,
+//! bounded by the size at open) and read in pieces, so files over Node's 2 GiB `readFileSync`
+//! limit stream fine; holding one whole is wasm32's limit (`ERR_TOO_LARGE`). Names are listed
+//! as bytes and non-UTF-8 ones handed back to `node:fs` as byte paths
+//! ([`raw_name`]).
+//!
 //! Errors read like Go's `*os.PathError`: `open /dir/x.snap: no such file or directory`.
 
 use std::pin::Pin;
@@ -33,6 +39,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::lock_file::{self, LockOwner};
 use super::memory::check_name;
+use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoErrorKind, Result};
 use crate::wasm::error::from_js;
@@ -79,6 +86,59 @@ extern "C" {
     fn stat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = readFileSync)]
     fn read_file_sync(this: &NodeFs, path: &str) -> std::result::Result<Uint8Array, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = fstatSync)]
+    fn fstat_sync(this: &NodeFs, fd: f64) -> std::result::Result<JsValue, JsValue>;
+    /// `readSync(fd, buffer, offset, length, position)` with a numeric position.
+    #[wasm_bindgen(method, catch, js_name = readSync)]
+    fn pread_sync(
+        this: &NodeFs,
+        fd: f64,
+        buf: &mut [u8],
+        offset: u32,
+        len: u32,
+        pos: f64,
+    ) -> std::result::Result<f64, JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // The same `node:fs` calls with a path that may be raw bytes (a `Uint8Array`), for entry
+    // names that are not UTF-8 (see `NodeStorage::target` and src/storage/raw_name.rs).
+    #[wasm_bindgen(method, catch, js_name = readdirSync)]
+    fn readdir_sync_opts(
+        this: &NodeFs,
+        path: &str,
+        options: &JsValue,
+    ) -> std::result::Result<Array, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = statSync)]
+    fn stat_sync_v(this: &NodeFs, path: &JsValue) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = openSync)]
+    fn open_sync_v(
+        this: &NodeFs,
+        path: &JsValue,
+        flags: f64,
+        mode: u32,
+    ) -> std::result::Result<f64, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = renameSync)]
+    fn rename_sync_v(
+        this: &NodeFs,
+        from: &JsValue,
+        to: &JsValue,
+    ) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = unlinkSync)]
+    fn unlink_sync_v(this: &NodeFs, path: &JsValue) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = rmdirSync)]
+    fn rmdir_sync_v(this: &NodeFs, path: &JsValue) -> std::result::Result<(), JsValue>;
+}
+
+/// Largest piece [`NodeStorage::read`] asks `readSync` for: Node refuses more than 2 GiB per
+/// call (and `readFileSync` refuses files over 2 GiB), so large files are read in pieces.
+const READ_PIECE: usize = 64 << 20;
+
+/// What `open_for_read` found: a regular file of this size, or a directory.
+enum Opened {
+    File(u64),
+    Dir,
 }
 
 #[wasm_bindgen]
@@ -190,6 +250,25 @@ impl NodeStorage {
         Ok(self.join(name))
     }
 
+    /// The path to hand to `node:fs` for entry `name`, and how messages show it. A name
+    /// [`list`](Storage::list) produced from non-UTF-8 bytes ([`raw_name`]) becomes a
+    /// `Uint8Array` of those bytes (Node takes byte paths); messages show it lossily.
+    fn target(&self, name: &str) -> Result<(JsValue, String)> {
+        check_name(name)?;
+        let shown = self.join(&raw_name::display(name));
+        match raw_name::decode(name) {
+            std::borrow::Cow::Borrowed(_) => Ok((JsValue::from_str(&self.join(name)), shown)),
+            std::borrow::Cow::Owned(raw) => {
+                let mut p = self.dir.as_bytes().to_vec();
+                if !self.dir.ends_with('/') {
+                    p.push(b'/');
+                }
+                p.extend_from_slice(&raw);
+                Ok((Uint8Array::from(&p[..]).into(), shown))
+            }
+        }
+    }
+
     fn sync_dir_now(&self) -> Result<()> {
         let fd = self
             .fs
@@ -201,6 +280,98 @@ impl NodeStorage {
             .map_err(|e| node_err("sync", &self.dir, &e));
         let _ = self.fs.close_sync(fd);
         r
+    }
+
+    /// Opens `name` for reading as the native backend does (src/storage/native.rs,
+    /// `open_for_read`): `O_RDONLY | O_NONBLOCK`, so a FIFO never blocks the event loop, then
+    /// `fstat` on the descriptor: a regular file (symlinks to one are fine) gives its size,
+    /// which bounds every read; a directory opens (reading it fails); anything else is
+    /// `ERR_NOT_REGULAR_FILE` and is closed at once.
+    fn open_for_read(&self, name: &str) -> Result<(f64, String, Opened)> {
+        let (target, p) = self.target(name)?;
+        let c = get(&self.fs, "constants");
+        let flag = |k: &str| get(&c, k).as_f64().unwrap_or(0.0) as u32;
+        let flags = flag("O_RDONLY") | flag("O_NONBLOCK");
+        let fd = self
+            .fs
+            .open_sync_v(&target, f64::from(flags), 0)
+            .map_err(|e| node_err("open", &p, &e))?;
+        let st = match self.fs.fstat_sync(fd) {
+            Ok(st) => st,
+            Err(e) => {
+                let _ = self.fs.close_sync(fd);
+                return Err(node_err("stat", &p, &e));
+            }
+        };
+        let is = |m: &str| {
+            method(&st, m)
+                .and_then(|f| f.call0(&st).ok())
+                .is_some_and(|v| v.is_truthy())
+        };
+        if is("isDirectory") {
+            return Ok((fd, p, Opened::Dir));
+        }
+        if !is("isFile") {
+            let what = if is("isFIFO") {
+                "named pipe"
+            } else if is("isSocket") {
+                "socket"
+            } else if is("isCharacterDevice") {
+                "character device"
+            } else if is("isBlockDevice") {
+                "block device"
+            } else {
+                "unknown type"
+            };
+            let _ = self.fs.close_sync(fd);
+            return Err(Error::io(
+                IoErrorKind::NotRegular,
+                "open",
+                p,
+                format!("not a regular file ({what})"),
+            ));
+        }
+        let size = get(&st, "size").as_f64().unwrap_or(0.0) as u64;
+        Ok((fd, p, Opened::File(size)))
+    }
+
+    /// Reads a regular file of `size` bytes in [`READ_PIECE`] positioned reads straight into
+    /// one wasm buffer; never past `size` (a growing file), shorter if the file shrank. A
+    /// buffer wasm32 cannot allocate (any file of 2 GiB or more: a Rust allocation is at most
+    /// `isize::MAX` bytes there) is `ERR_TOO_LARGE`, never an I/O or content error, so `Load`
+    /// neither quarantines the file nor falls back to an older one (see `Snapshotter::load`).
+    /// [`open_read`](Storage::open_read) streams such files fine (`ls`, `verify`).
+    fn read_fd(&self, fd: f64, p: &str, size: u64) -> Result<Vec<u8>> {
+        let too_large = || {
+            Error::io(
+                IoErrorKind::TooLarge,
+                "read",
+                p,
+                format!(
+                    "file too large to read into memory ({size} bytes; wasm32 holds at most \
+                     {} bytes in one buffer)",
+                    isize::MAX
+                ),
+            )
+        };
+        let n = usize::try_from(size).map_err(|_| too_large())?;
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(n).map_err(|_| too_large())?;
+        buf.resize(n, 0);
+        let mut got = 0usize;
+        while got < n {
+            let want = (n - got).min(READ_PIECE);
+            let r = self
+                .fs
+                .pread_sync(fd, &mut buf[got..got + want], 0, want as u32, got as f64)
+                .map_err(|e| node_err("read", p, &e))? as usize;
+            if r == 0 {
+                break; // shrank since fstat
+            }
+            got += r.min(want);
+        }
+        buf.truncate(got);
+        Ok(buf)
     }
 
     /// `<dir>.etcd-snap.lock`, beside the directory (trailing slashes ignored).
@@ -220,18 +391,25 @@ impl Storage for NodeStorage {
     type Lock = NodeLock;
 
     async fn list(&self) -> Result<Vec<String>> {
+        // As bytes, so a non-UTF-8 name survives ([`raw_name`]); UTF-8 names are themselves.
+        let opts = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&opts, &"encoding".into(), &"buffer".into());
         let arr = self
             .fs
-            .readdir_sync(&self.dir)
+            .readdir_sync_opts(&self.dir, &opts)
             .map_err(|e| node_err("open", &self.dir, &e))?;
-        Ok(arr.iter().filter_map(|v| v.as_string()).collect())
+        Ok(arr
+            .iter()
+            .filter_map(|v| v.dyn_into::<Uint8Array>().ok())
+            .map(|b| raw_name::encode(&b.to_vec()))
+            .collect())
     }
 
     async fn stat(&self, name: &str) -> Result<Metadata> {
-        let p = self.path(name)?;
+        let (target, p) = self.target(name)?;
         let st = self
             .fs
-            .stat_sync(&p)
+            .stat_sync_v(&target)
             .map_err(|e| node_err("stat", &p, &e))?;
         let is_dir = method(&st, "isDirectory")
             .and_then(|f| f.call0(&st).ok())
@@ -243,27 +421,27 @@ impl Storage for NodeStorage {
         })
     }
 
+    /// Only a regular file is read (see `open_for_read`), in pieces (files over 2 GiB too),
+    /// never past its size at open.
     async fn read(&self, name: &str) -> Result<Vec<u8>> {
-        let p = self.path(name)?;
-        let buf = self
-            .fs
-            .read_file_sync(&p)
-            .map_err(|e| node_err("read", &p, &e))?;
-        Ok(buf.to_vec())
+        let (fd, p, opened) = self.open_for_read(name)?;
+        let r = match opened {
+            Opened::Dir => Err(Error::io(
+                IoErrorKind::IsADirectory,
+                "read",
+                &p,
+                "is a directory",
+            )),
+            Opened::File(size) => self.read_fd(fd, &p, size),
+        };
+        let _ = self.fs.close_sync(fd);
+        r
     }
 
+    /// A reader bounded by the size at open; a non-regular file is refused.
     async fn open_read(&self, name: &str) -> Result<NodeReader> {
-        let p = self.path(name)?;
-        let fd = self
-            .fs
-            .open_sync(&p, "r", 0)
-            .map_err(|e| node_err("open", &p, &e))?;
-        let st = self.fs.stat_sync(&p);
-        let is_dir = st
-            .ok()
-            .and_then(|st| method(&st, "isDirectory").and_then(|f| f.call0(&st).ok()))
-            .is_some_and(|v| v.is_truthy());
-        if is_dir {
+        let (fd, p, opened) = self.open_for_read(name)?;
+        let Opened::File(size) = opened else {
             let _ = self.fs.close_sync(fd);
             return Err(Error::io(
                 IoErrorKind::IsADirectory,
@@ -271,11 +449,12 @@ impl Storage for NodeStorage {
                 p,
                 "is a directory",
             ));
-        }
+        };
         Ok(NodeReader {
             fs: self.fs.clone(),
             fd: Some(fd),
             path: p,
+            remaining: size,
         })
     }
 
@@ -308,21 +487,21 @@ impl Storage for NodeStorage {
     }
 
     async fn rename(&self, from: &str, to: &str) -> Result<()> {
-        let (a, b) = (self.path(from)?, self.path(to)?);
+        let ((ta, a), (tb, b)) = (self.target(from)?, self.target(to)?);
         self.fs
-            .rename_sync(&a, &b)
+            .rename_sync_v(&ta, &tb)
             .map_err(|e| from_js("rename", format!("{a} {b}"), &e))
     }
 
     async fn remove(&self, name: &str) -> Result<()> {
-        let p = self.path(name)?;
-        match self.fs.unlink_sync(&p) {
+        let (target, p) = self.target(name)?;
+        match self.fs.unlink_sync_v(&target) {
             Ok(()) => Ok(()),
             Err(e) => {
                 // Go's os.Remove also removes empty directories.
                 let code = get(&e, "code").as_string();
                 if matches!(code.as_deref(), Some("EISDIR" | "EPERM"))
-                    && self.fs.rmdir_sync(&p).is_ok()
+                    && self.fs.rmdir_sync_v(&target).is_ok()
                 {
                     return Ok(());
                 }
@@ -373,7 +552,7 @@ impl Storage for NodeStorage {
     }
 
     fn path_of(&self, name: &str) -> String {
-        self.join(name)
+        self.join(&raw_name::display(name))
     }
 }
 
@@ -503,11 +682,13 @@ impl Drop for NodeLock {
     }
 }
 
-/// Streaming reader: `readSync` straight into the caller's buffer.
+/// Streaming reader: `readSync` straight into the caller's buffer, ending at the file's size
+/// at open.
 pub struct NodeReader {
     fs: NodeFs,
     fd: Option<f64>,
     path: String,
+    remaining: u64,
 }
 
 impl AsyncRead for NodeReader {
@@ -520,12 +701,20 @@ impl AsyncRead for NodeReader {
         let Some(fd) = this.fd else {
             return Poll::Ready(Ok(0));
         };
-        let len = buf.len().min(1 << 30) as u32;
+        let len = usize::try_from(this.remaining)
+            .map_or(buf.len(), |r| r.min(buf.len()))
+            .min(1 << 30);
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
         let r = this
             .fs
-            .read_sync(fd, buf, 0, len, JsValue::NULL)
-            .map(|n| n as usize)
+            .read_sync(fd, &mut buf[..len], 0, len as u32, JsValue::NULL)
+            .map(|n| (n as usize).min(len))
             .map_err(|e| std::io::Error::from(node_err("read", &this.path, &e)));
+        if let Ok(n) = r {
+            this.remaining -= n as u64;
+        }
         Poll::Ready(r)
     }
 }

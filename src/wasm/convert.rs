@@ -186,6 +186,11 @@ fn opt_u64(v: Option<u64>) -> JsValue {
 pub fn file_info_to_js(f: &FileInfo) -> JsValue {
     let o = Object::new();
     set(&o, "name", &JsValue::from_str(&f.name));
+    set(
+        &o,
+        "displayName",
+        &JsValue::from_str(&crate::storage::raw_name::display(&f.name)),
+    );
     set(&o, "kind", &JsValue::from_str(f.kind.as_str()));
     set(&o, "term", &opt_u64(f.term));
     set(&o, "index", &opt_u64(f.index));

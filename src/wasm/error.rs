@@ -71,6 +71,8 @@ pub fn kind_of(code: Option<&str>, name: Option<&str>) -> IoErrorKind {
         Some("ERR_LOCKED") => Some(IoErrorKind::Locked),
         Some("ERR_SHORT_WRITE") => Some(IoErrorKind::ShortWrite),
         Some("ERR_UNSUPPORTED") => Some(IoErrorKind::Unsupported),
+        Some("ERR_NOT_REGULAR_FILE") => Some(IoErrorKind::NotRegular),
+        Some("ERR_TOO_LARGE" | "ERR_FS_FILE_TOO_LARGE") => Some(IoErrorKind::TooLarge),
         _ => None,
     };
     by_code.unwrap_or(match name {

@@ -79,7 +79,11 @@ export type StorageSpec =
   | { backend: StorageBackend };
 /** One entry of `Snapshotter.list()` (same fields as `etcd-snap ls -w json`, camelCased). */
 export interface FileInfo {
+  /** The entry name, as the storage methods take it back. A name whose bytes are not UTF-8
+   *  has each undecodable byte `b` as U+F700+b (lossless; see the README). */
   name: string;
+  /** `name` as people see it (U+FFFD for undecodable bytes): what `etcd-snap ls` prints. */
+  displayName: string;
   kind: "snap" | "db" | "broken" | "db.tmp" | "tmp" | "live-db" | "other";
   term: bigint | null;
   index: bigint | null;
@@ -97,7 +101,8 @@ export interface EtcdSnapError extends Error {
     | "ERR_DECODE" | "ERR_SHORT_READ" | "ERR_EXPECT_EOF" | "ERR_LIMIT_EXCEEDED"
     | "ERR_REMOVE_ORPHAN" | "ERR_INVALID_ARGUMENT" | "ERR_NOT_FOUND" | "ERR_ALREADY_EXISTS"
     | "ERR_IS_A_DIRECTORY" | "ERR_LOCKED" | "ERR_NO_SPACE" | "ERR_PERMISSION_DENIED"
-    | "ERR_SHORT_WRITE" | "ERR_UNSUPPORTED" | "ERR_IO";
+    | "ERR_SHORT_WRITE" | "ERR_UNSUPPORTED" | "ERR_IO" | "ERR_NOT_REGULAR_FILE"
+    | "ERR_TOO_LARGE";
 }
 type MaybePromise<T> = T | Promise<T>;
 /**

@@ -269,6 +269,27 @@ impl JsSnapshotter {
         })
     }
 
+    /// `list()` without the verdicts (`verdict` and `code` null): names, kinds and sizes
+    /// only, cheap. With [`verify`](Self::verify) per `.snap`, a caller shows each verdict as
+    /// soon as it is known (the npm CLI's `ls`).
+    #[wasm_bindgen(js_name = listEntries, unchecked_return_type = "Promise<FileInfo[]>")]
+    pub fn list_entries(&self) -> Promise {
+        self.with(|s| async move {
+            let v = s.entries().await?;
+            Ok(v.iter().map(file_info_to_js).collect::<Array>().into())
+        })
+    }
+
+    /// `read`'s verdict on one file without holding it: resolves when `read` would succeed,
+    /// rejects with `read`'s error otherwise. The file is streamed in 1 MiB pieces.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn verify(&self, name: String) -> Promise {
+        self.with(|s| async move {
+            s.verify(&name).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// How `name` in this folder is shown in messages (a full path for Node fs).
     #[wasm_bindgen(js_name = pathOf)]
     pub fn path_of(&self, name: &str) -> Result<String, JsValue> {
