@@ -12,7 +12,7 @@ use super::inspect::{bytes_or_string, source_with_cache};
 use super::jsutil::{get, method};
 use crate::error::{Error, Result};
 use crate::inspect::source::out_of_range;
-use crate::inspect::{Cached, Db, OpenOptions, PageSource, etcdctl};
+use crate::inspect::{Cached, Db, OpenOptions, PageSource, RangeQuery, etcdctl};
 use crate::pb::DecodeError;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -177,39 +177,69 @@ pub fn etcdctl_status(
     run().map_err(|e| to_js(&e))
 }
 
+/// The query of `options`, parsed as `etcd-snap keys` parses its flags.
+fn keys_options(options: &JsValue) -> Result<(Common, RangeQuery), JsValue> {
+    let c = common(options)?;
+    let prefix = bytes_or_string(&get(options, "prefix"), "options.prefix")?;
+    let from = get(options, "from");
+    let from = if from.is_undefined() || from.is_null() {
+        None
+    } else {
+        Some(bytes_or_string(&from, "options.from")?)
+    };
+    let rev = match int_opt(options, "rev")? {
+        None => 0,
+        Some(r) => i64::try_from(r).map_err(|_| invalid("options.rev: out of range"))?,
+    };
+    let limit = match int_opt(options, "limit")? {
+        None => 0,
+        // A limit past what fits in memory lists everything, as it would natively.
+        Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+        Some(_) => return Err(invalid("options.limit: expected a count")),
+    };
+    Ok((
+        c,
+        etcdctl::keys_query(&prefix, from.as_deref(), rev, limit),
+    ))
+}
+
 /// The keys of a db live at a revision, as the text `etcd-snap keys -w json|table` prints
-/// (`-w json` is `etcdctl get -w json`: keys and values base64).
+/// (`-w json` is `etcdctl get -w json`: keys and values base64). The whole answer is one
+/// string; [`etcdctl_keys_stream`] hands it out in pieces instead.
 #[wasm_bindgen(js_name = etcdctlKeys)]
 pub fn etcdctl_keys(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
     options: Option<KeysOptions>,
 ) -> Result<String, JsValue> {
     let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-    let c = common(&options)?;
-    let prefix = bytes_or_string(&get(&options, "prefix"), "options.prefix")?;
-    let from = get(&options, "from");
-    let from = if from.is_undefined() || from.is_null() {
-        None
-    } else {
-        Some(bytes_or_string(&from, "options.from")?)
-    };
-    let rev = match int_opt(&options, "rev")? {
-        None => 0,
-        Some(r) => i64::try_from(r).map_err(|_| invalid("options.rev: out of range"))?,
-    };
-    let limit = match int_opt(&options, "limit")? {
-        None => 0,
-        // A limit past what fits in memory lists everything, as it would natively.
-        Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
-        Some(_) => return Err(invalid("options.limit: expected a count")),
-    };
+    let (c, q) = keys_options(&options)?;
     let run = || {
         let db = open(source, c.open)?;
-        let q = etcdctl::keys_query(&prefix, from.as_deref(), rev, limit);
-        let r = db.mvcc()?.range(&q)?;
-        Ok::<_, Error>(match c.write_out {
-            WriteOut::Json => etcdctl::range_json(&r),
-            WriteOut::Table => etcdctl::range_table(&r),
+        etcdctl::keys_text(&db, &q, matches!(c.write_out, WriteOut::Table))
+    };
+    run().map_err(|e| to_js(&e))
+}
+
+/// [`etcdctl_keys`] streamed: `write(text)` is called with each piece of the answer (about
+/// 64 KiB) as keys are found, so memory stays bounded whatever the number of keys (what the
+/// npm `keys` command prints with). An error thrown by `write` ends the call as an I/O error
+/// on `/dev/stdout` (its Node `code` worded as Go words it, e.g. `broken pipe`). Errors in
+/// the db are reported before `write` is first called.
+#[wasm_bindgen(js_name = etcdctlKeysStream)]
+pub fn etcdctl_keys_stream(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "(text: string) => void")] write: Function,
+    options: Option<KeysOptions>,
+) -> Result<(), JsValue> {
+    let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+    let (c, q) = keys_options(&options)?;
+    let run = || {
+        let db = open(source, c.open)?;
+        etcdctl::write_keys(&db, &q, matches!(c.write_out, WriteOut::Table), &mut |s| {
+            write
+                .call1(&JsValue::NULL, &JsValue::from_str(s))
+                .map(drop)
+                .map_err(|e| from_js("write", "/dev/stdout", &e))
         })
     };
     run().map_err(|e| to_js(&e))

@@ -119,11 +119,12 @@ impl InspectCmd {
                     rev,
                     limit,
                 );
-                let r = db.mvcc()?.range(&q)?;
-                print(&match write_out {
-                    WriteOut::Json => etcdctl::range_json(&r),
-                    WriteOut::Table => etcdctl::range_table(&r),
-                })
+                // Streamed to stdout as keys are found: bounded memory (issue 9, item 9).
+                let mut out = std::io::stdout().lock();
+                etcdctl::write_keys(&db, &q, write_out == WriteOut::Table, &mut |s| {
+                    out.write_all(s.as_bytes()).map_err(crate::stdout_error)
+                })?;
+                out.flush().map_err(crate::stdout_error)
             }
         }
     }
