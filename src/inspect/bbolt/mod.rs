@@ -52,28 +52,36 @@ fn bad_file(problem: impl Into<String>) -> Error {
     }
 }
 
-fn read_meta<S: PageSource>(src: &S, offset: u64) -> Result<Meta, MetaError> {
+/// The meta page at `offset`: `Err` when the source cannot be read (an I/O error is not a
+/// damaged db: issue 9, item 11), `Ok(Err)` when the page is absent or fails validation.
+fn read_meta<S: PageSource>(src: &S, offset: u64) -> Result<Result<Meta, MetaError>> {
     let want = PAGE_HEADER + META_SIZE;
     if offset
         .checked_add(want as u64)
         .is_none_or(|e| e > src.size())
     {
-        return Err(MetaError::Missing);
+        return Ok(Err(MetaError::Missing));
     }
-    let buf = src.read_at(offset, want).map_err(|_| MetaError::Missing)?;
-    let m = Meta::parse(&buf).ok_or(MetaError::Missing)?;
-    m.validate().map(|()| m)
+    let buf = src.read_at(offset, want)?;
+    Ok(match Meta::parse(&buf) {
+        Some(m) => m.validate().map(|()| m),
+        None => Err(MetaError::Missing),
+    })
 }
 
-fn sane_page_size(ps: u32) -> bool {
-    ps.is_power_of_two() && (512..=1 << 20).contains(&ps)
+/// Page sizes this reader accepts: room for a page header and a meta, and at most 1 MiB
+/// (each page read allocates a page). bbolt takes any size meta page 0 states, powers of
+/// two or not (a 4097 is read as such).
+fn usable_page_size(ps: u32) -> bool {
+    (PAGE_HEADER + META_SIZE) as u32 <= ps && ps <= 1 << 20
 }
 
 impl<S: PageSource> Bolt<S> {
     /// Opens a bbolt file the way `bolt.Open` (read-only) does: page size from meta page 0
     /// (or, if that one is bad, from a valid meta page 1 at a common page size), then the
     /// valid meta with the higher txid. Stricter than bbolt: a file shorter than its high
-    /// water mark is rejected here rather than crashing later.
+    /// water mark is rejected here rather than crashing later. A source that cannot be read
+    /// is its I/O error, not a damaged db.
     pub fn open(src: S) -> Result<Self> {
         let size = src.size();
         if size < 0x1000 {
@@ -82,25 +90,36 @@ impl<S: PageSource> Bolt<S> {
                 "invalid database: file is {size} bytes, too small for a bbolt db"
             )));
         }
-        let m0 = read_meta(&src, 0);
+        // bolt.Open (db.go): the page size meta page 0 states if it validates, else the OS
+        // page size (4096 here; other common sizes are tried where bbolt would fail).
+        let m0 = read_meta(&src, 0)?;
         let page_size = match &m0 {
-            Ok(m) if sane_page_size(m.page_size) => u64::from(m.page_size),
-            _ => [4096u32, 8192, 16384, 32768, 65536, 2048, 1024, 512]
-                .into_iter()
-                .find(|&ps| read_meta(&src, u64::from(ps)).is_ok_and(|m| m.page_size == ps))
-                .map_or(4096, u64::from),
+            Ok(m) if usable_page_size(m.page_size) => u64::from(m.page_size),
+            Ok(m) => {
+                return Err(bad_file(format!(
+                    "meta page 0 states a page size of {} bytes, which cannot be read",
+                    m.page_size
+                )));
+            }
+            Err(_) => {
+                let mut found = 4096;
+                for ps in [4096u32, 8192, 16384, 32768, 65536, 2048, 1024, 512] {
+                    if read_meta(&src, u64::from(ps))?.is_ok_and(|m| m.page_size == ps) {
+                        found = u64::from(ps);
+                        break;
+                    }
+                }
+                found
+            }
         };
         if size < page_size * 2 {
             return Err(bad_file(format!(
                 "file size too small: {size} bytes, less than two {page_size}-byte meta pages"
             )));
         }
-        let check = |r: Result<Meta, MetaError>| match r {
-            Ok(m) if u64::from(m.page_size) != page_size => Err(MetaError::Invalid),
-            other => other,
-        };
-        let m0 = check(m0);
-        let m1 = check(read_meta(&src, page_size));
+        let m1 = read_meta(&src, page_size)?;
+        // `DB.meta()`: the one with the higher txid if it validates, else the other one. The
+        // page size a meta states plays no part (bbolt reads every page at the size above).
         let (used, meta) = match (&m0, &m1) {
             (Ok(a), Ok(b)) if b.txid > a.txid => (1, *b),
             (Ok(a), _) => (0, *a),
