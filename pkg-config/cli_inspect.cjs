@@ -91,7 +91,9 @@ function parse(cmd, values, positionals, h) {
   const file = positionals[0];
   const writeOut = values['write-out'] ?? 'json';
   if (writeOut !== 'json' && writeOut !== 'table') throw new UsageError(`invalid value '${writeOut}' for '--write-out <WRITE_OUT>'`);
-  const opts = { writeOut, verifyTrailer: !values['skip-hash-check'] };
+  // Damage bbolt reads through: a warning line each, as the native CLI prints them.
+  const onWarning = (w) => process.stderr.write(`warning: ${w}\n`);
+  const opts = { writeOut, verifyTrailer: !values['skip-hash-check'], onWarning };
   if (cmd === 'status') return () => withFileSource(file, fsError, (src) => print(snap.etcdctlStatus(src, opts)));
   let rev = 0n;
   if (values.rev !== undefined) {

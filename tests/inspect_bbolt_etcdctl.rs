@@ -136,3 +136,98 @@ fn meta_page_0_states_the_page_size_even_when_it_is_odd() {
     assert!(!ours.stderr.contains("panicked"), "{}", ours.stderr);
     assert!(ours.err().starts_with("page "), "{}", ours.stderr);
 }
+
+fn follower_db() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/etcd-3.4.23/cluster/follower-snap/00000000000015c5.snap.db"
+    ))
+    .unwrap()
+}
+
+/// Runs `etcd-snap status` and `etcdctl snapshot status` on `file`. Where etcdctl answers, we
+/// give its JSON byte for byte, and unless that equals `undamaged` (the damage lies where
+/// nothing reads it) a `warning:` line containing `warning`; where it fails (or panics), we
+/// fail with a typed error. Returns whether etcdctl answered with other numbers.
+fn same_as_etcdctl(file: &Path, undamaged: Option<&str>, warning: &str) -> bool {
+    let ours = etcd_snap(["status".as_ref(), file.as_os_str()]);
+    assert!(!ours.stderr.contains("panicked"), "{}", ours.stderr);
+    match etcdctl_status(file) {
+        Some(want) => {
+            assert_eq!(ours.ok().trim_end(), want, "{}: {}", file.display(), ours.stderr);
+            if undamaged == Some(want.as_str()) {
+                return false;
+            }
+            assert!(
+                ours.stderr.lines().any(|l| l.starts_with("warning: ") && l.contains(warning)),
+                "{}: a warning about {warning:?}: {:?}",
+                file.display(),
+                ours.stderr
+            );
+            true
+        }
+        None => {
+            ours.err();
+            false
+        }
+    }
+}
+
+#[test]
+fn truncated_dbs_read_as_etcdctl_reads_them_with_a_warning() {
+    // bbolt maps the file and never compares it with the high water mark: etcdctl reports
+    // a truncated db as long as nothing past the end is reached (zeros up to the end of the
+    // last OS page). We report the same numbers and warn; where etcdctl fails, so do we.
+    let tmp = tempfile::tempdir().unwrap();
+    let good = follower_db();
+    let mut answered = 0;
+    let lens = (8192..good.len()).step_by(4096).flat_map(|l| [l, l + 1000]);
+    for len in lens {
+        let file = write(tmp.path(), &format!("cut-{len}.db"), &good[..len]);
+        answered += usize::from(same_as_etcdctl(&file, None, "high water mark"));
+    }
+    assert!(answered >= 3, "etcdctl read {answered} truncated dbs");
+}
+
+/// Leaf pages without overflow of a db (4096-byte pages): `(page id, element count)`.
+fn leaf_pages(db: &[u8]) -> Vec<(usize, usize)> {
+    (2..db.len() / 4096)
+        .filter_map(|id| {
+            let p = &db[id * 4096..];
+            let flags = u16::from_le_bytes([p[8], p[9]]);
+            let count = u16::from_le_bytes([p[10], p[11]]) as usize;
+            let overflow = u32::from_le_bytes(p[12..16].try_into().unwrap());
+            let id_in_header = u64::from_le_bytes(p[..8].try_into().unwrap()) as usize;
+            (flags == 0x02 && count > 0 && overflow == 0 && id_in_header == id)
+                .then_some((id, count))
+        })
+        .collect()
+}
+
+#[test]
+fn elements_running_into_the_next_page_read_as_etcdctl_reads_them_with_a_warning() {
+    // bbolt reads an element whose value runs past its page from the bytes after it (the
+    // next pages of the map); etcdctl reports what it read. The last value of each leaf page
+    // is made longer by a few bytes to a few pages, staying inside the file.
+    let tmp = tempfile::tempdir().unwrap();
+    let good = follower_db();
+    let base = etcdctl_status(&write(tmp.path(), "good.db", &good)).unwrap();
+    let mut answered = 0;
+    for (id, count) in leaf_pages(&good) {
+        for grow in [100u32, 5000] {
+            let mut db = good.clone();
+            let h = id * 4096 + 16 + (count - 1) * 16;
+            let vsize = u32::from_le_bytes(db[h + 12..h + 16].try_into().unwrap()) + grow;
+            let pos = u32::from_le_bytes(db[h + 4..h + 8].try_into().unwrap());
+            let ksize = u32::from_le_bytes(db[h + 8..h + 12].try_into().unwrap());
+            let end = h + (pos + ksize + vsize) as usize;
+            if end <= (id + 1) * 4096 || end > db.len() {
+                continue;
+            }
+            db[h + 12..h + 16].copy_from_slice(&vsize.to_le_bytes());
+            let file = write(tmp.path(), &format!("spill-{id}-{grow}.db"), &db);
+            answered += usize::from(same_as_etcdctl(&file, Some(&base), "into the next pages"));
+        }
+    }
+    assert!(answered >= 3, "etcdctl read {answered} of the spilled dbs");
+}

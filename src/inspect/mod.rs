@@ -96,6 +96,12 @@ impl<S: PageSource> Db<S> {
         status::status(&self.bolt)
     }
 
+    /// Damage bbolt reads through without a word, found so far (see [`Bolt::warnings`]): the
+    /// answers are then etcdctl's, and the CLIs print these as `warning: ...` lines.
+    pub fn warnings(&self) -> Vec<String> {
+        self.bolt.warnings()
+    }
+
     /// bbolt's integrity check: an empty list means consistent.
     pub fn check(&self) -> Vec<String> {
         self.bolt.check()

@@ -450,6 +450,20 @@ impl InspectDb {
         self.cell = None;
     }
 
+    /// Damage found so far that bbolt reads through without a word (a db shorter than its
+    /// high water mark, an element running on into the next page): the numbers are then
+    /// the ones etcdctl reports, and these say what is wrong.
+    #[wasm_bindgen(getter, unchecked_return_type = "string[]")]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        Ok(self
+            .db()?
+            .warnings()
+            .iter()
+            .map(|w| JsValue::from_str(w))
+            .collect::<Array>()
+            .into())
+    }
+
     /// True once `close()` (or `free()`) was called.
     #[wasm_bindgen(getter)]
     pub fn closed(&self) -> bool {

@@ -23,6 +23,10 @@ export interface EtcdctlStatusOptions {
   writeOut?: "json" | "table";
   /** Check an `etcdctl snapshot save` sha256 trailer (default true). */
   verifyTrailer?: boolean;
+  /** Called with each problem bbolt reads through without a word (a db shorter than its
+   *  high water mark, an element running on into the next page): the answer is then the one
+   *  etcdctl gives, and this says what is wrong. */
+  onWarning?: (message: string) => void;
 }
 /** Options of `etcdctlKeys`: the query `etcd-snap keys` runs. */
 export interface EtcdctlKeysOptions extends EtcdctlStatusOptions {
@@ -115,6 +119,19 @@ enum WriteOut {
 struct Common {
     write_out: WriteOut,
     open: OpenOptions,
+    on_warning: Option<Function>,
+}
+
+impl Common {
+    /// Hands `onWarning` the damage bbolt reads through (the answer is etcdctl's); the npm
+    /// CLI prints them as the native one does (`warning: ...` on stderr).
+    fn warn(&self, db: &Db<Box<dyn PageSource>>) {
+        if let Some(f) = &self.on_warning {
+            for w in db.warnings() {
+                let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&w));
+            }
+        }
+    }
 }
 
 fn common(o: &JsValue) -> Result<Common, JsValue> {
@@ -132,7 +149,17 @@ fn common(o: &JsValue) -> Result<Common, JsValue> {
     } else if !(v.is_undefined() || v.is_null()) {
         return Err(invalid("options.verifyTrailer: expected a boolean"));
     }
-    Ok(Common { write_out, open })
+    let w = get(o, "onWarning");
+    let on_warning = match w.dyn_into::<Function>() {
+        Ok(f) => Some(f),
+        Err(w) if w.is_undefined() || w.is_null() => None,
+        Err(_) => return Err(invalid("options.onWarning: expected a function")),
+    };
+    Ok(Common {
+        write_out,
+        open,
+        on_warning,
+    })
 }
 
 /// An integer option given as a safe-integer number or a bigint, within `i128`.
@@ -169,6 +196,7 @@ pub fn etcdctl_status(
     let run = || {
         let db = open(source, c.open)?;
         let st = db.status()?;
+        c.warn(&db);
         Ok::<_, Error>(match c.write_out {
             WriteOut::Json => etcdctl::status_json(&st),
             WriteOut::Table => etcdctl::status_table(&st),
@@ -215,7 +243,9 @@ pub fn etcdctl_keys(
     let (c, q) = keys_options(&options)?;
     let run = || {
         let db = open(source, c.open)?;
-        etcdctl::keys_text(&db, &q, matches!(c.write_out, WriteOut::Table))
+        let text = etcdctl::keys_text(&db, &q, matches!(c.write_out, WriteOut::Table))?;
+        c.warn(&db);
+        Ok(text)
     };
     run().map_err(|e| to_js(&e))
 }
@@ -240,7 +270,9 @@ pub fn etcdctl_keys_stream(
                 .call1(&JsValue::NULL, &JsValue::from_str(s))
                 .map(drop)
                 .map_err(|e| from_js("write", "/dev/stdout", &e))
-        })
+        })?;
+        c.warn(&db);
+        Ok(())
     };
     run().map_err(|e| to_js(&e))
 }
