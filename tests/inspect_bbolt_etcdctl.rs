@@ -24,7 +24,10 @@ fn generated_db() -> Vec<u8> {
             .args(["build", "-o"])
             .arg(&generator)
             .arg(".")
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/viewer/gen-bigdb"))
+            .current_dir(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/js/viewer/gen-bigdb"
+            ))
             .env("GO111MODULE", "off")
             .env("GOPATH", "/usr/share/gocode")
             .env("GOCACHE", work.join("gocache"))
@@ -116,7 +119,11 @@ fn newest_meta_with_an_odd_page_size_is_used_as_bbolt_uses_it() {
         let mut db = good.clone();
         set_page_size(&mut db, newest, ps);
         let file = write(tmp.path(), &format!("newest-{ps}.db"), &db);
-        assert_eq!(etcdctl_status(&file).as_deref(), Some(base.as_str()), "{ps}");
+        assert_eq!(
+            etcdctl_status(&file).as_deref(),
+            Some(base.as_str()),
+            "{ps}"
+        );
         let ours = etcd_snap(["status".as_ref(), file.as_os_str()]);
         assert_eq!(ours.ok().trim_end(), base, "page size {ps}");
     }
@@ -154,12 +161,20 @@ fn same_as_etcdctl(file: &Path, undamaged: Option<&str>, warning: &str) -> bool 
     assert!(!ours.stderr.contains("panicked"), "{}", ours.stderr);
     match etcdctl_status(file) {
         Some(want) => {
-            assert_eq!(ours.ok().trim_end(), want, "{}: {}", file.display(), ours.stderr);
+            assert_eq!(
+                ours.ok().trim_end(),
+                want,
+                "{}: {}",
+                file.display(),
+                ours.stderr
+            );
             if undamaged == Some(want.as_str()) {
                 return false;
             }
             assert!(
-                ours.stderr.lines().any(|l| l.starts_with("warning: ") && l.contains(warning)),
+                ours.stderr
+                    .lines()
+                    .any(|l| l.starts_with("warning: ") && l.contains(warning)),
                 "{}: a warning about {warning:?}: {:?}",
                 file.display(),
                 ours.stderr

@@ -386,7 +386,10 @@ fn corrupt_db_gives_typed_cli_errors() {
         .unwrap();
     if etcdctl.status.success() {
         assert_eq!(r.json(), json(&String::from_utf8(etcdctl.stdout).unwrap()));
-        assert!(r.stderr.starts_with("warning: ") && r.stderr.contains("truncated"), "{r:?}");
+        assert!(
+            r.stderr.starts_with("warning: ") && r.stderr.contains("truncated"),
+            "{r:?}"
+        );
     } else {
         r.err();
     }

@@ -83,7 +83,10 @@ fn truncated_file_reads_as_bbolt_reads_it_with_a_warning() {
     assert!(w.len() == 1 && w[0].contains("truncated"), "{w:?}");
     // Cut into pages that are read: an error, where bbolt would fault.
     let (_, problem) = bad_db(Db::open(d[..4 * 4096].to_vec()).and_then(|db| db.status()));
-    assert!(problem.contains("past the end of the 16384-byte file (truncated?)"), "{problem}");
+    assert!(
+        problem.contains("past the end of the 16384-byte file (truncated?)"),
+        "{problem}"
+    );
     d.truncate(100);
     bad_db(Db::open(d));
 }

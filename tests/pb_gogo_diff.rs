@@ -201,7 +201,10 @@ fn gogo_size_counts_unknown_fields_like_etcd() {
         } else {
             let s: Snapshot = pb::decode(raw).expect("gogo accepted it");
             let size = pb::size::snapshot_size(&s, b).unwrap();
-            (size.to_string(), prost::Message::encoded_len(&s) as u64 != size)
+            (
+                size.to_string(),
+                prost::Message::encoded_len(&s) as u64 != size,
+            )
         };
         checked += 1;
         with_unknown += usize::from(known);
@@ -210,7 +213,10 @@ fn gogo_size_counts_unknown_fields_like_etcd() {
         }
     }
     eprintln!("{checked} accepted inputs, {with_unknown} with unknown fields");
-    assert!(checked > 500 && with_unknown > 50, "{checked} / {with_unknown}");
+    assert!(
+        checked > 500 && with_unknown > 50,
+        "{checked} / {with_unknown}"
+    );
     assert!(
         mismatches.is_empty(),
         "{} sizes differ from gogo's:\n{}",

@@ -7,12 +7,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 
+use super::Db;
 use super::mvcc::RangeQuery;
 use super::mvccpb::KeyValue;
 use super::source::PageSource;
 use super::status::{Status, table_row};
 use super::stream::{self, RangeSink};
-use super::Db;
 use crate::Result;
 
 /// The query `etcd-snap keys [--prefix P] [--from K] [--rev R] [--limit N]` runs (shared by
@@ -130,7 +130,8 @@ pub fn write_keys<S: PageSource>(
             w: widths.w,
         };
         rows.out.push(&rule(&rows.w))?;
-        rows.out.push(&header_row(&KEY_HEADER.map(String::from), &rows.w))?;
+        rows.out
+            .push(&header_row(&KEY_HEADER.map(String::from), &rows.w))?;
         rows.out.push(&rule(&rows.w))?;
         db.range_stream(q, stream::WINDOW_BYTES, &mut rows)?;
         let w = rows.w;
@@ -188,8 +189,7 @@ impl RangeSink for JsonKeys<'_, '_> {
         self.out.push(&format!("{{\"header\":{h}"))
     }
     fn kv(&mut self, kv: KeyValue) -> Result<()> {
-        self.out
-            .push(if self.any { "," } else { ",\"kvs\":[" })?;
+        self.out.push(if self.any { "," } else { ",\"kvs\":[" })?;
         self.any = true;
         self.out
             .push(&serde_json::to_string(&json_kv(&kv)).expect("plain struct"))

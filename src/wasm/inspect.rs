@@ -403,7 +403,10 @@ fn count_opt(o: &JsValue, key: &str, def: usize, max: usize) -> Result<usize, Js
 
 impl InspectDb {
     fn db(&self) -> Result<&OpenDb, JsValue> {
-        self.cell.as_ref().map(DbCell::borrow_owner).ok_or_else(closed)
+        self.cell
+            .as_ref()
+            .map(DbCell::borrow_owner)
+            .ok_or_else(closed)
     }
 
     fn with_index<T>(

@@ -225,10 +225,7 @@ fn keys_options(options: &JsValue) -> Result<(Common, RangeQuery), JsValue> {
         Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
         Some(_) => return Err(invalid("options.limit: expected a count")),
     };
-    Ok((
-        c,
-        etcdctl::keys_query(&prefix, from.as_deref(), rev, limit),
-    ))
+    Ok((c, etcdctl::keys_query(&prefix, from.as_deref(), rev, limit)))
 }
 
 /// The keys of a db live at a revision, as the text `etcd-snap keys -w json|table` prints
