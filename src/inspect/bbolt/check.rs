@@ -68,7 +68,8 @@ impl<S: PageSource> Bolt<S> {
             reachable: HashSet::from([0, 1]),
             freed: HashSet::new(),
             problems: Vec::new(),
-            budget: self.size() / 16 + 1024,
+            // The file, not the high water mark: a truncated db may claim far more.
+            budget: self.size().min(self.source().size()) / 16 + 1024,
             io: None,
         };
         let meta = *self.meta();
