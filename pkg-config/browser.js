@@ -1,8 +1,12 @@
 // Browser (and bundler) entry: call `await init()` once before anything else. init() is
 // idempotent: every call returns the same promise; a failed attempt may be retried.
-import __wbg_init from './etcd_snap.js';
+import __wbg_init, { InspectDb } from './etcd_snap.js';
 
 export * from './etcd_snap.js';
+
+// As in node.cjs: free() is close(), idempotent, and later calls throw a typed error
+// (wasm-bindgen's own free() leaves calls that throw `null pointer passed to rust`).
+InspectDb.prototype.free = function free() { this.close(); };
 
 let ready;
 

@@ -1,7 +1,7 @@
 'use strict';
 // etcd-snap (npm): `status` and `keys`, same arguments and the same bytes as the native CLI
 // (src/bin/etcd-snap/inspect_cmds.rs): the wasm core formats etcdctl's output
-// (etcdctlStatus / etcdctlKeys); this file parses arguments and reads the db a page at a time
+// (etcdctlStatus / etcdctlKeysStream); this file parses arguments and reads the db a page at a time
 // with positioned reads on one file descriptor (a large db never sits whole in memory).
 //   status FILE [-w json|table] [--skip-hash-check]
 //   keys FILE [--prefix P] [--from K] [--rev R] [--limit N] [-w json|table] [--skip-hash-check]
@@ -55,6 +55,22 @@ function withFileSource(file, fsError, fn) {
 
 function print(text) { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`); }
 
+/** Writes `text` to stdout now, whole (a pipe may take it in parts or say EAGAIN): `keys`
+ * streams its answer, so nothing may queue up in memory behind a slow reader. */
+function writeStdout(text) {
+  const b = Buffer.from(text);
+  let n = 0;
+  while (n < b.length) {
+    try {
+      n += fs.writeSync(1, b, n, b.length - n);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+      // A non-blocking pipe is full: wait for the reader without spinning.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
 /** `parse(cmd, values, positionals, helpers)` → a job, or null if `cmd` is not ours. */
 function parse(cmd, values, positionals, h) {
   const { u64, UsageError, fsError, snap } = h;
@@ -75,7 +91,9 @@ function parse(cmd, values, positionals, h) {
   const file = positionals[0];
   const writeOut = values['write-out'] ?? 'json';
   if (writeOut !== 'json' && writeOut !== 'table') throw new UsageError(`invalid value '${writeOut}' for '--write-out <WRITE_OUT>'`);
-  const opts = { writeOut, verifyTrailer: !values['skip-hash-check'] };
+  // Damage bbolt reads through: a warning line each, as the native CLI prints them.
+  const onWarning = (w) => process.stderr.write(`warning: ${w}\n`);
+  const opts = { writeOut, verifyTrailer: !values['skip-hash-check'], onWarning };
   if (cmd === 'status') return () => withFileSource(file, fsError, (src) => print(snap.etcdctlStatus(src, opts)));
   let rev = 0n;
   if (values.rev !== undefined) {
@@ -86,7 +104,9 @@ function parse(cmd, values, positionals, h) {
   }
   const limit = values.limit === undefined ? 0n : u64(values.limit, '--limit <N>');
   Object.assign(opts, { prefix: values.prefix ?? '', from: values.from ?? null, rev, limit });
-  return () => withFileSource(file, fsError, (src) => print(snap.etcdctlKeys(src, opts)));
+  // Streamed as keys are found (bounded memory, issue 9): a thrown write error (EPIPE...)
+  // comes back from the wasm side worded as the native CLI's (`write /dev/stdout: ...`).
+  return () => withFileSource(file, fsError, (src) => snap.etcdctlKeysStream(src, writeStdout, opts));
 }
 
 module.exports = { parse, OPTIONS, USAGE };

@@ -51,6 +51,16 @@ impl SnapSummary {
             pb_size: snap.encoded_len() as u64,
         }
     }
+
+    /// As [`SnapSummary::of`] for `snap` decoded from `raw`, with `pb_size` as etcd 3.4's
+    /// `Size()` gives it: unknown fields included ([`crate::pb::size`]; issue 9, item 10).
+    pub fn of_raw(snap: &Snapshot, raw: &[u8]) -> Self {
+        let mut s = Self::of(snap);
+        if let Ok(n) = crate::pb::size::snapshot_size(snap, raw) {
+            s.pb_size = n;
+        }
+        s
+    }
 }
 
 /// Lowercase hex.

@@ -383,3 +383,42 @@ fn lying_lengths_are_errors() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_huge_high_water_mark_is_a_warning_and_costs_nothing() {
+    // A db read as bbolt reads it past its end (issue 9, item 10) must still be bounded: a
+    // high water mark of 2^40 pages over a 4-page file, with and without a stored freelist.
+    let inline = leaf(0, &[(0, b"k".to_vec(), b"v".to_vec())]);
+    let root = leaf(2, &[(1, b"a".to_vec(), bucket_value(0, &inline))]);
+    let mut f = file(4096, &[root, vec![]]);
+    for n in 0..2 {
+        let m = n * 4096 + 16;
+        f[m + 40..m + 48].copy_from_slice(&(1u64 << 40).to_le_bytes());
+        let sum = fnv64a(&f[m..m + 56]);
+        f[m + 56..m + 64].copy_from_slice(&sum.to_le_bytes());
+    }
+    let t = std::time::Instant::now();
+    let db = Db::open(f.clone()).unwrap();
+    assert!(
+        db.warnings()[0].contains("truncated"),
+        "{:?}",
+        db.warnings()
+    );
+    let st = db.status().unwrap();
+    assert_eq!(st.total_size, (1u64 << 40) * 4096);
+    // A stored freelist (page 3, empty): bbolt's check lists unreachable pages; at most 100.
+    let mut g = f;
+    for n in 0..2 {
+        let m = n * 4096 + 16;
+        g[m + 32..m + 40].copy_from_slice(&3u64.to_le_bytes());
+        let sum = fnv64a(&g[m..m + 56]);
+        g[m + 56..m + 64].copy_from_slice(&sum.to_le_bytes());
+    }
+    g[3 * 4096..3 * 4096 + 8].copy_from_slice(&3u64.to_le_bytes());
+    g[3 * 4096 + 8..3 * 4096 + 10].copy_from_slice(&0x10u16.to_le_bytes());
+    let db = Db::open(g).unwrap();
+    let problems = db.check();
+    assert_eq!(problems.len(), 100, "{problems:?}");
+    assert!(problems[0].ends_with("unreachable unfreed"), "{problems:?}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+}

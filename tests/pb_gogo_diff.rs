@@ -168,3 +168,59 @@ fn etcd_snap_decodes_like_etcd_gogo() {
             .join("\n")
     );
 }
+
+/// gogo's `Size()` counts the unknown fields it keeps (`XXX_unrecognized`, at every level);
+/// `pb::size` must give etcd's number for every input gogo accepts, as `pb_size` /
+/// `msg_size` report it (issue 9, item 10).
+#[test]
+fn gogo_size_counts_unknown_fields_like_etcd() {
+    use bytes::Bytes;
+    use etcd_snap::pb::{self, Message, Snapshot};
+    let dir = tempfile::tempdir().unwrap();
+    let bin = build_oracle(dir.path());
+    let cases: Vec<(&'static str, Vec<u8>)> = generate_cases()
+        .into_iter()
+        .filter_map(|(t, b)| match t {
+            "raftpb.Snapshot" => Some(("size:raftpb.Snapshot", b)),
+            "raftpb.Message" => Some(("size:raftpb.Message", b)),
+            _ => None,
+        })
+        .collect();
+    let go = run_oracle(&bin, &cases);
+    let (mut checked, mut with_unknown, mut mismatches) = (0, 0, Vec::new());
+    for ((typ, b), want) in cases.iter().zip(&go) {
+        let Some(want) = want.strip_prefix("SIZE ") else {
+            continue;
+        };
+        let raw = Bytes::from(b.clone());
+        let (got, known) = if *typ == "size:raftpb.Message" {
+            let m: Message = pb::decode(raw).expect("gogo accepted it");
+            let (size, snap) = pb::size::message_size(&m, b).unwrap();
+            let known = prost::Message::encoded_len(&m);
+            (format!("{size} {snap}"), known as u64 != size)
+        } else {
+            let s: Snapshot = pb::decode(raw).expect("gogo accepted it");
+            let size = pb::size::snapshot_size(&s, b).unwrap();
+            (
+                size.to_string(),
+                prost::Message::encoded_len(&s) as u64 != size,
+            )
+        };
+        checked += 1;
+        with_unknown += usize::from(known);
+        if got != want {
+            mismatches.push(format!("{typ} {}: gogo {want}, etcd-snap {got}", hex(b)));
+        }
+    }
+    eprintln!("{checked} accepted inputs, {with_unknown} with unknown fields");
+    assert!(
+        checked > 500 && with_unknown > 50,
+        "{checked} / {with_unknown}"
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} sizes differ from gogo's:\n{}",
+        mismatches.len(),
+        mismatches[..mismatches.len().min(20)].join("\n")
+    );
+}

@@ -28,6 +28,7 @@ pub mod mvcc;
 pub mod mvccpb;
 pub mod source;
 pub mod status;
+pub mod stream;
 pub mod trailer;
 pub mod v2store;
 
@@ -95,6 +96,12 @@ impl<S: PageSource> Db<S> {
         status::status(&self.bolt)
     }
 
+    /// Damage bbolt reads through without a word, found so far (see [`Bolt::warnings`]): the
+    /// answers are then etcdctl's, and the CLIs print these as `warning: ...` lines.
+    pub fn warnings(&self) -> Vec<String> {
+        self.bolt.warnings()
+    }
+
     /// bbolt's integrity check: an empty list means consistent.
     pub fn check(&self) -> Vec<String> {
         self.bolt.check()
@@ -108,6 +115,18 @@ impl<S: PageSource> Db<S> {
     /// What the non-key buckets say (meta, members, leases, auth, alarms).
     pub fn cluster_info(&self) -> Result<ClusterInfo> {
         info::cluster_info(&self.bolt)
+    }
+
+    /// Answers `q` key by key into `sink` in bounded memory (no index; see [`stream`]):
+    /// the keyspace is scanned in windows of at most `budget` bytes.
+    pub fn range_stream(
+        &self,
+        q: &RangeQuery,
+        budget: usize,
+        sink: &mut dyn stream::RangeSink,
+    ) -> Result<stream::RangeTail> {
+        let meta = info::mvcc_meta(&self.bolt)?;
+        stream::range(&self.bolt, meta.compact_revision(), q, budget, sink)
     }
 
     /// Indexes the keyspace for range queries, histories and space totals.

@@ -261,19 +261,29 @@ impl<'d, S: PageSource> Mvcc<'d, S> {
 
     /// Reads the `KeyValue` stored at `rev`.
     pub fn value_at(&self, rev: Revision, tombstone: bool) -> Result<KeyValue> {
+        Self::value_in(self.db, &self.bucket, rev, tombstone)
+    }
+
+    /// Reads the `KeyValue` stored at `rev` in the `key` bucket `bucket` of `db`.
+    pub(crate) fn value_in(
+        db: &Bolt<S>,
+        bucket: &Bucket,
+        rev: Revision,
+        tombstone: bool,
+    ) -> Result<KeyValue> {
         let mut k = rev.to_key().to_vec();
         if tombstone {
             k.push(b't');
         }
         let mut found = None;
-        self.db.walk(&self.bucket, Some(&k), &mut |e| {
+        db.walk(bucket, Some(&k), &mut |e| {
             if e.key == k.as_slice() {
                 found = Some(decode_kv(e.value, e.page, rev)?);
             }
             Ok(ControlFlow::Break(()))
         })?;
         found.ok_or_else(|| Error::BadDb {
-            page: Some(self.bucket.root_page()),
+            page: Some(bucket.root_page()),
             problem: format!(
                 "revision {}_{} vanished from the key bucket",
                 rev.main, rev.sub

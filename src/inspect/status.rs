@@ -29,7 +29,7 @@ pub struct Status {
 
 /// Computes the status of an open db, failing as etcdctl does on an inconsistent one.
 pub fn status<S: PageSource>(db: &Bolt<S>) -> Result<Status> {
-    let problems = db.check();
+    let problems = db.try_check()?;
     if !problems.is_empty() {
         return Err(Error::BadDb {
             page: None,

@@ -83,7 +83,47 @@ pub struct Schema {
 
 /// Replays gogo's `Unmarshal` over `buf`; returns the error it would report, if any.
 pub fn explain(schema: &'static Schema, buf: &[u8]) -> Option<DecodeError> {
-    walk(schema, buf, None).err()
+    walk(schema, buf, None, None).err()
+}
+
+/// The unknown fields gogo keeps while decoding one message: etcd 3.4's generated code
+/// appends each one, key included, to the message's `XXX_unrecognized`, re-emits them on
+/// `Marshal` and counts them in `Size()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unknown {
+    /// Bytes of this message's unknown fields.
+    pub here: u64,
+    /// Each embedded message field as it occurred, in input order: `(field number, its
+    /// unknown fields)`.
+    pub children: Vec<(u32, Unknown)>,
+}
+
+impl Unknown {
+    /// A singular embedded message: gogo merges every occurrence into one value, so their
+    /// unknown fields add up.
+    pub fn merged(&self, field: u32) -> Unknown {
+        let mut m = Unknown::default();
+        for (_, c) in self.children.iter().filter(|(f, _)| *f == field) {
+            m.here += c.here;
+            m.children.extend(c.children.iter().cloned());
+        }
+        m
+    }
+
+    /// A repeated embedded message: one value per occurrence.
+    pub fn each(&self, field: u32) -> impl Iterator<Item = &Unknown> {
+        self.children
+            .iter()
+            .filter(move |(f, _)| *f == field)
+            .map(|(_, c)| c)
+    }
+}
+
+/// The unknown fields of `buf` read as `schema`, message by message, or gogo's error.
+pub fn unknown(schema: &'static Schema, buf: &[u8]) -> Result<Unknown, DecodeError> {
+    let mut u = Unknown::default();
+    walk(schema, buf, None, Some(&mut u))?;
+    Ok(u)
 }
 
 /// gogo's reading of `buf` re-encoded canonically (known fields only, in input order, minimal
@@ -91,7 +131,7 @@ pub fn explain(schema: &'static Schema, buf: &[u8]) -> Option<DecodeError> {
 /// value gogo decodes from `buf`.
 pub fn canonicalize(schema: &'static Schema, buf: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(buf.len());
-    walk(schema, buf, Some(&mut out))?;
+    walk(schema, buf, Some(&mut out), None)?;
     Ok(out)
 }
 
@@ -140,6 +180,7 @@ fn walk(
     schema: &'static Schema,
     d: &[u8],
     mut out: Option<&mut Vec<u8>>,
+    mut unk: Option<&mut Unknown>,
 ) -> Result<(), DecodeError> {
     let l = d.len();
     let mut i = 0usize;
@@ -171,6 +212,9 @@ fn walk(
             }
             if end > l as u128 {
                 return Err(DecodeError::UnexpectedEof);
+            }
+            if let Some(u) = unk.as_deref_mut() {
+                u.here += (end as usize - pre) as u64;
             }
             i = end as usize;
             continue;
@@ -225,21 +269,26 @@ fn walk(
                 let len = read_len(d, &mut i)?;
                 let end = delimited_end(d, i, len)?;
                 let body = &d[i..end];
+                let mut child = unk.is_some().then(Unknown::default);
                 match (kind, out.as_deref_mut()) {
                     (FieldKind::Message(sub), Some(out)) => {
                         let mut inner = Vec::with_capacity(body.len());
-                        walk(sub, body, Some(&mut inner))?;
+                        walk(sub, body, Some(&mut inner), child.as_mut())?;
                         encode_key(num, WireType::LengthDelimited, out);
                         encode_varint(inner.len() as u64, out);
                         out.extend_from_slice(&inner);
                     }
-                    (FieldKind::Message(sub), None) => walk(sub, body, None)?,
+                    (FieldKind::Message(sub), None) => walk(sub, body, None, child.as_mut())?,
                     (_, Some(out)) => {
                         encode_key(num, WireType::LengthDelimited, out);
                         encode_varint(body.len() as u64, out);
                         out.extend_from_slice(body);
                     }
                     (_, None) => {}
+                }
+                if let (FieldKind::Message(_), Some(u), Some(c)) = (kind, unk.as_deref_mut(), child)
+                {
+                    u.children.push((num, c));
                 }
                 i = end;
             }

@@ -15,10 +15,11 @@
 mod gogo;
 pub(crate) mod gogo_stream;
 mod raftpb;
+pub mod size;
 mod snappb;
 mod walpb;
 
-pub use gogo::DecodeError;
+pub use gogo::{DecodeError, Unknown};
 pub use raftpb::*;
 pub use snappb::SnapFile;
 pub use walpb::WalSnapshot;

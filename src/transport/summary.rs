@@ -59,6 +59,18 @@ impl MessageSummary {
             msg_size: m.encoded_len() as u64,
         }
     }
+
+    /// As [`MessageSummary::of`] for `m` decoded from `raw`, with `msg_size` and the
+    /// snapshot's `pb_size` as etcd 3.4's `Size()` gives them: unknown fields included
+    /// ([`crate::pb::size`]; issue 9, item 10).
+    pub fn of_raw(m: &pb::Message, raw: &[u8]) -> Self {
+        let mut s = Self::of(m);
+        if let Ok((msg, snap)) = crate::pb::size::message_size(m, raw) {
+            s.msg_size = msg;
+            s.snapshot.pb_size = snap;
+        }
+        s
+    }
 }
 
 /// `etcd-snap unframe`'s result.

@@ -54,6 +54,7 @@ pub fn go_text(code: &str) -> Option<&'static str> {
         "ELOOP" => "too many levels of symbolic links",
         "EAGAIN" => "resource temporarily unavailable",
         "EFBIG" => "file too large",
+        "EPIPE" => "broken pipe",
         _ => return None,
     })
 }

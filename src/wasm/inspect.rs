@@ -359,9 +359,17 @@ self_cell::self_cell!(
 struct Lazy<'a>(Option<Mvcc<'a, Prefix<Src>>>);
 
 /// A read-only etcd db (`member/snap/db`, a `.snap.db`, or an `etcdctl snapshot save` file).
+/// `close()` (and `free()`, which the JS entries make the same call) drops the db and its
+/// cache; both may be called again, and any later call throws `InspectDb is closed` with
+/// code `ERR_INVALID_ARGUMENT` (issue 9, item 11), as a closed `Snapshotter` does.
 #[wasm_bindgen]
 pub struct InspectDb {
-    cell: DbCell,
+    cell: Option<DbCell>,
+}
+
+/// The error of any call on a closed `InspectDb`.
+fn closed() -> JsValue {
+    invalid("InspectDb is closed")
 }
 
 #[wasm_bindgen]
@@ -394,11 +402,19 @@ fn count_opt(o: &JsValue, key: &str, def: usize, max: usize) -> Result<usize, Js
 }
 
 impl InspectDb {
+    fn db(&self) -> Result<&OpenDb, JsValue> {
+        self.cell
+            .as_ref()
+            .map(DbCell::borrow_owner)
+            .ok_or_else(closed)
+    }
+
     fn with_index<T>(
         &mut self,
         f: impl for<'a> FnOnce(&Mvcc<'a, Prefix<Src>>) -> Result<T, JsValue>,
     ) -> Result<T, JsValue> {
-        self.cell.with_dependent_mut(|db, lazy| {
+        let cell = self.cell.as_mut().ok_or_else(closed)?;
+        cell.with_dependent_mut(|db, lazy| {
             if lazy.0.is_none() {
                 lazy.0 = Some(db.mvcc().map_err(js_err)?);
             }
@@ -428,14 +444,39 @@ impl InspectDb {
         let src = source_from_js(source).map_err(js_err)?;
         let db = Db::open_with(src, opts).map_err(js_err)?;
         Ok(InspectDb {
-            cell: DbCell::new(db, |_| Lazy(None)),
+            cell: Some(DbCell::new(db, |_| Lazy(None))),
         })
+    }
+
+    /// Drops the db, its cache and its key index. Idempotent; later calls throw.
+    pub fn close(&mut self) {
+        self.cell = None;
+    }
+
+    /// Damage found so far that bbolt reads through without a word (a db shorter than its
+    /// high water mark, an element running on into the next page): the numbers are then
+    /// the ones etcdctl reports, and these say what is wrong.
+    #[wasm_bindgen(getter, unchecked_return_type = "string[]")]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        Ok(self
+            .db()?
+            .warnings()
+            .iter()
+            .map(|w| JsValue::from_str(w))
+            .collect::<Array>()
+            .into())
+    }
+
+    /// True once `close()` (or `free()`) was called.
+    #[wasm_bindgen(getter)]
+    pub fn closed(&self) -> bool {
+        self.cell.is_none()
     }
 
     /// File size, page size, high water mark, txid, trailer.
     #[wasm_bindgen(unchecked_return_type = "DbLayout")]
     pub fn layout(&self) -> Result<JsValue, JsValue> {
-        let db = self.cell.borrow_owner();
+        let db = self.db()?;
         let bolt = db.bolt();
         let meta = bolt.meta();
         let o = Object::new();
@@ -456,31 +497,31 @@ impl InspectDb {
     /// `etcdctl snapshot status` (bbolt's integrity check first, as etcdctl).
     #[wasm_bindgen(unchecked_return_type = "DbStatus")]
     pub fn status(&self) -> Result<JsValue, JsValue> {
-        let s = self.cell.borrow_owner().status().map_err(js_err)?;
+        let s = self.db()?.status().map_err(js_err)?;
         to_js_value(&s)
     }
 
     /// bbolt's integrity check: an empty list means consistent.
     #[wasm_bindgen(unchecked_return_type = "string[]")]
-    pub fn check(&self) -> JsValue {
-        let problems = self.cell.borrow_owner().check();
-        problems
+    pub fn check(&self) -> Result<JsValue, JsValue> {
+        let problems = self.db()?.check();
+        Ok(problems
             .iter()
             .map(|p| JsValue::from_str(p))
             .collect::<Array>()
-            .into()
+            .into())
     }
 
     /// Top-level buckets with entry and page totals.
     #[wasm_bindgen(unchecked_return_type = "DbBucket[]")]
     pub fn buckets(&self) -> Result<JsValue, JsValue> {
-        to_js_value(&self.cell.borrow_owner().buckets().map_err(js_err)?)
+        to_js_value(&self.db()?.buckets().map_err(js_err)?)
     }
 
     /// meta, members, leases, auth and alarms.
     #[wasm_bindgen(js_name = clusterInfo, unchecked_return_type = "DbClusterInfo")]
     pub fn cluster_info(&self) -> Result<JsValue, JsValue> {
-        to_js_value(&self.cell.borrow_owner().cluster_info().map_err(js_err)?)
+        to_js_value(&self.db()?.cluster_info().map_err(js_err)?)
     }
 
     /// Builds the key index if needed (reads the whole `key` bucket once) and sums it up.

@@ -12,7 +12,7 @@ use super::inspect::{bytes_or_string, source_with_cache};
 use super::jsutil::{get, method};
 use crate::error::{Error, Result};
 use crate::inspect::source::out_of_range;
-use crate::inspect::{Cached, Db, OpenOptions, PageSource, etcdctl};
+use crate::inspect::{Cached, Db, OpenOptions, PageSource, RangeQuery, etcdctl};
 use crate::pb::DecodeError;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -23,6 +23,10 @@ export interface EtcdctlStatusOptions {
   writeOut?: "json" | "table";
   /** Check an `etcdctl snapshot save` sha256 trailer (default true). */
   verifyTrailer?: boolean;
+  /** Called with each problem bbolt reads through without a word (a db shorter than its
+   *  high water mark, an element running on into the next page): the answer is then the one
+   *  etcdctl gives, and this says what is wrong. */
+  onWarning?: (message: string) => void;
 }
 /** Options of `etcdctlKeys`: the query `etcd-snap keys` runs. */
 export interface EtcdctlKeysOptions extends EtcdctlStatusOptions {
@@ -115,6 +119,19 @@ enum WriteOut {
 struct Common {
     write_out: WriteOut,
     open: OpenOptions,
+    on_warning: Option<Function>,
+}
+
+impl Common {
+    /// Hands `onWarning` the damage bbolt reads through (the answer is etcdctl's); the npm
+    /// CLI prints them as the native one does (`warning: ...` on stderr).
+    fn warn(&self, db: &Db<Box<dyn PageSource>>) {
+        if let Some(f) = &self.on_warning {
+            for w in db.warnings() {
+                let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&w));
+            }
+        }
+    }
 }
 
 fn common(o: &JsValue) -> Result<Common, JsValue> {
@@ -132,7 +149,17 @@ fn common(o: &JsValue) -> Result<Common, JsValue> {
     } else if !(v.is_undefined() || v.is_null()) {
         return Err(invalid("options.verifyTrailer: expected a boolean"));
     }
-    Ok(Common { write_out, open })
+    let w = get(o, "onWarning");
+    let on_warning = match w.dyn_into::<Function>() {
+        Ok(f) => Some(f),
+        Err(w) if w.is_undefined() || w.is_null() => None,
+        Err(_) => return Err(invalid("options.onWarning: expected a function")),
+    };
+    Ok(Common {
+        write_out,
+        open,
+        on_warning,
+    })
 }
 
 /// An integer option given as a safe-integer number or a bigint, within `i128`.
@@ -169,6 +196,7 @@ pub fn etcdctl_status(
     let run = || {
         let db = open(source, c.open)?;
         let st = db.status()?;
+        c.warn(&db);
         Ok::<_, Error>(match c.write_out {
             WriteOut::Json => etcdctl::status_json(&st),
             WriteOut::Table => etcdctl::status_table(&st),
@@ -177,40 +205,71 @@ pub fn etcdctl_status(
     run().map_err(|e| to_js(&e))
 }
 
+/// The query of `options`, parsed as `etcd-snap keys` parses its flags.
+fn keys_options(options: &JsValue) -> Result<(Common, RangeQuery), JsValue> {
+    let c = common(options)?;
+    let prefix = bytes_or_string(&get(options, "prefix"), "options.prefix")?;
+    let from = get(options, "from");
+    let from = if from.is_undefined() || from.is_null() {
+        None
+    } else {
+        Some(bytes_or_string(&from, "options.from")?)
+    };
+    let rev = match int_opt(options, "rev")? {
+        None => 0,
+        Some(r) => i64::try_from(r).map_err(|_| invalid("options.rev: out of range"))?,
+    };
+    let limit = match int_opt(options, "limit")? {
+        None => 0,
+        // A limit past what fits in memory lists everything, as it would natively.
+        Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+        Some(_) => return Err(invalid("options.limit: expected a count")),
+    };
+    Ok((c, etcdctl::keys_query(&prefix, from.as_deref(), rev, limit)))
+}
+
 /// The keys of a db live at a revision, as the text `etcd-snap keys -w json|table` prints
-/// (`-w json` is `etcdctl get -w json`: keys and values base64).
+/// (`-w json` is `etcdctl get -w json`: keys and values base64). The whole answer is one
+/// string; [`etcdctl_keys_stream`] hands it out in pieces instead.
 #[wasm_bindgen(js_name = etcdctlKeys)]
 pub fn etcdctl_keys(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
     options: Option<KeysOptions>,
 ) -> Result<String, JsValue> {
     let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-    let c = common(&options)?;
-    let prefix = bytes_or_string(&get(&options, "prefix"), "options.prefix")?;
-    let from = get(&options, "from");
-    let from = if from.is_undefined() || from.is_null() {
-        None
-    } else {
-        Some(bytes_or_string(&from, "options.from")?)
-    };
-    let rev = match int_opt(&options, "rev")? {
-        None => 0,
-        Some(r) => i64::try_from(r).map_err(|_| invalid("options.rev: out of range"))?,
-    };
-    let limit = match int_opt(&options, "limit")? {
-        None => 0,
-        // A limit past what fits in memory lists everything, as it would natively.
-        Some(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
-        Some(_) => return Err(invalid("options.limit: expected a count")),
-    };
+    let (c, q) = keys_options(&options)?;
     let run = || {
         let db = open(source, c.open)?;
-        let q = etcdctl::keys_query(&prefix, from.as_deref(), rev, limit);
-        let r = db.mvcc()?.range(&q)?;
-        Ok::<_, Error>(match c.write_out {
-            WriteOut::Json => etcdctl::range_json(&r),
-            WriteOut::Table => etcdctl::range_table(&r),
-        })
+        let text = etcdctl::keys_text(&db, &q, matches!(c.write_out, WriteOut::Table))?;
+        c.warn(&db);
+        Ok(text)
+    };
+    run().map_err(|e| to_js(&e))
+}
+
+/// [`etcdctl_keys`] streamed: `write(text)` is called with each piece of the answer (about
+/// 64 KiB) as keys are found, so memory stays bounded whatever the number of keys (what the
+/// npm `keys` command prints with). An error thrown by `write` ends the call as an I/O error
+/// on `/dev/stdout` (its Node `code` worded as Go words it, e.g. `broken pipe`). Errors in
+/// the db are reported before `write` is first called.
+#[wasm_bindgen(js_name = etcdctlKeysStream)]
+pub fn etcdctl_keys_stream(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | Blob | DbSource")] source: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "(text: string) => void")] write: Function,
+    options: Option<KeysOptions>,
+) -> Result<(), JsValue> {
+    let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+    let (c, q) = keys_options(&options)?;
+    let run = || {
+        let db = open(source, c.open)?;
+        etcdctl::write_keys(&db, &q, matches!(c.write_out, WriteOut::Table), &mut |s| {
+            write
+                .call1(&JsValue::NULL, &JsValue::from_str(s))
+                .map(drop)
+                .map_err(|e| from_js("write", "/dev/stdout", &e))
+        })?;
+        c.warn(&db);
+        Ok(())
     };
     run().map_err(|e| to_js(&e))
 }

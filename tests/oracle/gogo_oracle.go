@@ -9,6 +9,9 @@
 // Output, one line per case: `OK <hex>` (the decoded value re-marshalled by gogo, with every
 // XXX_unrecognized cleared, since etcd-snap drops unknown fields), `ERR <error text>`, or
 // `PANIC` when gogo's generated code panics (possible on lengths near 2^63).
+// A type prefixed `size:` (`size:raftpb.Message <hex>`) prints `SIZE <n>` instead: gogo's
+// Size() of the decoded value, unknown fields (XXX_unrecognized) included; for a Message also
+// its Snapshot's Size().
 package main
 
 import (
@@ -67,12 +70,24 @@ func clearUnrecognized(v reflect.Value) {
 	}
 }
 
+type sized interface{ Size() int }
+
 func verdict(typ string, in []byte) (out string) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = "PANIC"
 		}
 	}()
+	if t := strings.TrimPrefix(typ, "size:"); t != typ {
+		m := types[t]()
+		if err := m.Unmarshal(in); err != nil {
+			return "ERR " + err.Error()
+		}
+		if msg, ok := m.(*raftpb.Message); ok {
+			return fmt.Sprintf("SIZE %d %d", msg.Size(), msg.Snapshot.Size())
+		}
+		return fmt.Sprintf("SIZE %d", m.(sized).Size())
+	}
 	m := types[typ]()
 	if err := m.Unmarshal(in); err != nil {
 		return "ERR " + err.Error()
@@ -99,7 +114,7 @@ func main() {
 		if len(parts) == 1 {
 			parts = append(parts, "")
 		}
-		if _, ok := types[parts[0]]; !ok {
+		if _, ok := types[strings.TrimPrefix(parts[0], "size:")]; !ok {
 			fmt.Fprintf(w, "BAD-TYPE %s\n", parts[0])
 			continue
 		}

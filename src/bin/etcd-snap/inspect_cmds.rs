@@ -74,6 +74,13 @@ fn open(file: &PathBuf, skip_hash_check: bool) -> Result<Db<FileSource>> {
     )
 }
 
+/// Damage bbolt reads through (the answer is etcdctl's): one `warning:` line each on stderr.
+fn warn(db: &Db<FileSource>) {
+    for w in db.warnings() {
+        eprintln!("warning: {w}");
+    }
+}
+
 fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -97,7 +104,9 @@ impl InspectCmd {
                 write_out,
                 skip_hash_check,
             } => {
-                let st = open(&file, skip_hash_check)?.status()?;
+                let db = open(&file, skip_hash_check)?;
+                let st = db.status()?;
+                warn(&db);
                 print(&match write_out {
                     WriteOut::Json => etcdctl::status_json(&st),
                     WriteOut::Table => etcdctl::status_table(&st),
@@ -119,11 +128,13 @@ impl InspectCmd {
                     rev,
                     limit,
                 );
-                let r = db.mvcc()?.range(&q)?;
-                print(&match write_out {
-                    WriteOut::Json => etcdctl::range_json(&r),
-                    WriteOut::Table => etcdctl::range_table(&r),
-                })
+                // Streamed to stdout as keys are found: bounded memory (issue 9, item 9).
+                let mut out = std::io::stdout().lock();
+                etcdctl::write_keys(&db, &q, write_out == WriteOut::Table, &mut |s| {
+                    out.write_all(s.as_bytes()).map_err(crate::stdout_error)
+                })?;
+                warn(&db);
+                out.flush().map_err(crate::stdout_error)
             }
         }
     }

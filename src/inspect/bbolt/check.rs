@@ -23,6 +23,9 @@ struct Checker<'b, S> {
     /// so a file cannot hold more than its size / 16; overlapping hostile elements (many
     /// entries naming the same nested bucket) would otherwise make the walk exponential.
     budget: u64,
+    /// The first read error of the source: the db could not be read, which says nothing
+    /// about its consistency (issue 9, item 11).
+    io: Option<Error>,
 }
 
 impl<S> Checker<'_, S> {
@@ -31,21 +34,43 @@ impl<S> Checker<'_, S> {
             self.problems.push(p);
         }
     }
-}
 
-fn describe(e: &Error) -> String {
-    e.to_string()
+    /// A page that failed to load: a problem of the db, or a read error kept aside.
+    fn failed(&mut self, e: Error) {
+        if matches!(e, Error::Io(_)) {
+            self.io.get_or_insert(e);
+        } else {
+            self.problem(e.to_string());
+        }
+    }
 }
 
 impl<S: PageSource> Bolt<S> {
-    /// Runs bbolt's integrity check; an empty list means the db is consistent.
+    /// Runs bbolt's integrity check; an empty list means the db is consistent. A page the
+    /// source fails to read is listed with its I/O error; [`Bolt::try_check`] returns it.
     pub fn check(&self) -> Vec<String> {
+        let (mut problems, io) = self.run_check();
+        problems.extend(io.map(|e| e.to_string()));
+        problems
+    }
+
+    /// [`Bolt::check`], failing with the first read error of the source instead.
+    pub fn try_check(&self) -> Result<Vec<String>> {
+        match self.run_check() {
+            (_, Some(e)) => Err(e),
+            (problems, None) => Ok(problems),
+        }
+    }
+
+    fn run_check(&self) -> (Vec<String>, Option<Error>) {
         let mut c = Checker {
             db: self,
             reachable: HashSet::from([0, 1]),
             freed: HashSet::new(),
             problems: Vec::new(),
-            budget: self.size() / 16 + 1024,
+            // The file, not the high water mark: a truncated db may claim far more.
+            budget: self.size().min(self.source().size()) / 16 + 1024,
+            io: None,
         };
         let meta = *self.meta();
         let stored_freelist = meta.freelist != NO_FREELIST;
@@ -68,22 +93,27 @@ impl<S: PageSource> Bolt<S> {
                                 }
                             }
                         }
-                        Err(e) => c.problem(describe(&e)),
+                        Err(e) => c.failed(e),
                     }
                 }
-                Err(e) => c.problem(describe(&e)),
+                Err(e) => c.failed(e),
             }
         }
         let root = self.root();
         c.check_bucket(&root);
         if stored_freelist {
             for i in 0..meta.pgid {
+                // A truncated db may claim far more pages than it has: stop where the
+                // list stops.
+                if c.problems.len() >= MAX_PROBLEMS {
+                    break;
+                }
                 if !c.reachable.contains(&i) && !c.freed.contains(&i) {
                     c.problem(format!("page {i}: unreachable unfreed"));
                 }
             }
         }
-        c.problems
+        (c.problems, c.io)
     }
 
     /// Counts pages of each kind under a bucket (its own tree, not nested buckets).
@@ -170,7 +200,7 @@ impl<S: PageSource> Checker<'_, S> {
                 Ok(p) => p,
                 Err(e) => {
                     self.reachable.insert(id);
-                    self.problem(describe(&e));
+                    self.failed(e);
                     continue;
                 }
             };
@@ -188,7 +218,7 @@ impl<S: PageSource> Checker<'_, S> {
                 for i in (0..usize::from(p.count)).rev() {
                     match p.branch(i) {
                         Ok(e) => stack.push((e.pgid, depth + 1)),
-                        Err(e) => self.problem(describe(&e)),
+                        Err(e) => self.failed(e),
                     }
                 }
             }
@@ -222,12 +252,12 @@ impl<S: PageSource> Checker<'_, S> {
         });
         self.budget = budget;
         if let Err(e) = r {
-            self.problem(describe(&e));
+            self.failed(e);
         }
         for child in children {
             match child {
                 Ok(c) => self.check_bucket(&c),
-                Err(e) => self.problem(describe(&e)),
+                Err(e) => self.failed(e),
             }
         }
     }

@@ -160,6 +160,30 @@ impl<'a> Page<'a> {
         Ok(&self.buf[start as usize..end as usize])
     }
 
+    /// Bytes from the start of the page its elements reach (headers and data), as bbolt's
+    /// pointer arithmetic reaches them; 0 for other page types. It may exceed the page.
+    pub fn extent(&self) -> u64 {
+        if !self.is_leaf() && !self.is_branch() {
+            return 0;
+        }
+        let count = usize::from(self.count);
+        let mut end = (PAGE_HEADER + count * ELEMENT_SIZE) as u64;
+        for i in 0..count {
+            let at = PAGE_HEADER + i * ELEMENT_SIZE;
+            let Some(h) = self.buf.get(at..at + ELEMENT_SIZE) else {
+                break;
+            };
+            let u = |o: usize| u64::from(u32::from_le_bytes(h[o..o + 4].try_into().expect("4")));
+            let data = if self.is_leaf() {
+                u(4) + u(8) + u(12)
+            } else {
+                u(0) + u(4)
+            };
+            end = end.max(at as u64 + data);
+        }
+        end
+    }
+
     /// Leaf element `i`, bounds-checked.
     pub fn leaf(&self, i: usize) -> Result<LeafElem<'_>> {
         let (at, h) = self.elem_header(i)?;

@@ -127,7 +127,10 @@ test('v2StoreInfo: the members of a real follower snapshot', () => {
 
 test('corrupt and hostile inputs are typed errors, never a crash of the instance', () => {
   assert.throws(() => etcd.InspectDb.open(new Uint8Array(0)), { code: 'ERR_BAD_DB' });
-  assert.throws(() => etcd.InspectDb.open(new Uint8Array(followerDb.subarray(0, 20480))), { code: 'ERR_BAD_DB', message: /truncated/ });
+  // Cut short: it opens as bbolt opens it, with a warning; reading past the end is an error.
+  const cut = etcd.InspectDb.open(new Uint8Array(followerDb.subarray(0, 20480)));
+  assert.match(cut.warnings.join('\n'), /truncated/);
+  assert.throws(() => cut.status(), { code: 'ERR_BAD_DB', message: /past the end of the 20480-byte file \(truncated\?\)/ });
   const bad = Buffer.from(followerDb);
   bad[72] ^= 1;
   bad[4096 + 72] ^= 1;
@@ -160,4 +163,60 @@ test('corrupt and hostile inputs are typed errors, never a crash of the instance
   }
   // The instance still works.
   assert.equal(etcd.InspectDb.open(new Uint8Array(followerDb)).status().hash, 2513690080);
+});
+
+test('free() and close() are idempotent; any call after them is a typed error (issue 9, item 11)', () => {
+  const closedErr = { code: 'ERR_INVALID_ARGUMENT', message: 'InspectDb is closed' };
+  for (const end of ['free', 'close']) {
+    const db = etcd.InspectDb.open(new Uint8Array(followerDb));
+    db.index();
+    assert.equal(db.closed, false);
+    db[end]();
+    db[end]();
+    db.free();
+    db.close();
+    assert.equal(db.closed, true);
+    for (const call of [() => db.status(), () => db.layout(), () => db.check(), () => db.buckets(), () => db.clusterInfo(),
+      () => db.index(), () => db.keys(), () => db.history('after/000100'), () => db.value('after/000100'), () => db.spaceByPrefix('/', 1)]) {
+      assert.throws(call, closedErr, `${end}: ${call}`);
+    }
+  }
+  // Other handles are untouched.
+  const a = etcd.InspectDb.open(new Uint8Array(followerDb));
+  const b = etcd.InspectDb.open(new Uint8Array(followerDb));
+  a.free();
+  assert.equal(b.status().revision, 5565);
+});
+
+test('a DbSource.read that throws is an I/O error carrying its message, not a corrupt db (issue 9, item 11)', () => {
+  // The first read takes the meta pages (it was ERR_BAD_DB `file size too small`); the db is
+  // read in 64 KiB blocks, so later ones are tree pages.
+  const big = sampleDb;
+  assert.ok(big.length >= 2 * 65536);
+  for (const failAfter of [0, 1]) {
+    let reads = 0;
+    const src = {
+      size: big.length,
+      read(offset, length) {
+        if (reads++ >= failAfter) throw new Error(`disk on fire at ${offset}`);
+        return new Uint8Array(big.buffer, big.byteOffset + offset, length);
+      },
+    };
+    let err;
+    try {
+      etcd.InspectDb.open(src, { verifyTrailer: false }).status();
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err, `failAfter ${failAfter}: should fail`);
+    assert.equal(err.code, 'ERR_IO', `failAfter ${failAfter}: ${err.code} ${err.message}`);
+    assert.match(err.message, /^read source: disk on fire at \d+$/);
+  }
+  // A Node error code keeps Go's wording, as a file read would.
+  const eio = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+  assert.throws(() => etcd.InspectDb.open({ size: followerDb.length, read() { throw eio; } }),
+    { code: 'ERR_IO', message: 'read source: input/output error' });
+  // The same through the CLI text functions.
+  assert.throws(() => etcd.etcdctlStatus({ size: followerDb.length, read() { throw new Error('gone'); } }),
+    { code: 'ERR_IO', message: 'read: gone' });
 });

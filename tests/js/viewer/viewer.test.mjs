@@ -418,7 +418,8 @@ describe('viewer', () => {
     let b = Buffer.from(src);
     for (let i = 0; i < 16; i++) b[live.root * ps + i] ^= 0xff; // the root bucket page's header
     cases.push(['flipped.db', b, 'status-error', [`page ${live.root}`, 'integrity check failed']]);
-    cases.push(['truncated.db', src.subarray(0, 5 * ps), 'db-error', ['ERR_BAD_DB', 'truncated']]);
+    // Cut short: it opens as bbolt opens it; the first page past the end is the error.
+    cases.push(['truncated.db', src.subarray(0, 5 * ps), 'status-error', ['past the end', 'truncated']]);
     b = Buffer.from(src);
     b[72] ^= 1; b[ps + 72] ^= 1; // both meta checksums
     cases.push(['badmeta.db', b, 'db-error', ['ERR_BAD_DB', 'checksum']]);
