@@ -238,9 +238,12 @@ async function cmdServe(h, dir, listen, clusterId, limit, bounds) {
   // most maxConnections sockets (Node closes the ones beyond it; the native server waits).
   const ms = Number(bounds.headerTimeoutMs);
   const server = http.createServer({
-    headersTimeout: ms, keepAliveTimeout: ms, requestTimeout: Math.max(300_000, ms),
+    // No whole-request deadline (Node's default 300 s would cut a large snapshot on a slow
+    // link); a body that stalls for 60 s closes the socket instead (native: DEFAULT_IDLE_TIMEOUT).
+    headersTimeout: ms, keepAliveTimeout: ms, requestTimeout: 0,
     connectionsCheckingInterval: ms > 0 ? Math.min(30_000, Math.max(50, Math.floor(ms / 2))) : 30_000,
   }, handler);
+  server.setTimeout(60_000);
   server.maxConnections = Math.max(1, Number(bounds.maxConnections)); // 0 would mean unbounded
   await new Promise((resolve, reject) => {
     server.once('error', (e) => { const err = new Error(`listen ${listen}: ${e.message}`); err.code = 'ERR_IO'; reject(err); });
