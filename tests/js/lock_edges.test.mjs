@@ -249,8 +249,10 @@ test('stale (c): an empty lock file with a future mtime is taken over; a fresh o
 test('stale-lock race: Node and native processes taking over one stale lock at once, one winner', async (t) => {
   const { snapDir, lockFile } = snapFolder(t);
   for (let round = 0; round < 4; round++) {
+    // A crashed holder's entry: this version's symlink, or an earlier version's JSON file.
     fs.rmSync(lockFile, { force: true });
-    fs.symlinkSync(`${deadPid()}:1:${bootId8()}:0000000${round}@${os.hostname()}`, lockFile);
+    if (round % 2) fs.symlinkSync(`${deadPid()}:1:${bootId8()}:0000000${round}@${os.hostname()}`, lockFile);
+    else fs.writeFileSync(lockFile, JSON.stringify({ pid: deadPid(), host: os.hostname(), token: `t${round}` }) + '\n');
     const at = Date.now() + 2500;
     const nodes = [0, 1, 2, 3].map((i) => startNode(t, [snapDir, 'fail', String(10 * round + i + 1)], { START_AT: String(at) }));
     await sleep(at - Date.now());
