@@ -514,6 +514,40 @@ mod tests {
         );
     }
 
+    /// The three-process race of the former rename-away-and-link-back takeover: B saw the
+    /// stale entry, A took it over and holds a fresh lock, then B acts on its old view. B must
+    /// not remove A's lock, and C must not get in meanwhile. (Deterministic interleaving on a
+    /// mock; tests/js/lock_edges.test.mjs races real processes.)
+    #[test]
+    fn late_taker_never_removes_a_fresh_lock() {
+        let mut io = FakeIo::default();
+        let me = |pid: u32, token| Me::new(pid, Some(STAT), Some("aaaaaaaa"), "h".into(), token);
+        let (a, b, c) = (me(1, 1), me(2, 2), me(3, 3));
+        for pid in [1, 2, 3] {
+            io.pids.insert(pid, PidState::Alive(Some(123456)));
+        }
+        let stale = Seen {
+            raw: "9:1:aaaaaaaa:t@h".into(),
+            age_ms: Some(0.0),
+        };
+        io.entries.borrow_mut().insert("L".into(), stale.clone());
+        assert_eq!(verdict(&io, &b, &stale), Verdict::Stale); // B's view
+        assert!(matches!(
+            try_acquire(&io, "d", "L", &a, false).unwrap(),
+            Attempt::Acquired
+        ));
+        assert!(matches!(
+            take_over(&io, &b, "L", &stale).unwrap(),
+            Takeover::Changed
+        ));
+        assert!(is_ours(&io, "L", &a), "A's lock survives B's late takeover");
+        assert!(matches!(
+            try_acquire(&io, "d", "L", &c, false).unwrap(),
+            Attempt::Held(_)
+        ));
+        assert_eq!(io.entries.borrow().len(), 1, "no guard left");
+    }
+
     #[test]
     fn acquire_breaks_only_what_it_may() {
         let me = Me::new(1, Some(STAT), Some("aaaaaaaa"), "h".into(), 3);
