@@ -677,4 +677,25 @@ fn stale_node_lock_files_are_taken_over() {
     .unwrap();
     let e = block_on(s.lock(LockMode::Fail)).unwrap_err();
     assert_eq!(e.io_kind(), Some(IoErrorKind::Locked), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("; if that process is gone, rerun with --break-lock"),
+        "{e}"
+    );
+    // ... unless broken on request (LockMode::Break, the CLIs' --break-lock).
+    let g = block_on(s.lock(LockMode::Break)).unwrap();
+    assert_eq!(record_pid(&lock_record(&dir)), std::process::id());
+    drop(g);
+
+    // An empty file with a future mtime is stale too (issue 9, item 8).
+    fs::write(lock_file(&dir), "").unwrap();
+    let f = fs::File::options()
+        .write(true)
+        .open(lock_file(&dir))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(3600))
+        .unwrap();
+    drop(f);
+    drop(block_on(s.lock(LockMode::Fail)).unwrap());
+    assert!(fs::symlink_metadata(lock_file(&dir)).is_err());
 }

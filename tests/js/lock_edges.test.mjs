@@ -217,6 +217,14 @@ test('stale (b): another host blocks with the way out named; --break-lock warns 
   assert.equal(broke.stderr, `warning: broke the lock of ${snapDir} (held by pid ${held.pid} on other-pod; lock file ${lockFile}): if that process still runs, the folder may now have two writers\n`);
   assert.equal(broke.stdout, `{"path":"${snapDir}/0000000000000001-0000000000000002.snap","bytes":18}\n`);
   assert.ok(!lockExists(lockFile));
+  // unframe stores a db: a writing subcommand too.
+  const db = path.join(path.dirname(snapDir), 'db'); const body = path.join(path.dirname(snapDir), 'body');
+  fs.writeFileSync(db, 'db bytes');
+  assert.equal(run(cli, ['frame', body, '1', '7', db]).status, 0);
+  const unframed = both(['unframe', body, snapDir, '--break-lock'], {}, restore);
+  assert.equal(unframed.status, 0, unframed.stderr);
+  assert.match(unframed.stderr, /^warning: broke the lock of /);
+  assert.ok(fs.existsSync(path.join(snapDir, '0000000000000007.snap.db')));
 
   // --break-lock never breaks a holder running on this host.
   const b = startNode(t, [snapDir, 'fail', '3']);
