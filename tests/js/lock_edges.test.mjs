@@ -287,3 +287,14 @@ test('stale-lock race: Node and native processes taking over one stale lock at o
     assert.ok(!lockExists(lockFile));
   }
 });
+
+test('breakLock option: checked like every option', async (t) => {
+  const { snapDir } = snapFolder(t);
+  const { createRequire } = await import('node:module');
+  const snap = createRequire(import.meta.url)(path.join(pkgDir, 'node.cjs'));
+  for (const [opts, msg] of [[{ breakLock: 1 }, 'options.breakLock: expected a boolean'], [{ lock: 'wait', breakLock: true }, 'options.breakLock: needs lock "fail"']]) {
+    await assert.rejects(snap.Snapshotter.open({ node: snapDir }, opts), (e) => e.code === 'ERR_INVALID_ARGUMENT' && e.message.endsWith(msg));
+  }
+  const s = await snap.Snapshotter.open({ node: snapDir }, { breakLock: true });
+  s.close();
+});
