@@ -27,6 +27,7 @@ Commands:
   savedb DIR INDEX SRC                      stream a db into %016x.snap.db (SaveDBFrom); SRC "-" is stdin
   release DIR INDEX                         remove .snap.db files below INDEX (ReleaseSnapDBs)
   ls DIR [-w table|json]                    list every entry with kind, term, index, size, verdict
+  (load, save, savedb, release: --break-lock takes over a lock whose holder cannot be checked from this host)
 ${wire.USAGE}${inspect.USAGE}`;
 
 class UsageError extends Error {}
@@ -79,7 +80,7 @@ async function cmdRead(file) {
   });
 }
 
-async function cmdLoad(dir, walSnaps) {
+async function cmdLoad(dir, walSnaps, lockOpts) {
   let wal;
   if (walSnaps !== undefined) {
     wal = [];
@@ -89,19 +90,19 @@ async function cmdLoad(dir, walSnaps) {
       wal.push({ term: u64(item.slice(0, i), '--wal-snaps'), index: u64(item.slice(i + 1), '--wal-snaps') });
     }
   }
-  await withSnapshotter(dir, {}, async (s) => {
+  await withSnapshotter(dir, lockOpts, async (s) => {
     const got = wal === undefined ? await s.load() : await s.loadNewestAvailable(wal);
     process.stdout.write(snap.snapshotSummaryJson(got) + '\n');
   });
 }
 
-async function cmdSave(dir, term, index, datafile, voters, learners) {
+async function cmdSave(dir, term, index, datafile, voters, learners, lockOpts) {
   let data = null;
   if (datafile !== '-') {
     try { data = fs.readFileSync(datafile); } catch (e) { throw fsError('open', datafile, e); }
   }
   const snapshot = { term, index, confState: { voters, learners }, data: data && new Uint8Array(data.buffer, data.byteOffset, data.length) };
-  await withSnapshotter(dir, {}, async (s) => {
+  await withSnapshotter(dir, lockOpts, async (s) => {
     await s.saveSnap(snapshot);
     if (index === 0n) return printJson({ path: null, bytes: 0 });
     const p = s.pathOf(snap.snapName(term, index));
@@ -141,7 +142,7 @@ async function* withProgress(source, total) {
   } finally { draw(true); }
 }
 
-async function cmdSavedb(dir, index, src) {
+async function cmdSavedb(dir, index, src, lockOpts) {
   let source; let total = 0;
   if (src === '-') {
     source = process.stdin;
@@ -153,15 +154,15 @@ async function cmdSavedb(dir, index, src) {
   }
   const long = src === '-' || total >= 64 * 1024 * 1024;
   if (process.stderr.isTTY && long) source = withProgress(source, total);
-  await withSnapshotter(dir, {}, async (s) => {
+  await withSnapshotter(dir, lockOpts, async (s) => {
     const bytes = await s.saveDbFrom(source, index);
     const p = await s.dbFilePath(index);
     printJson({ bytes, path: p });
   });
 }
 
-async function cmdRelease(dir, index) {
-  await withSnapshotter(dir, {}, async (s) => {
+async function cmdRelease(dir, index, lockOpts) {
+  await withSnapshotter(dir, lockOpts, async (s) => {
     const dbs = async () => (await s.list()).filter((f) => f.kind === 'db').map((f) => f.name);
     const before = await dbs();
     await s.releaseSnapDbs({ index });
@@ -244,7 +245,7 @@ function parse(argv) {
   const [cmd, ...rest] = argv;
   const options = {
     'wal-snaps': { type: 'string' }, voters: { type: 'string' }, learners: { type: 'string' },
-    'write-out': { type: 'string', short: 'w' },
+    'write-out': { type: 'string', short: 'w' }, 'break-lock': { type: 'boolean' },
     ...wire.OPTIONS,
     ...inspect.OPTIONS,
   };
@@ -255,25 +256,27 @@ function parse(argv) {
   const allow = (ok) => {
     for (const k of Object.keys(values)) if (!ok.includes(k)) throw new UsageError(`unexpected argument '--${k}' found`);
   };
+  // The writing subcommands' --break-lock (the native LockArgs).
+  const lockOpts = values['break-lock'] ? { breakLock: true } : {};
   switch (cmd) {
     case 'read': allow([]); need(1, 'FILE'); return () => cmdRead(positionals[0]);
-    case 'load': allow(['wal-snaps']); need(1, 'DIR'); return () => cmdLoad(positionals[0], values['wal-snaps']);
+    case 'load': allow(['wal-snaps', 'break-lock']); need(1, 'DIR'); return () => cmdLoad(positionals[0], values['wal-snaps'], lockOpts);
     case 'save': {
-      allow(['voters', 'learners']); need(4, 'DIR TERM INDEX DATAFILE');
+      allow(['voters', 'learners', 'break-lock']); need(4, 'DIR TERM INDEX DATAFILE');
       const [dir, t, i, datafile] = positionals;
       const term = u64(t, '<TERM>'); const index = u64(i, '<INDEX>');
       const voters = u64List(values.voters, '--voters'); const learners = u64List(values.learners, '--learners');
-      return () => cmdSave(dir, term, index, datafile, voters, learners);
+      return () => cmdSave(dir, term, index, datafile, voters, learners, lockOpts);
     }
     case 'savedb': {
-      allow([]); need(3, 'DIR INDEX SRC');
+      allow(['break-lock']); need(3, 'DIR INDEX SRC');
       const index = u64(positionals[1], '<INDEX>');
-      return () => cmdSavedb(positionals[0], index, positionals[2]);
+      return () => cmdSavedb(positionals[0], index, positionals[2], lockOpts);
     }
     case 'release': {
-      allow([]); need(2, 'DIR INDEX');
+      allow(['break-lock']); need(2, 'DIR INDEX');
       const index = u64(positionals[1], '<INDEX>');
-      return () => cmdRelease(positionals[0], index);
+      return () => cmdRelease(positionals[0], index, lockOpts);
     }
     case 'ls': {
       allow(['write-out']); need(1, 'DIR');

@@ -12,7 +12,7 @@ const http = require('node:http');
 
 const USAGE = `  frame OUT TERM INDEX DBFILE [--from ID] [--to ID] [--msg-term N] [--commit N] [--data FILE] [--voters IDS] [--learners IDS]
                                             write the exact POST /raft/snapshot body etcd would send
-  unframe IN DIR [--limit N]                decode a snapshot body, store its db (SaveDBFrom); IN "-" is stdin
+  unframe IN DIR [--limit N] [--break-lock] decode a snapshot body, store its db (SaveDBFrom); IN "-" is stdin
   send PEER_URL TERM INDEX DBFILE --cluster-id HEX [message flags]
                                             stream a snapshot to an etcd peer, as etcd's sender does
   serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N] [--envelope-budget BYTES] [--max-connections N] [--header-timeout-ms MS]
@@ -73,9 +73,10 @@ function parse(cmd, values, positionals, h) {
       return () => cmdFrame(h, out, args);
     }
     case 'unframe': {
-      allow(['limit']); need(2, 'IN DIR');
+      allow(['limit', 'break-lock']); need(2, 'IN DIR');
       const l = limit();
-      return () => cmdUnframe(h, positionals[0], positionals[1], l);
+      const lockOpts = values['break-lock'] ? { breakLock: true } : undefined;
+      return () => cmdUnframe(h, positionals[0], positionals[1], l, lockOpts);
     }
     case 'send': {
       allow([...MSG_FLAGS, 'cluster-id', 'server-version', 'peer-urls']); need(4, 'PEER_URL TERM INDEX DBFILE');
@@ -142,13 +143,13 @@ async function cmdFrame(h, out, a) {
   });
 }
 
-async function cmdUnframe(h, input, dir, limit) {
+async function cmdUnframe(h, input, dir, limit, lockOpts) {
   const body = input === '-' ? process.stdin : (() => {
     try { fs.accessSync(input, fs.constants.R_OK); } catch (e) { throw h.fsError('open', input, e); }
     return fs.createReadStream(input, { highWaterMark: 1 << 20 });
   })();
   try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { throw h.fsError('mkdir', dir, e); }
-  await h.withSnapshotter(dir, undefined, async (s) => {
+  await h.withSnapshotter(dir, lockOpts, async (s) => {
     process.stdout.write(`${await h.snap.unframeSnapshot(s, body, { limit })}\n`);
   });
 }

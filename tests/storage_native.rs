@@ -505,6 +505,20 @@ fn this_host() -> String {
         .to_owned()
 }
 
+/// The owner record of the lock entry (a symlink's target, src/storage/lock_file.rs).
+fn lock_record(dir: &Path) -> String {
+    fs::read_link(lock_file(dir))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `pid` of a record `pid:starttime:bootid8:token8@host`.
+fn record_pid(rec: &str) -> u32 {
+    rec.split(':').next().unwrap().parse().unwrap()
+}
+
+/// An earlier version's lock file (regular file, JSON) naming `pid` on this host.
 fn write_node_lock(dir: &Path, pid: u32) {
     let body = format!(
         "{{\"pid\":{pid},\"host\":{},\"token\":\"0123456789abcdef\"}}\n",
@@ -517,37 +531,60 @@ fn write_node_lock(dir: &Path, pid: u32) {
 fn native_lock_writes_node_lock_file_and_removes_it() {
     let (_t, dir) = snap_dir();
     let s = NativeStorage::new(&dir);
-    assert_eq!(s.lock_path(), lock_file(&dir));
-    // A trailing slash names the same lock file (as node.rs).
-    assert_eq!(
-        NativeStorage::new(format!("{}/", dir.display())).lock_path(),
-        lock_file(&dir)
-    );
+    assert_eq!(s.lock_path().unwrap(), lock_file(&dir));
+    // Every spelling of the folder names the same lock (issue 9, item 1).
+    let link = dir.parent().unwrap().join("link");
+    std::os::unix::fs::symlink(&dir, &link).unwrap();
+    for spelling in [
+        format!("{}/", dir.display()),
+        format!("{}/.", dir.display()),
+        link.display().to_string(),
+    ] {
+        assert_eq!(
+            NativeStorage::new(&spelling).lock_path().unwrap(),
+            lock_file(&dir),
+            "{spelling}"
+        );
+    }
+    fs::remove_file(&link).unwrap();
     let g = block_on(s.lock(LockMode::Fail)).unwrap();
-    let raw = fs::read_to_string(lock_file(&dir)).unwrap();
-    assert!(raw.ends_with("}\n"), "{raw:?}");
-    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
-    assert_eq!(
-        v["pid"].as_u64(),
-        Some(u64::from(std::process::id())),
-        "{raw}"
-    );
-    assert_eq!(v["host"].as_str(), Some(this_host().as_str()), "{raw}");
-    let token = v["token"].as_str().unwrap();
+    // A symlink whose target is `pid:starttime:bootid8:token8@host` (no data block).
+    let meta = fs::symlink_metadata(lock_file(&dir)).unwrap();
+    assert!(meta.file_type().is_symlink());
+    let rec = lock_record(&dir);
+    let stat = fs::read_to_string("/proc/self/stat").unwrap();
+    let start = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .to_owned();
+    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let (head, host) = rec.split_once('@').unwrap();
+    let f: Vec<&str> = head.split(':').collect();
+    assert_eq!(f[0], std::process::id().to_string(), "{rec}");
+    assert_eq!(f[1], start, "{rec}");
+    assert_eq!(f[2], &boot[..8], "{rec}");
     assert!(
-        token.len() == 16 && token.bytes().all(|b| b.is_ascii_hexdigit()),
-        "{raw}"
+        f[3].len() == 8 && f[3].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{rec}"
     );
-    assert_eq!(mode(&lock_file(&dir)) & 0o600, 0o600);
+    assert!(rec.len() <= 59, "{rec}");
+    if head.len() + this_host().len() < 59 {
+        assert_eq!(host, this_host(), "{rec}");
+    }
     assert!(
         disk_names(&dir).is_empty(),
         "nothing inside the snap folder"
     );
     drop(g);
-    assert!(!lock_file(&dir).exists(), "lock file removed on release");
+    assert!(
+        fs::symlink_metadata(lock_file(&dir)).is_err(),
+        "lock file removed on release"
+    );
 
     // A lock file replaced by someone else's (not our token) is left alone on release.
     let g = block_on(s.lock(LockMode::Fail)).unwrap();
+    fs::remove_file(lock_file(&dir)).unwrap();
     write_node_lock(&dir, std::process::id());
     drop(g);
     assert!(
@@ -595,13 +632,9 @@ fn live_node_lock_file_makes_native_lock_fail_or_wait() {
     fs::remove_file(lock_file(&dir)).unwrap();
     let (g, got) = waiter.join().unwrap().unwrap();
     assert!(got >= released);
-    let raw = fs::read_to_string(lock_file(&dir)).unwrap();
-    assert!(
-        raw.contains(&format!("\"pid\":{}", std::process::id())),
-        "{raw}"
-    );
+    assert_eq!(record_pid(&lock_record(&dir)), std::process::id());
     drop(g);
-    assert!(!lock_file(&dir).exists());
+    assert!(fs::symlink_metadata(lock_file(&dir)).is_err());
 }
 
 #[test]
@@ -614,13 +647,9 @@ fn stale_node_lock_files_are_taken_over() {
     dead.wait().unwrap();
     write_node_lock(&dir, dead_pid);
     let g = block_on(s.lock(LockMode::Fail)).unwrap();
-    let raw = fs::read_to_string(lock_file(&dir)).unwrap();
-    assert!(
-        raw.contains(&format!("\"pid\":{}", std::process::id())),
-        "{raw}"
-    );
+    assert_eq!(record_pid(&lock_record(&dir)), std::process::id());
     drop(g);
-    assert!(!lock_file(&dir).exists());
+    assert!(fs::symlink_metadata(lock_file(&dir)).is_err());
     let leftovers: Vec<String> = disk_names(dir.parent().unwrap());
     assert_eq!(leftovers, ["snap"], "no .stale file left behind");
 
@@ -638,7 +667,7 @@ fn stale_node_lock_files_are_taken_over() {
     drop(f);
     let g = block_on(s.lock(LockMode::Fail)).unwrap();
     drop(g);
-    assert!(!lock_file(&dir).exists());
+    assert!(fs::symlink_metadata(lock_file(&dir)).is_err());
 
     // Another host's lock file is never stale, whatever its PID.
     fs::write(
@@ -648,4 +677,25 @@ fn stale_node_lock_files_are_taken_over() {
     .unwrap();
     let e = block_on(s.lock(LockMode::Fail)).unwrap_err();
     assert_eq!(e.io_kind(), Some(IoErrorKind::Locked), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("; if that process is gone, rerun with --break-lock"),
+        "{e}"
+    );
+    // ... unless broken on request (LockMode::Break, the CLIs' --break-lock).
+    let g = block_on(s.lock(LockMode::Break)).unwrap();
+    assert_eq!(record_pid(&lock_record(&dir)), std::process::id());
+    drop(g);
+
+    // An empty file with a future mtime is stale too (issue 9, item 8).
+    fs::write(lock_file(&dir), "").unwrap();
+    let f = fs::File::options()
+        .write(true)
+        .open(lock_file(&dir))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(3600))
+        .unwrap();
+    drop(f);
+    drop(block_on(s.lock(LockMode::Fail)).unwrap());
+    assert!(fs::symlink_metadata(lock_file(&dir)).is_err());
 }

@@ -33,7 +33,7 @@ export function rmTmp(d) {
   fs.rmSync(d, { recursive: true, force: true });
   fs.rmSync(d + '.etcd-snap.lock', { force: true });
 }
-export function exists(p) { return fs.existsSync(p); }
+export function exists(p) { try { fs.lstatSync(p); return true; } catch { return false; } }
 export function writeRaw(p, bytes) { fs.writeFileSync(p, bytes); }
 export function ageFile(p, secs) { const t = Date.now() / 1000 - secs; fs.utimesSync(p, t, t); }
 export function mkdirIn(d, n) { fs.mkdirSync(path.join(d, n)); }
@@ -141,7 +141,7 @@ mod js_object {
 async fn node_lock_file_beside_dir_and_stale_takeover() {
     let d = TmpDir::new();
     let st = NodeStorage::new(&d.0).unwrap();
-    let lock_path = st.lock_path();
+    let lock_path = st.lock_path().unwrap();
     assert_eq!(lock_path, format!("{}.etcd-snap.lock", d.0));
     let l = st.lock(LockMode::Fail).await.unwrap();
     assert!(exists(&lock_path));

@@ -207,7 +207,7 @@ impl Storage for JsStorage {
 
     async fn lock(&self, mode: LockMode) -> Result<JsLock> {
         let m = match mode {
-            LockMode::Fail => "fail",
+            LockMode::Fail | LockMode::Break => "fail",
             LockMode::Wait => "wait",
         };
         let p = self.display("");

@@ -409,7 +409,7 @@ impl Storage for MemoryStorage {
                 }));
             }
             match mode {
-                LockMode::Fail => Poll::Ready(Err(locked())),
+                LockMode::Fail | LockMode::Break => Poll::Ready(Err(locked())),
                 LockMode::Wait => {
                     if !st.waiters.iter().any(|w| w.will_wake(cx.waker())) {
                         st.waiters.push(cx.waker().clone());

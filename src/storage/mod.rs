@@ -47,6 +47,12 @@ pub enum LockMode {
     Fail,
     /// Wait until the holder releases it.
     Wait,
+    /// As [`Fail`](Self::Fail), but first take over a lock file whose holder cannot be
+    /// checked from this host (another host, or a record without a start time; see
+    /// src/storage/lock_file.rs), printing a warning on stderr (`--break-lock`). A holder
+    /// seen running on this host, and the native `flock`, are never broken. Backends without
+    /// a lock file treat it as `Fail`.
+    Break,
 }
 
 /// A flat directory of files.

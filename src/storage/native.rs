@@ -10,23 +10,16 @@
 //! file description: two handles conflict even inside one process.
 //!
 //! Node cannot `flock`, so the Node backend (`NodeStorage`, src/storage/node.rs, wasm only)
-//! locks with a file **beside** the folder, and the native lock honours that protocol too,
+//! locks with an entry **beside** the folder, and the native lock honours that protocol too,
 //! so a Node and a native writer exclude each other. After taking the `flock` (which alone
-//! decides between native processes), the native lock also claims `<dir>.etcd-snap.lock`
-//! (`<dir>` as given, trailing `/` dropped) exactly as node.rs does:
-//! - create it exclusively (`O_CREAT|O_EXCL`, mode 0644), write
-//!   `{"pid":<pid>,"host":"<hostname>","token":"<16 hex digits>"}\n`, `fsync`, close;
-//! - if it exists, its holder is live unless it is **stale**: it parses and names this host
-//!   and a PID > 0 for which `kill(pid, 0)` fails with `ESRCH`; or it does not parse (a holder
-//!   died between create and write) and its mtime is more than 10 s old;
-//! - a stale file is taken over by renaming it to `<lockfile>.stale.<8 hex>`, re-reading it
-//!   and, if it is not the same bytes (a fresh lock someone just took), linking it back, then
-//!   unlinking the private name; then create again;
-//! - a live holder: [`LockMode::Fail`] drops the `flock` and returns `Locked`
-//!   (`held by pid N on HOST (lock file PATH)`); [`LockMode::Wait`] polls (10 ms doubling to
-//!   500 ms) on the helper thread, holding the `flock` meanwhile;
-//! - dropping the lock removes the file only if it still holds our token, then drops the
-//!   `flock`.
+//! decides between native processes), the native lock also claims
+//! `<realpath(dir)>.etcd-snap.lock` by the rules of src/storage/lock_file.rs (a symlink whose
+//! target is the owner record; stale, live or undecidable holders; guarded takeover). A live
+//! holder: [`LockMode::Fail`] drops the `flock` and returns `Locked` (`held by pid N on HOST
+//! (lock file PATH); ...`); [`LockMode::Wait`] polls (10 ms doubling to 500 ms) on the helper
+//! thread, holding the `flock` meanwhile; [`LockMode::Break`] also takes over an undecidable
+//! holder, warning on stderr (never the `flock`). Dropping the lock removes the entry only if
+//! it still holds our token, then drops the `flock`.
 //!
 //! A folder whose parent is not writable therefore cannot be locked (the lock file cannot be
 //! created): that error is returned rather than a lock Node would not see.
@@ -60,7 +53,7 @@ use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
 
-use super::lock_file::{self, LockOwner};
+use super::lock_file::{self, Attempt, Created, LockIo, Me, PidState, Seen};
 use super::memory::check_name;
 use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
@@ -345,10 +338,10 @@ impl Storage for NativeStorage {
         let d = path_str(&self.dir);
         let file = File::open(&self.dir).map_err(|e| os_error("open", &d, &e))?;
         match mode {
-            LockMode::Fail => match file.try_lock() {
+            LockMode::Fail | LockMode::Break => match file.try_lock() {
                 // On a live Node holder, `file` drops here and with it the flock.
                 Ok(()) => self
-                    .claim_lock_file(false, &|| false)
+                    .claim_lock_file(mode, &|| false)
                     .map(|claim| NativeLock {
                         _claim: claim,
                         _file: file,
@@ -368,7 +361,9 @@ impl Storage for NativeStorage {
                         let r = file
                             .lock()
                             .map_err(|e| os_error("lock", &d2, &e))
-                            .and_then(|()| storage.claim_lock_file(true, &|| tx.is_canceled()))
+                            .and_then(|()| {
+                                storage.claim_lock_file(LockMode::Wait, &|| tx.is_canceled())
+                            })
                             .map(|claim| NativeLock {
                                 _claim: claim,
                                 _file: file,
@@ -403,36 +398,118 @@ pub struct NativeLock {
     _file: File,
 }
 
-/// Our `<dir>.etcd-snap.lock`; dropping it removes the file if it still holds our token.
+/// Our `<dir>.etcd-snap.lock`; dropping it removes the entry if it still holds our token.
 #[derive(Debug)]
 struct LockFileClaim {
-    path: PathBuf,
-    token: String,
+    path: String,
+    me: Me,
 }
 
 impl Drop for LockFileClaim {
     fn drop(&mut self) {
-        let ours = LockOwner::holds_token(fs::read_to_string(&self.path).ok(), &self.token);
-        if ours {
-            let _ = fs::remove_file(&self.path);
+        if lock_file::is_ours(&NativeLockIo, &self.path, &self.me) {
+            NativeLockIo.remove(&self.path);
         }
     }
 }
 
-/// `kill(pid, 0)` fails with `ESRCH` (Node's `process.kill(pid, 0)` throwing `ESRCH`).
-#[cfg(unix)]
-fn pid_is_gone(pid: f64) -> bool {
-    if pid.fract() != 0.0 || pid > f64::from(i32::MAX) {
-        return false; // Node throws a non-ESRCH error for these: not stale
+/// [`LockIo`] over `std::fs` and `/proc`.
+struct NativeLockIo;
+
+impl LockIo for NativeLockIo {
+    fn create_link(&self, target: &str, path: &str) -> Result<Created> {
+        #[cfg(unix)]
+        match std::os::unix::fs::symlink(target, path) {
+            Ok(()) => Ok(Created::Yes),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Created::Exists),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EPERM | libc::ENOTSUP | libc::ENOSYS)
+                ) =>
+            {
+                Ok(Created::Unsupported)
+            }
+            Err(e) => Err(os_error("symlink", path, &e)),
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (target, path);
+            Ok(Created::Unsupported)
+        }
     }
+
+    fn create_file(&self, contents: &str, path: &str) -> Result<Created> {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o644);
+        let mut f = match opts.open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Created::Exists),
+            Err(e) => return Err(os_error("open", path, &e)),
+        };
+        let r = f
+            .write_all(contents.as_bytes())
+            .map_err(|e| os_error("write", path, &e))
+            .and_then(|()| f.sync_all().map_err(|e| os_error("sync", path, &e)));
+        drop(f);
+        if let Err(e) = r {
+            let _ = fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(Created::Yes)
+    }
+
+    fn read_entry(&self, path: &str) -> Option<Seen> {
+        let m = fs::symlink_metadata(path).ok()?;
+        let raw = if m.file_type().is_symlink() {
+            fs::read_link(path).ok()?.to_string_lossy().into_owned()
+        } else {
+            let mut buf = Vec::new();
+            if let Ok(f) = File::open(path) {
+                let _ = f.take(4096).read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        };
+        let age_ms =
+            m.modified()
+                .ok()
+                .map(|t| match std::time::SystemTime::now().duration_since(t) {
+                    Ok(d) => d.as_secs_f64() * 1000.0,
+                    Err(e) => -(e.duration().as_secs_f64() * 1000.0),
+                });
+        Some(Seen { raw, age_ms })
+    }
+
+    fn remove(&self, path: &str) -> bool {
+        fs::remove_file(path).is_ok()
+    }
+
+    fn pid_state(&self, pid: u32) -> PidState {
+        pid_state(pid)
+    }
+
+    fn warn(&self, line: &str) {
+        eprintln!("{line}");
+    }
+}
+
+/// `kill(pid, 0)` (Node's `process.kill(pid, 0)`), and the start time from `/proc`.
+#[cfg(unix)]
+fn pid_state(pid: u32) -> PidState {
     // SAFETY: signal 0 only checks that the process exists.
     let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
-    r != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    if r != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+        return PidState::Gone;
+    }
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok();
+    PidState::Alive(stat.as_deref().and_then(lock_file::start_time))
 }
 
 #[cfg(not(unix))]
-fn pid_is_gone(_pid: f64) -> bool {
-    false
+fn pid_state(_pid: u32) -> PidState {
+    PidState::Alive(None)
 }
 
 /// This host's name, as Node's `os.hostname()` (`gethostname`); empty if unknown.
@@ -454,104 +531,63 @@ fn hostname() -> String {
 }
 
 impl NativeStorage {
-    /// `<dir>.etcd-snap.lock`, beside the directory (trailing slashes ignored), as node.rs.
-    pub fn lock_path(&self) -> PathBuf {
-        PathBuf::from(lock_file::lock_path(&path_str(&self.dir)))
+    /// `<realpath(dir)>.etcd-snap.lock`, beside the directory, as node.rs: every spelling of
+    /// the folder (`DIR/.`, a symlink to it) names one lock file. Fails if `dir` cannot be
+    /// resolved (it does not exist).
+    pub fn lock_path(&self) -> Result<PathBuf> {
+        let d = path_str(&self.dir);
+        let real = fs::canonicalize(&self.dir).map_err(|e| os_error("open", &d, &e))?;
+        Ok(PathBuf::from(lock_file::lock_path(&path_str(&real))))
     }
 
-    /// Claims the Node lock file (the flock is already ours). A live holder: `Locked` when
-    /// `!wait`, else polls until `cancelled()`.
-    fn claim_lock_file(&self, wait: bool, cancelled: &dyn Fn() -> bool) -> Result<LockFileClaim> {
-        let path = self.lock_path();
-        let token = format!("{:08x}{:08x}", temp_suffix(), temp_suffix());
-        let me = LockOwner::current(f64::from(std::process::id()), hostname(), &token);
+    /// Claims the Node lock file (the flock is already ours). A live holder: `Locked` unless
+    /// `mode` is `Wait`, then polls until `cancelled()`.
+    fn claim_lock_file(
+        &self,
+        mode: LockMode,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<LockFileClaim> {
+        let path = path_str(&self.lock_path()?);
+        let stat = fs::read_to_string("/proc/self/stat").ok();
+        let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok();
+        let me = Me::new(
+            std::process::id(),
+            stat.as_deref(),
+            boot.as_deref(),
+            hostname(),
+            temp_suffix(),
+        );
+        let d = path_str(&self.dir);
         let mut delay = 10u64;
+        let mut busy_since = None;
         loop {
-            match self.try_create_lock(&path, &me)? {
-                None => return Ok(LockFileClaim { path, token }),
-                Some(holder) if holder.is_stale(&hostname(), pid_is_gone) => {
-                    take_over_stale(&path, &holder)
-                }
-                Some(holder) => {
-                    if !wait || cancelled() {
-                        return Err(Error::io(
-                            IoErrorKind::Locked,
-                            "lock",
-                            path_str(&self.dir),
-                            format!(
-                                "held by pid {} on {} (lock file {})",
-                                holder.pid,
-                                holder.host,
-                                path_str(&path)
-                            ),
-                        ));
+            let err = match lock_file::try_acquire(
+                &NativeLockIo,
+                &d,
+                &path,
+                &me,
+                mode == LockMode::Break,
+            )? {
+                Attempt::Acquired => return Ok(LockFileClaim { path, me }),
+                Attempt::Held(e) => e,
+                Attempt::Busy => {
+                    // Another taker clears a stale entry: microseconds, or a crashed taker's
+                    // guard that ages out.
+                    let t0 = *busy_since.get_or_insert_with(std::time::Instant::now);
+                    if mode != LockMode::Wait && t0.elapsed().as_secs() > 15 {
+                        return Err(self.locked_error());
                     }
-                    std::thread::sleep(std::time::Duration::from_millis(delay));
-                    delay = (delay * 2).min(500);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
                 }
+            };
+            if mode != LockMode::Wait || cancelled() {
+                return Err(err);
             }
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            delay = (delay * 2).min(500);
         }
     }
-
-    /// Creates the lock file exclusively; `Ok(None)` when created, `Ok(Some(holder))` when
-    /// someone holds it (an unparsable file: an unknown holder with its age).
-    fn try_create_lock(&self, path: &Path, me: &LockOwner) -> Result<Option<LockOwner>> {
-        let ps = path_str(path);
-        loop {
-            let mut opts = OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o644);
-            match opts.open(path) {
-                Ok(mut f) => {
-                    let r = f
-                        .write_all(me.raw.as_bytes())
-                        .map_err(|e| os_error("write", &ps, &e))
-                        .and_then(|()| f.sync_all().map_err(|e| os_error("sync", &ps, &e)));
-                    drop(f);
-                    if let Err(e) = r {
-                        let _ = fs::remove_file(path);
-                        return Err(e);
-                    }
-                    return Ok(None);
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let raw = match fs::read(path) {
-                        // Released between our create and read: try again.
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                        r => String::from_utf8(r.unwrap_or_default()).unwrap_or_default(),
-                    };
-                    return Ok(Some(LockOwner::existing(raw, || age_ms(path))));
-                }
-                Err(e) => return Err(os_error("open", &ps, &e)),
-            }
-        }
-    }
-}
-
-/// Milliseconds since `path` was last modified.
-fn age_ms(path: &Path) -> Option<f64> {
-    let mtime = fs::metadata(path).ok()?.modified().ok()?;
-    Some(match std::time::SystemTime::now().duration_since(mtime) {
-        Ok(d) => d.as_secs_f64() * 1000.0,
-        Err(e) => -(e.duration().as_secs_f64() * 1000.0),
-    })
-}
-
-/// Removes a stale lock file without ever removing a live one (node.rs's `take_over_stale`):
-/// rename to a private name, re-check, link back if it turned out to be a fresh lock.
-fn take_over_stale(path: &Path, stale: &LockOwner) {
-    let private = PathBuf::from(format!("{}.stale.{:08x}", path_str(path), temp_suffix()));
-    if fs::rename(path, &private).is_err() {
-        return; // someone else moved or released it; just retry
-    }
-    match fs::read(&private) {
-        Ok(raw) if raw == stale.raw.as_bytes() => {}
-        _ => {
-            let _ = fs::hard_link(&private, path);
-        }
-    }
-    let _ = fs::remove_file(&private);
 }
 
 /// `read <path>: file too large to read into memory (N bytes)`: a limit of ours, not damage.

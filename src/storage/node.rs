@@ -12,13 +12,13 @@
 //! on commit `fsync`s and closes it, renames it over the final name and `fsync`s the directory
 //! (opened read-only). An aborted, failed or dropped writer removes its temp file.
 //!
-//! The lock is a file **beside** the directory, `<dir>.etcd-snap.lock` (exclusive create,
-//! holding `{"pid","host","token"}`), not inside it: etcd warns about every unexpected file in
-//! the snap folder on each scan, and a lock file there would also be visible to tools that
-//! list the folder. A lock whose PID is dead on this host is stale and is taken over (renamed
-//! away, re-checked, removed). Node has no `flock`; the native lock (src/storage/native.rs)
-//! takes its `flock` and then claims this same file by the same rules, so the two exclude
-//! each other. Keep the two in step.
+//! The lock is an entry **beside** the directory, `<realpath(dir)>.etcd-snap.lock`, not inside
+//! it: etcd warns about every unexpected file in the snap folder on each scan, and a lock file
+//! there would also be visible to tools that list the folder. It is a symlink whose target is
+//! the owner record (pid, start time, boot id, token, host), so it needs no data block and
+//! works on a full disk; the rules (stale, live, undecidable, guarded takeover) are in
+//! src/storage/lock_file.rs, shared with the native lock (src/storage/native.rs), which takes
+//! its `flock` and then claims this same entry, so the two exclude each other.
 //!
 //! Reads follow the native backend's rules (open `O_NONBLOCK`, `fstat`, regular files only,
 //! bounded by the size at open) and read in pieces, so files over Node's 2 GiB `readFileSync`
@@ -37,7 +37,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::lock_file::{self, LockOwner};
+use super::lock_file::{self, Attempt, Created, LockIo, Me, PidState, Seen};
 use super::memory::check_name;
 use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
@@ -86,6 +86,14 @@ extern "C" {
     fn stat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = readFileSync)]
     fn read_file_sync(this: &NodeFs, path: &str) -> std::result::Result<Uint8Array, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = symlinkSync)]
+    fn symlink_sync(this: &NodeFs, target: &str, path: &str) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = readlinkSync)]
+    fn readlink_sync(this: &NodeFs, path: &str) -> std::result::Result<String, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = lstatSync)]
+    fn lstat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = realpathSync)]
+    fn realpath_sync(this: &NodeFs, path: &str) -> std::result::Result<String, JsValue>;
     #[wasm_bindgen(method, catch, js_name = fstatSync)]
     fn fstat_sync(this: &NodeFs, fd: f64) -> std::result::Result<JsValue, JsValue>;
     /// `readSync(fd, buffer, offset, length, position)` with a numeric position.
@@ -374,9 +382,14 @@ impl NodeStorage {
         Ok(buf)
     }
 
-    /// `<dir>.etcd-snap.lock`, beside the directory (trailing slashes ignored).
-    pub fn lock_path(&self) -> String {
-        lock_file::lock_path(&self.dir)
+    /// `<realpath(dir)>.etcd-snap.lock`, beside the directory (`fs.realpathSync`): every
+    /// spelling of the folder names one lock. Fails if `dir` cannot be resolved.
+    pub fn lock_path(&self) -> Result<String> {
+        let real = self
+            .fs
+            .realpath_sync(&self.dir)
+            .map_err(|e| node_err("open", &self.dir, &e))?;
+        Ok(lock_file::lock_path(&real))
     }
 }
 
@@ -515,39 +528,49 @@ impl Storage for NodeStorage {
     }
 
     async fn lock(&self, mode: LockMode) -> Result<NodeLock> {
-        let path = self.lock_path();
-        let token = format!("{:08x}{:08x}", random_u32(), random_u32());
-        let me = LockOwner::current(process_pid(), hostname(), &token);
+        let path = self.lock_path()?;
+        let io = NodeLockIo(self.fs.clone());
+        let stat = io.read_text(&format!("/proc/{}/stat", process_pid()));
+        let boot = io.read_text("/proc/sys/kernel/random/boot_id");
+        let me = Me::new(
+            process_pid(),
+            stat.as_deref(),
+            boot.as_deref(),
+            hostname(),
+            random_u32(),
+        );
         let mut delay = 10u32;
+        let mut busy_since = None;
         loop {
-            match self.try_create_lock(&path, &me)? {
-                None => {
-                    return Ok(NodeLock {
-                        fs: self.fs.clone(),
-                        path,
-                        token,
-                    });
-                }
-                Some(holder) => {
-                    if holder.is_stale(&hostname(), pid_is_gone) {
-                        self.take_over_stale(&path, &holder);
-                        continue;
-                    }
-                    if mode == LockMode::Fail {
+            let err = match lock_file::try_acquire(
+                &io,
+                &self.dir,
+                &path,
+                &me,
+                mode == LockMode::Break,
+            )? {
+                Attempt::Acquired => return Ok(NodeLock { io, path, me }),
+                Attempt::Held(e) => e,
+                Attempt::Busy => {
+                    // Another taker clears a stale entry (module doc of lock_file.rs).
+                    let t0 = *busy_since.get_or_insert_with(js_sys::Date::now);
+                    if mode != LockMode::Wait && js_sys::Date::now() - t0 > 15_000.0 {
                         return Err(Error::io(
                             IoErrorKind::Locked,
                             "lock",
                             &self.dir,
-                            format!(
-                                "held by pid {} on {} (lock file {path})",
-                                holder.pid, holder.host
-                            ),
+                            "resource temporarily unavailable",
                         ));
                     }
-                    sleep_ms(delay).await?;
-                    delay = (delay * 2).min(500);
+                    sleep_ms(5).await?;
+                    continue;
                 }
+            };
+            if mode != LockMode::Wait {
+                return Err(err);
             }
+            sleep_ms(delay).await?;
+            delay = (delay * 2).min(500);
         }
     }
 
@@ -556,23 +579,108 @@ impl Storage for NodeStorage {
     }
 }
 
-/// Node's `process.kill(pid, 0)` throws `ESRCH`.
-fn pid_is_gone(pid: f64) -> bool {
-    let process = get(&js_sys::global().into(), "process");
-    let Some(kill) = method(&process, "kill") else {
-        return false;
-    };
-    match kill.call2(&process, &JsValue::from(pid), &JsValue::from(0)) {
-        Ok(_) => false,
-        Err(e) => get(&e, "code").as_string().as_deref() == Some("ESRCH"),
+/// [`LockIo`] over Node's `fs` and `/proc`.
+pub struct NodeLockIo(NodeFs);
+
+impl NodeLockIo {
+    fn read_text(&self, path: &str) -> Option<String> {
+        let b = self.0.read_file_sync(path).ok()?;
+        String::from_utf8(b.to_vec()).ok()
+    }
+}
+
+fn js_code(e: &JsValue) -> Option<String> {
+    get(e, "code").as_string()
+}
+
+impl LockIo for NodeLockIo {
+    fn create_link(&self, target: &str, path: &str) -> Result<Created> {
+        match self.0.symlink_sync(target, path) {
+            Ok(()) => Ok(Created::Yes),
+            Err(e) => match js_code(&e).as_deref() {
+                Some("EEXIST") => Ok(Created::Exists),
+                Some("EPERM" | "ENOTSUP" | "ENOSYS" | "EOPNOTSUPP") => Ok(Created::Unsupported),
+                _ => Err(node_err("symlink", path, &e)),
+            },
+        }
+    }
+
+    fn create_file(&self, contents: &str, path: &str) -> Result<Created> {
+        let fd = match self.0.open_sync(path, "wx", 0o644) {
+            Ok(fd) => fd,
+            Err(e) if js_code(&e).as_deref() == Some("EEXIST") => return Ok(Created::Exists),
+            Err(e) => return Err(node_err("open", path, &e)),
+        };
+        let r = write_all(&self.0, fd, contents.as_bytes(), path).and_then(|()| {
+            self.0
+                .fsync_sync(fd)
+                .map_err(|e| node_err("sync", path, &e))
+        });
+        let _ = self.0.close_sync(fd);
+        if let Err(e) = r {
+            let _ = self.0.unlink_sync(path);
+            return Err(e);
+        }
+        Ok(Created::Yes)
+    }
+
+    fn read_entry(&self, path: &str) -> Option<Seen> {
+        let st = self.0.lstat_sync(path).ok()?;
+        let is_link = method(&st, "isSymbolicLink")
+            .and_then(|f| f.call0(&st).ok())
+            .is_some_and(|v| v.is_truthy());
+        let raw = if is_link {
+            self.0.readlink_sync(path).ok()?
+        } else {
+            let mut buf = vec![0u8; 4096];
+            let n = match self.0.open_sync(path, "r", 0) {
+                Ok(fd) => {
+                    let n = self
+                        .0
+                        .read_sync(fd, &mut buf, 0, 4096, JsValue::from(0))
+                        .unwrap_or(0.0);
+                    let _ = self.0.close_sync(fd);
+                    n as usize
+                }
+                Err(_) => 0,
+            };
+            String::from_utf8_lossy(&buf[..n.min(4096)]).into_owned()
+        };
+        let age_ms = get(&st, "mtimeMs")
+            .as_f64()
+            .map(|m| js_sys::Date::now() - m);
+        Some(Seen { raw, age_ms })
+    }
+
+    fn remove(&self, path: &str) -> bool {
+        self.0.unlink_sync(path).is_ok()
+    }
+
+    fn pid_state(&self, pid: u32) -> PidState {
+        let process = get(&js_sys::global().into(), "process");
+        if let Some(kill) = method(&process, "kill")
+            && let Err(e) = kill.call2(&process, &JsValue::from(pid), &JsValue::from(0))
+            && js_code(&e).as_deref() == Some("ESRCH")
+        {
+            return PidState::Gone;
+        }
+        let stat = self.read_text(&format!("/proc/{pid}/stat"));
+        PidState::Alive(stat.as_deref().and_then(lock_file::start_time))
+    }
+
+    fn warn(&self, line: &str) {
+        let stderr = get(&get(&js_sys::global().into(), "process"), "stderr");
+        if let Some(w) = method(&stderr, "write") {
+            let _ = w.call1(&stderr, &JsValue::from_str(&format!("{line}\n")));
+        }
     }
 }
 
 /// This process's id (`process.pid`).
-fn process_pid() -> f64 {
+fn process_pid() -> u32 {
     get(&get(&js_sys::global().into(), "process"), "pid")
         .as_f64()
-        .unwrap_or(0.0)
+        .unwrap_or(0.0) as u32
 }
 
 fn hostname() -> String {
@@ -583,64 +691,6 @@ fn hostname() -> String {
             f.call0(&os).ok()?.as_string()
         })
         .unwrap_or_default()
-}
-
-impl NodeStorage {
-    /// Creates the lock file exclusively; `Ok(None)` when created, `Ok(Some(holder))` when
-    /// someone holds it. A lock file that cannot be parsed (being written right now, or
-    /// garbage) counts as held by an unknown, live owner.
-    fn try_create_lock(&self, path: &str, me: &LockOwner) -> Result<Option<LockOwner>> {
-        match self.fs.open_sync(path, "wx", 0o644) {
-            Ok(fd) => {
-                let r = write_all(&self.fs, fd, me.raw.as_bytes(), path).and_then(|()| {
-                    self.fs
-                        .fsync_sync(fd)
-                        .map_err(|e| node_err("sync", path, &e))
-                });
-                let _ = self.fs.close_sync(fd);
-                if let Err(e) = r {
-                    let _ = self.fs.unlink_sync(path);
-                    return Err(e);
-                }
-                Ok(None)
-            }
-            Err(e) if get(&e, "code").as_string().as_deref() == Some("EEXIST") => {
-                let raw = self.read_text(path).unwrap_or_default();
-                // Unparsable: being written right now, or left half-written by a crash.
-                Ok(Some(LockOwner::existing(raw, || self.age_ms(path))))
-            }
-            Err(e) => Err(node_err("open", path, &e)),
-        }
-    }
-
-    /// Milliseconds since `path` was last modified.
-    fn age_ms(&self, path: &str) -> Option<f64> {
-        let st = self.fs.stat_sync(path).ok()?;
-        let mtime = get(&st, "mtimeMs").as_f64()?;
-        Some(js_sys::Date::now() - mtime)
-    }
-
-    fn read_text(&self, path: &str) -> Option<String> {
-        let b = self.fs.read_file_sync(path).ok()?;
-        String::from_utf8(b.to_vec()).ok()
-    }
-
-    /// Removes a stale lock file without ever removing a live one: the file is first renamed
-    /// to a private name (atomic: only one contender gets it), then checked again; if it turns
-    /// out to be a fresh lock someone just took, it is linked back in place.
-    fn take_over_stale(&self, path: &str, stale: &LockOwner) {
-        let private = format!("{path}.stale.{:08x}", random_u32());
-        if self.fs.rename_sync(path, &private).is_err() {
-            return; // someone else moved or released it; just retry
-        }
-        match self.read_text(&private) {
-            Some(raw) if raw == stale.raw => {}
-            _ => {
-                let _ = self.fs.link_sync(&private, path);
-            }
-        }
-        let _ = self.fs.unlink_sync(&private);
-    }
 }
 
 fn write_all(fs: &NodeFs, fd: f64, mut buf: &[u8], path: &str) -> Result<()> {
@@ -661,23 +711,17 @@ fn write_all(fs: &NodeFs, fd: f64, mut buf: &[u8], path: &str) -> Result<()> {
     Ok(())
 }
 
-/// The directory lock; dropping it removes the lock file (if it is still ours).
+/// The directory lock; dropping it removes the lock entry (if it is still ours).
 pub struct NodeLock {
-    fs: NodeFs,
+    io: NodeLockIo,
     path: String,
-    token: String,
+    me: Me,
 }
 
 impl Drop for NodeLock {
     fn drop(&mut self) {
-        let raw = self
-            .fs
-            .read_file_sync(&self.path)
-            .ok()
-            .and_then(|b| String::from_utf8(b.to_vec()).ok());
-        let ours = LockOwner::holds_token(raw, &self.token);
-        if ours {
-            let _ = self.fs.unlink_sync(&self.path);
+        if lock_file::is_ours(&self.io, &self.path, &self.me) {
+            self.io.remove(&self.path);
         }
     }
 }

@@ -139,7 +139,8 @@ pub fn wal_snaps_from_js(v: &JsValue) -> Result<Vec<WalSnapshot>> {
         .collect()
 }
 
-/// `{ lock?: "fail" | "wait" | "none", cleanTmpOnOpen?: boolean, maxBroken?: number | null }`.
+/// `{ lock?: "fail" | "wait" | "none", breakLock?: boolean, cleanTmpOnOpen?: boolean,
+/// maxBroken?: number | null }`.
 pub fn options_from_js(v: &JsValue) -> Result<Options> {
     let mut o = Options::default();
     if v.is_undefined() || v.is_null() {
@@ -161,6 +162,18 @@ pub fn options_from_js(v: &JsValue) -> Result<Options> {
                 ));
             }
         };
+    }
+    let brk = get(v, "breakLock");
+    if !brk.is_undefined() {
+        let b = brk
+            .as_bool()
+            .ok_or_else(|| bad("options.breakLock: expected a boolean".into()))?;
+        if b {
+            if o.lock != Some(LockMode::Fail) {
+                return Err(bad("options.breakLock: needs lock \"fail\"".into()));
+            }
+            o.lock = Some(LockMode::Break);
+        }
     }
     let clean = get(v, "cleanTmpOnOpen");
     if !clean.is_undefined() {

@@ -59,6 +59,10 @@ export interface OpenOptions {
   /** `"fail"` (default): ERR_LOCKED at once if another opener holds the folder;
    *  `"wait"`: wait for it; `"none"`: take no lock (read-only tools only). */
   lock?: "fail" | "wait" | "none";
+  /** With `lock: "fail"`: take over a Node fs lock file whose holder cannot be checked from
+   *  this host (another host, an unreadable or old-format entry), writing a warning to
+   *  stderr (the CLIs' `--break-lock`). A holder seen running on this host is never broken. */
+  breakLock?: boolean;
   /** Remove stale `tmp*` files on open (default true; needs the lock). */
   cleanTmpOnOpen?: boolean;
   /** Keep at most this many `*.broken` files (default 5); `null` keeps all, as etcd. */

@@ -35,3 +35,22 @@ export function requirePkg() {
     throw new Error('pkg/ is missing: run `make package` first (make test-js does)');
   }
 }
+
+/** The lock entry beside a snap folder (src/storage/lock_file.rs): a symlink whose target is
+ *  `pid:starttime:bootid8:token8@host`; `{ pid, start, boot, token, host, record }`, or null. */
+export function readLock(p) {
+  let rec;
+  try { rec = fs.readlinkSync(p); } catch {
+    // A regular file: the same record, or an earlier version's {"pid","host","token"}.
+    try { rec = fs.readFileSync(p, 'utf8').trimEnd(); } catch { return null; }
+    if (rec.startsWith('{')) { try { return { ...JSON.parse(rec), record: rec }; } catch { return null; } }
+  }
+  const at = rec.indexOf('@');
+  const [pid, start, boot, token] = rec.slice(0, at).split(':');
+  return { pid: Number(pid), start, boot, token, host: rec.slice(at + 1), record: rec };
+}
+
+/** Whether anything (even a dangling symlink) is at `p`. */
+export function lockExists(p) {
+  try { fs.lstatSync(p); return true; } catch { return false; }
+}

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pkgDir, tmpDir, requirePkg } from './helpers.mjs';
+import { pkgDir, tmpDir, requirePkg, lockExists } from './helpers.mjs';
 
 requirePkg();
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lock_child.cjs');
@@ -44,7 +44,7 @@ test('second process: ERR_LOCKED at once, or waits; nothing lost', async (t) => 
   const a = start(t, [snapDir, 'fail', '1']);
   assert.equal((await within(60_000, a.next(), 'A locks')).event, 'locked');
   assert.equal((await a.next()).event, 'saved');
-  assert.ok(fs.existsSync(`${snapDir}.etcd-snap.lock`), 'lock file beside the folder');
+  assert.ok(lockExists(`${snapDir}.etcd-snap.lock`), 'lock file beside the folder');
 
   const b = start(t, [snapDir, 'fail', '2'], { HOLD: '0' });
   const ev = await within(60_000, b.next(), 'B fails');
@@ -66,7 +66,7 @@ test('second process: ERR_LOCKED at once, or waits; nothing lost', async (t) => 
 
   assert.deepEqual(fs.readdirSync(snapDir).sort(),
     ['0000000000000001-0000000000000001.snap', '0000000000000001-0000000000000003.snap']);
-  assert.ok(!fs.existsSync(`${snapDir}.etcd-snap.lock`), 'lock file removed on release');
+  assert.ok(!lockExists(`${snapDir}.etcd-snap.lock`), 'lock file removed on release');
 });
 
 test('a holder killed with SIGKILL leaves a stale lock the next opener takes over', async (t) => {
@@ -80,7 +80,7 @@ test('a holder killed with SIGKILL leaves a stale lock the next opener takes ove
   assert.equal((await a.next()).event, 'saved');
   a.p.kill('SIGKILL');
   await a.exited;
-  assert.ok(fs.existsSync(`${snapDir}.etcd-snap.lock`), 'crash leaves the lock file');
+  assert.ok(lockExists(`${snapDir}.etcd-snap.lock`), 'crash leaves the lock file');
   const b = start(t, [snapDir, 'fail', '6'], { HOLD: '0' });
   assert.equal((await within(60_000, b.next(), 'B takes over')).event, 'locked');
   assert.equal(await b.exited, 0);

@@ -1,9 +1,13 @@
 'use strict';
 // Child of lock.test.mjs: opens DIR with lock MODE, saves snapshot INDEX, reports on stdout,
-// then holds the folder until stdin closes (or exits at once with HOLD=0).
+// then holds the folder until stdin closes (or exits at once with HOLD=0). START_AT (epoch ms):
+// open no earlier than then (lines racers up).
 const snap = require(process.env.ETCD_SNAP_PKG);
 const [dir, mode, index] = process.argv.slice(2);
 (async () => {
+  const at = Number(process.env.START_AT || 0);
+  while (Date.now() < at) await new Promise((r) => setTimeout(r, Math.min(at - Date.now(), 50)));
+  while (Date.now() < at); // the last milliseconds: spin
   const t0 = Date.now();
   let s;
   try {

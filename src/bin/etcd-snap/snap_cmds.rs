@@ -15,7 +15,7 @@ use etcd_snap::names::{self, NameKind};
 use etcd_snap::storage::NativeStorage;
 use etcd_snap::summary::SnapSummary;
 use etcd_snap::{
-    ConfState, Error, FileInfo, IoErrorKind, Options, Result, Snapshot, SnapshotMetadata,
+    ConfState, Error, FileInfo, IoErrorKind, LockMode, Options, Result, Snapshot, SnapshotMetadata,
     Snapshotter, Storage, WalSnapshot,
 };
 
@@ -40,6 +40,8 @@ pub enum SnapCmd {
         /// WAL snapshot records as TERM:INDEX,TERM:INDEX,... (decimal); "" is an empty list.
         #[arg(long, value_name = "TERM:INDEX,...", value_parser = parse_wal_snaps)]
         wal_snaps: Option<WalSnaps>,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Write a snapshot (etcd `SaveSnap`) as %016x-%016x.snap.
     ///
@@ -61,6 +63,8 @@ pub enum SnapCmd {
         /// ConfState learners, comma-separated decimal member IDs.
         #[arg(long, value_delimiter = ',', value_name = "ID,...")]
         learners: Vec<u64>,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Stream a database snapshot into %016x.snap.db (etcd `SaveDBFrom`).
     ///
@@ -72,6 +76,8 @@ pub enum SnapCmd {
         index: u64,
         /// Source file; `-` reads standard input.
         src: String,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Remove every .snap.db whose index is below INDEX (etcd `ReleaseSnapDBs`).
     ///
@@ -81,6 +87,8 @@ pub enum SnapCmd {
         dir: PathBuf,
         /// Index of the snapshot now in use (decimal).
         index: u64,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// List every entry of a snap folder with term, index, size and verdict.
     ///
@@ -92,6 +100,30 @@ pub enum SnapCmd {
         #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Table)]
         write_out: Format,
     },
+}
+
+/// The folder lock of the writing subcommands.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LockArgs {
+    /// Take over a lock whose holder cannot be checked from this host (another host, an
+    /// unreadable or old-format lock file), with a warning on stderr. A holder seen running
+    /// on this host is never broken.
+    #[arg(long)]
+    pub break_lock: bool,
+}
+
+impl LockArgs {
+    /// The open options: the default ones, with `LockMode::Break` for `--break-lock`.
+    pub fn options(self) -> Options {
+        Options {
+            lock: Some(if self.break_lock {
+                LockMode::Break
+            } else {
+                LockMode::Fail
+            }),
+            ..Options::default()
+        }
+    }
 }
 
 /// `ls` output formats.
@@ -130,7 +162,11 @@ impl SnapCmd {
         block_on(async {
             match self {
                 SnapCmd::Read { file } => read(&file).await,
-                SnapCmd::Load { dir, wal_snaps } => load(&dir, wal_snaps).await,
+                SnapCmd::Load {
+                    dir,
+                    wal_snaps,
+                    lock,
+                } => load(&dir, wal_snaps, lock).await,
                 SnapCmd::Save {
                     dir,
                     term,
@@ -138,9 +174,15 @@ impl SnapCmd {
                     datafile,
                     voters,
                     learners,
-                } => save(&dir, term, index, &datafile, voters, learners).await,
-                SnapCmd::Savedb { dir, index, src } => savedb(&dir, index, &src).await,
-                SnapCmd::Release { dir, index } => release(&dir, index).await,
+                    lock,
+                } => save(&dir, term, index, &datafile, voters, learners, lock).await,
+                SnapCmd::Savedb {
+                    dir,
+                    index,
+                    src,
+                    lock,
+                } => savedb(&dir, index, &src, lock).await,
+                SnapCmd::Release { dir, index, lock } => release(&dir, index, lock).await,
                 SnapCmd::Ls { dir, write_out } => ls(&dir, write_out).await,
             }
         })
@@ -173,8 +215,8 @@ async fn read(file: &Path) -> Result<()> {
     print_json(&SnapSummary::of(&snap))
 }
 
-async fn load(dir: &Path, wal_snaps: Option<WalSnaps>) -> Result<()> {
-    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+async fn load(dir: &Path, wal_snaps: Option<WalSnaps>, lock: LockArgs) -> Result<()> {
+    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
     let snap = match wal_snaps {
         None => s.load().await?,
         Some(WalSnaps(w)) => s.load_newest_available(&w).await?,
@@ -195,6 +237,7 @@ async fn save(
     datafile: &str,
     voters: Vec<u64>,
     learners: Vec<u64>,
+    lock: LockArgs,
 ) -> Result<()> {
     let data = match datafile {
         "-" => None,
@@ -214,7 +257,7 @@ async fn save(
             term,
         },
     };
-    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
     s.save_snap(&snap).await?;
     if index == 0 {
         return print_json(&Saved {
@@ -236,12 +279,12 @@ struct SavedDb {
     path: String,
 }
 
-async fn savedb(dir: &Path, index: u64, src: &str) -> Result<()> {
+async fn savedb(dir: &Path, index: u64, src: &str, lock: LockArgs) -> Result<()> {
     let input: Box<dyn Read> = match src {
         "-" => Box::new(std::io::stdin().lock()),
         f => Box::new(std::fs::File::open(f).map_err(|e| fs_error("open", f, &e))?),
     };
-    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
     let bytes = s.save_db_from(AllowStdIo::new(input), index).await?;
     let path = s.db_file_path(index).await?;
     print_json(&SavedDb { bytes, path })
@@ -252,8 +295,8 @@ struct Released {
     removed: Vec<String>,
 }
 
-async fn release(dir: &Path, index: u64) -> Result<()> {
-    let s = Snapshotter::open(storage_at(dir), Options::default()).await?;
+async fn release(dir: &Path, index: u64, lock: LockArgs) -> Result<()> {
+    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
     let dbs = |names: Vec<String>| -> Vec<String> {
         names
             .into_iter()

@@ -42,6 +42,8 @@ pub enum WireCmd {
         /// Largest accepted envelope (length prefix), bytes; etcd 3.6.14+ uses 64 MiB.
         #[arg(long, default_value_t = DEFAULT_ENVELOPE_LIMIT)]
         limit: u64,
+        #[command(flatten)]
+        lock: crate::snap_cmds::LockArgs,
     },
     /// Stream a snapshot to an etcd peer (POST PEER_URL/raft/snapshot, chunked, etcd's
     /// headers); prints {"status":204,...} on success.
@@ -187,7 +189,12 @@ impl WireCmd {
     pub fn run(self) -> Result<()> {
         match self {
             WireCmd::Frame { out, msg } => block_on(frame(&out, &msg)),
-            WireCmd::Unframe { input, dir, limit } => block_on(unframe(&input, &dir, limit)),
+            WireCmd::Unframe {
+                input,
+                dir,
+                limit,
+                lock,
+            } => block_on(unframe(&input, &dir, limit, lock.options())),
             #[cfg(feature = "http")]
             WireCmd::Send {
                 peer_url,
@@ -246,14 +253,14 @@ async fn frame(out: &Path, args: &MsgArgs) -> Result<()> {
     })
 }
 
-async fn unframe(input: &str, dir: &Path, limit: u64) -> Result<()> {
+async fn unframe(input: &str, dir: &Path, limit: u64, options: Options) -> Result<()> {
     let reader: Box<dyn std::io::Read> = match input {
         "-" => Box::new(std::io::stdin().lock()),
         f => Box::new(std::fs::File::open(f).map_err(|e| fs_error("open", Path::new(f), &e))?),
     };
     let r = AllowStdIo::new(std::io::BufReader::with_capacity(1 << 20, reader));
     std::fs::create_dir_all(dir).map_err(|e| fs_error("mkdir", dir, &e))?;
-    let s = Snapshotter::open(NativeStorage::new(dir), Options::default()).await?;
+    let s = Snapshotter::open(NativeStorage::new(dir), options).await?;
     print_json(&transport::unframe(&s, r, limit).await?)
 }
 

@@ -144,7 +144,7 @@ pub async fn acquire(path: &str, mode: LockMode) -> Result<WebLock> {
     let options = js_sys::Object::new();
     let set = |k: &str, v: JsValue| js_sys::Reflect::set(&options, &JsValue::from_str(k), &v);
     let _ = set("mode", JsValue::from_str("exclusive"));
-    if mode == LockMode::Fail {
+    if mode != LockMode::Wait {
         let _ = set("ifAvailable", JsValue::TRUE);
     }
     let request = manager
