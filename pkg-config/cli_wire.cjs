@@ -4,7 +4,7 @@
 //   frame OUT TERM INDEX DBFILE [--from ID] [--to ID] [--msg-term N] [--commit N] [--data FILE] [--voters ..] [--learners ..]
 //   unframe IN DIR [--limit N]
 //   send PEER_URL TERM INDEX DBFILE --cluster-id HEX [message flags] [--server-version V] [--peer-urls U,..]
-//   serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N] [--envelope-budget BYTES] [--max-connections N] [--header-timeout-ms MS]
+//   serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N] [--envelope-budget BYTES] [--max-connections N] [--header-timeout-ms MS] [--break-lock]
 // The wasm core frames, decodes, checks headers and stores; this file only moves bytes.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -15,7 +15,7 @@ const USAGE = `  frame OUT TERM INDEX DBFILE [--from ID] [--to ID] [--msg-term N
   unframe IN DIR [--limit N] [--break-lock] decode a snapshot body, store its db (SaveDBFrom); IN "-" is stdin
   send PEER_URL TERM INDEX DBFILE --cluster-id HEX [message flags]
                                             stream a snapshot to an etcd peer, as etcd's sender does
-  serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N] [--envelope-budget BYTES] [--max-connections N] [--header-timeout-ms MS]
+  serve-snapshots DIR [--listen ADDR] --cluster-id HEX [--limit N] [--envelope-budget BYTES] [--max-connections N] [--header-timeout-ms MS] [--break-lock]
                                             receive snapshots as an etcd peer's /raft/snapshot handler
 `;
 
@@ -88,7 +88,7 @@ function parse(cmd, values, positionals, h) {
       return () => cmdSend(h, peer, args, clusterId, serverVersion, peerUrls);
     }
     case 'serve-snapshots': {
-      allow(['listen', 'cluster-id', 'limit', 'envelope-budget', 'max-connections', 'header-timeout-ms']); need(1, 'DIR');
+      allow(['listen', 'cluster-id', 'limit', 'envelope-budget', 'max-connections', 'header-timeout-ms', 'break-lock']); need(1, 'DIR');
       const clusterId = hex(values['cluster-id'], '--cluster-id <HEX>');
       const l = limit();
       const opt = (k, name, d) => (values[k] === undefined ? d : u64(values[k], name));
@@ -97,7 +97,8 @@ function parse(cmd, values, positionals, h) {
         maxConnections: opt('max-connections', '--max-connections <N>', DEFAULT_MAX_CONNECTIONS),
         headerTimeoutMs: opt('header-timeout-ms', '--header-timeout-ms <MS>', DEFAULT_HEADER_TIMEOUT_MS),
       };
-      return () => cmdServe(h, positionals[0], values.listen ?? '127.0.0.1:2380', clusterId, l, bounds);
+      const lockOpts = values['break-lock'] ? { breakLock: true } : undefined;
+      return () => cmdServe(h, positionals[0], values.listen ?? '127.0.0.1:2380', clusterId, l, bounds, lockOpts);
     }
     default:
       return null;
@@ -215,11 +216,11 @@ async function cmdSend(h, peerUrl, a, clusterId, serverVersion, peerUrls) {
   });
 }
 
-async function cmdServe(h, dir, listen, clusterId, limit, bounds) {
+async function cmdServe(h, dir, listen, clusterId, limit, bounds, lockOpts) {
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) { const e = new Error(`listen ${listen}: invalid address`); e.code = 'ERR_INVALID_ARGUMENT'; throw e; }
   try { fs.mkdirSync(dir, { recursive: true }); } catch (e) { throw h.fsError('mkdir', dir, e); }
-  const s = await h.snap.Snapshotter.open({ node: dir });
+  const s = await h.snap.Snapshotter.open({ node: dir }, lockOpts);
   let stop;
   const stopped = new Promise((_, reject) => { stop = reject; });
   const handler = h.snap.snapshotHandler(s, {

@@ -225,6 +225,24 @@ test('stale (b): another host blocks with the way out named; --break-lock warns 
   assert.equal(unframed.status, 0, unframed.stderr);
   assert.match(unframed.stderr, /^warning: broke the lock of /);
   assert.ok(fs.existsSync(path.join(snapDir, '0000000000000007.snap.db')));
+  // serve-snapshots holds the folder while it serves: refused, then taken over with the warning.
+  for (const [cmd, pre] of [[cli, []], [process.execPath, [npmCli]]]) {
+    restore();
+    const serveArgs = [...pre, 'serve-snapshots', snapDir, '--listen', '127.0.0.1:0', '--cluster-id', '1'];
+    const refused = spawnSync(cmd, serveArgs, { env, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(refused.status, 1, `${cmd}: ${refused.stderr}`);
+    assert.match(lastLine(refused.stderr), /; if that process is gone, rerun with --break-lock$/);
+    const p = spawn(cmd, [...serveArgs, '--break-lock'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+    let out = ''; let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    await until(() => out.includes('{"listening":'), `${cmd} serve-snapshots --break-lock listens`);
+    assert.match(err, /^warning: broke the lock of .* the folder may now have two writers\n$/);
+    assert.equal(readLock(lockFile)?.pid, p.pid, 'the server holds the lock now');
+    p.kill('SIGKILL');
+    await new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.on('exit', r)));
+  }
 
   // --break-lock never breaks a holder running on this host.
   const b = startNode(t, [snapDir, 'fail', '3']);

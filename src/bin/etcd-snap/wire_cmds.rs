@@ -80,6 +80,8 @@ pub enum WireCmd {
         limit: u64,
         #[command(flatten)]
         bounds: ServeBounds,
+        #[command(flatten)]
+        lock: crate::snap_cmds::LockArgs,
     },
 }
 
@@ -210,7 +212,8 @@ impl WireCmd {
                 cluster_id,
                 limit,
                 bounds,
-            } => net::serve_snapshots(&dir, &listen, cluster_id, limit, &bounds),
+                lock,
+            } => net::serve_snapshots(&dir, &listen, cluster_id, limit, &bounds, lock.options()),
         }
     }
 }
@@ -382,12 +385,13 @@ mod net {
         cluster_id: u64,
         limit: u64,
         bounds: &super::ServeBounds,
+        options: Options,
     ) -> Result<()> {
         let rt = runtime()?;
         let local = tokio::task::LocalSet::new();
         local.block_on(&rt, async {
             std::fs::create_dir_all(dir).map_err(|e| super::fs_error("mkdir", dir, &e))?;
-            let snap = Snapshotter::open(NativeStorage::new(dir), Options::default()).await?;
+            let snap = Snapshotter::open(NativeStorage::new(dir), options).await?;
             let observe = Rc::new(|r: &Reply| {
                 let _ = print_json(&ReplyLine::of(r));
             });
