@@ -103,6 +103,36 @@ impl SnapFileParts {
 /// Decodes `.snap` file bytes in etcd's check order: empty file, envelope decode, empty data
 /// or zero CRC, CRC mismatch, inner decode. Payload bytes are sliced from `file`, not copied.
 pub fn decode_snap_file(file: Bytes) -> Result<Snapshot> {
+    decode_snap_file_raw(file).map(|d| d.snapshot)
+}
+
+/// A snapshot read from a `.snap` file, with the marshalled `raftpb.Snapshot` it was decoded
+/// from: etcd 3.4 keeps the unknown fields in it and counts them in `Size()`
+/// ([`crate::pb::size`]), which [`summary`](Self::summary) reports as `pb_size`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedSnap {
+    /// The decoded snapshot (unknown fields dropped).
+    pub snapshot: Snapshot,
+    /// The envelope's `data` field: a slice of the file bytes, sharing the payload with
+    /// `snapshot.data` (no copy).
+    pub raw: Bytes,
+}
+
+impl DecodedSnap {
+    /// What `etcd-snap read` / `load` print, `pb_size` as etcd's `Size()`.
+    pub fn summary(&self) -> crate::summary::SnapSummary {
+        crate::summary::SnapSummary::of_raw(&self.snapshot, &self.raw)
+    }
+
+    /// The unknown-field bytes of `raw`, level by level (none if gogo would reject `raw`,
+    /// which a decoded snapshot's bytes never are).
+    pub fn unknown(&self) -> crate::pb::size::SnapshotUnknown {
+        crate::pb::size::SnapshotUnknown::of(&self.raw).unwrap_or_default()
+    }
+}
+
+/// [`decode_snap_file`], keeping the inner message's bytes ([`DecodedSnap::raw`]).
+pub fn decode_snap_file_raw(file: Bytes) -> Result<DecodedSnap> {
     if file.is_empty() {
         return Err(Error::EmptySnapshot);
     }
@@ -114,7 +144,10 @@ pub fn decode_snap_file(file: Bytes) -> Result<Snapshot> {
     if crc32c(&data) != envelope.crc {
         return Err(Error::CrcMismatch);
     }
-    Ok(pb::decode(data)?)
+    Ok(DecodedSnap {
+        snapshot: pb::decode(data.clone())?,
+        raw: data,
+    })
 }
 
 /// Read buffer of [`verify_snap_stream`]: all the memory a verdict on a payload takes (1 MiB:

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures_io::AsyncRead;
 use futures_util::AsyncReadExt as _;
 
-use crate::codec;
+use crate::codec::{self, DecodedSnap};
 use crate::error::{Error, IoErrorKind, Result};
 use crate::names::{self, NameKind};
 use crate::pb::{Snapshot, WalSnapshot};
@@ -166,6 +166,11 @@ impl<S: Storage> Snapshotter<S> {
     ///
     /// See [`load_newest_available`](Self::load_newest_available) for the exact steps.
     pub async fn load(&self) -> Result<Snapshot> {
+        self.load_raw().await.map(|d| d.snapshot)
+    }
+
+    /// [`load`](Self::load), keeping the snapshot's bytes (for etcd's `Size()`, `pb_size`).
+    pub async fn load_raw(&self) -> Result<DecodedSnap> {
         self.load_matching(|_| true).await
     }
 
@@ -196,6 +201,16 @@ impl<S: Storage> Snapshotter<S> {
     /// the corrupt `*.snap.broken` files are bounded to `max_broken`, keeping the newest names
     /// (etcd never deletes them and they fill disks: issue #20732); see [`Options::max_broken`].
     pub async fn load_newest_available(&self, wal_snaps: &[WalSnapshot]) -> Result<Snapshot> {
+        self.load_newest_available_raw(wal_snaps)
+            .await
+            .map(|d| d.snapshot)
+    }
+
+    /// [`load_newest_available`](Self::load_newest_available), keeping the snapshot's bytes.
+    pub async fn load_newest_available_raw(
+        &self,
+        wal_snaps: &[WalSnapshot],
+    ) -> Result<DecodedSnap> {
         self.load_matching(|s| {
             wal_snaps
                 .iter()
@@ -204,13 +219,13 @@ impl<S: Storage> Snapshotter<S> {
         .await
     }
 
-    async fn load_matching(&self, matches: impl Fn(&Snapshot) -> bool) -> Result<Snapshot> {
+    async fn load_matching(&self, matches: impl Fn(&Snapshot) -> bool) -> Result<DecodedSnap> {
         let (names, mut changed) = self.snap_names().await?;
         let mut quarantined = false;
-        let mut found: Option<Result<Snapshot>> = None;
+        let mut found: Option<Result<DecodedSnap>> = None;
         for name in &names {
-            match self.read(name).await {
-                Ok(snap) if matches(&snap) => {
+            match self.read_raw(name).await {
+                Ok(snap) if matches(&snap.snapshot) => {
                     found = Some(Ok(snap));
                     break;
                 }
@@ -303,8 +318,13 @@ impl<S: Storage> Snapshotter<S> {
     /// checks in etcd's order (empty file, envelope decode, empty data or zero CRC, CRC, inner
     /// decode).
     pub async fn read(&self, name: &str) -> Result<Snapshot> {
+        self.read_raw(name).await.map(|d| d.snapshot)
+    }
+
+    /// [`read`](Self::read), keeping the snapshot's bytes (for etcd's `Size()`, `pb_size`).
+    pub async fn read_raw(&self, name: &str) -> Result<DecodedSnap> {
         let bytes = self.storage.read(name).await?;
-        codec::decode_snap_file(Bytes::from(bytes))
+        codec::decode_snap_file_raw(Bytes::from(bytes))
     }
 
     /// [`read`](Self::read)'s verdict on one file, in bounded memory: the file is streamed

@@ -14,7 +14,8 @@ pub struct SnapSummary {
     pub data_nil: bool,
     pub data_len: u64,
     pub data_sha256: String,
-    /// Size of the marshalled inner `raftpb.Snapshot`.
+    /// etcd 3.4's `Size()` of the inner `raftpb.Snapshot`: its marshalled size, plus the
+    /// unknown fields gogo kept when it came from bytes ([`SnapSummary::of_raw`]).
     pub pb_size: u64,
 }
 
@@ -59,6 +60,13 @@ impl SnapSummary {
         if let Ok(n) = crate::pb::size::snapshot_size(snap, raw) {
             s.pb_size = n;
         }
+        s
+    }
+
+    /// As [`SnapSummary::of`] for `snap` carrying the unknown fields `unknown`.
+    pub fn of_unknown(snap: &Snapshot, unknown: &crate::pb::size::SnapshotUnknown) -> Self {
+        let mut s = Self::of(snap);
+        s.pb_size = unknown.size(snap);
         s
     }
 }

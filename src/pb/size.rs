@@ -8,7 +8,7 @@ use prost::Message as _;
 use prost::encoding::encoded_len_varint;
 
 use super::gogo::{Unknown, unknown};
-use super::{ConfState, DecodeError, GogoMessage, Message, Snapshot, SnapshotMetadata};
+use super::{DecodeError, GogoMessage, Message, Snapshot};
 
 /// Bytes an embedded message of `len` known bytes and `extra` unknown ones adds over its
 /// known encoding (the length prefix may need more bytes).
@@ -17,18 +17,60 @@ fn grown(len: usize, extra: u64) -> u64 {
     extra + encoded_len_varint(len + extra) as u64 - encoded_len_varint(len) as u64
 }
 
-fn conf_state_extra(_: &ConfState, u: &Unknown) -> u64 {
-    u.here
-}
-
-fn metadata_extra(m: &SnapshotMetadata, u: &Unknown) -> u64 {
-    let cs = conf_state_extra(&m.conf_state, &u.merged(1));
-    u.here + grown(m.conf_state.encoded_len(), cs)
-}
-
 fn snapshot_extra(s: &Snapshot, u: &Unknown) -> u64 {
-    let md = metadata_extra(&s.metadata, &u.merged(2));
-    u.here + grown(s.metadata.encoded_len(), md)
+    SnapshotUnknown::from_tree(u).extra(s)
+}
+
+/// The unknown-field bytes gogo keeps in a decoded `raftpb.Snapshot`, level by level: all
+/// `Size()` needs besides the known fields, so a snapshot handed out without its bytes (a JS
+/// object) can still be sized as etcd sizes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SnapshotUnknown {
+    /// `Snapshot.XXX_unrecognized`.
+    pub snapshot: u64,
+    /// `SnapshotMetadata.XXX_unrecognized` (every occurrence merged, as gogo merges them).
+    pub metadata: u64,
+    /// `ConfState.XXX_unrecognized`.
+    pub conf_state: u64,
+}
+
+impl SnapshotUnknown {
+    /// The unknown fields of `raw`, a marshalled `raftpb.Snapshot` (gogo's error if it
+    /// rejects `raw`).
+    pub fn of(raw: &[u8]) -> Result<Self, DecodeError> {
+        Ok(Self::from_tree(&unknown(Snapshot::schema(), raw)?))
+    }
+
+    /// The unknown fields of the snapshot inside `raw`, a marshalled `raftpb.Message`.
+    pub fn of_message(raw: &[u8]) -> Result<Self, DecodeError> {
+        Ok(Self::from_tree(&unknown(Message::schema(), raw)?.merged(9)))
+    }
+
+    /// True if there are none (gogo's `XXX_unrecognized` all nil).
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    fn from_tree(u: &Unknown) -> Self {
+        let md = u.merged(2);
+        SnapshotUnknown {
+            snapshot: u.here,
+            metadata: md.here,
+            conf_state: md.merged(1).here,
+        }
+    }
+
+    /// Bytes they add to `s`'s known encoding.
+    fn extra(&self, s: &Snapshot) -> u64 {
+        let m = &s.metadata;
+        let md = self.metadata + grown(m.conf_state.encoded_len(), self.conf_state);
+        self.snapshot + grown(m.encoded_len(), md)
+    }
+
+    /// `raftpb.Snapshot.Size()` in etcd 3.4 of `s` carrying these unknown fields.
+    pub fn size(&self, s: &Snapshot) -> u64 {
+        s.encoded_len() as u64 + self.extra(s)
+    }
 }
 
 fn message_extra(m: &Message, u: &Unknown) -> u64 {
@@ -44,8 +86,7 @@ fn message_extra(m: &Message, u: &Unknown) -> u64 {
 
 /// `raftpb.Snapshot.Size()` in etcd 3.4 of `s`, decoded from `raw`.
 pub fn snapshot_size(s: &Snapshot, raw: &[u8]) -> Result<u64, DecodeError> {
-    let u = unknown(Snapshot::schema(), raw)?;
-    Ok(s.encoded_len() as u64 + snapshot_extra(s, &u))
+    Ok(SnapshotUnknown::of(raw)?.size(s))
 }
 
 /// `raftpb.Message.Size()` in etcd 3.4 of `m`, decoded from `raw`, and the `Size()` of its

@@ -51,11 +51,30 @@ pub fn encoder<R: AsyncRead>(m: &pb::Message, db: R) -> Encoder<R> {
 /// allocation), gogo's decode errors for a malformed message. The envelope buffer grows with the
 /// bytes received, so a false length costs no memory.
 pub async fn decode_envelope<R: AsyncRead + Unpin>(r: &mut R, limit: u64) -> Result<pb::Message> {
+    decode_envelope_raw(r, limit).await.map(|d| d.message)
+}
+
+/// A raft message read from the wire, with the bytes it was decoded from: etcd 3.4 keeps the
+/// unknown fields in them and counts them in `Size()` ([`crate::pb::size`]), which the CLIs
+/// report as `msg_size` / `pb_size`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedMessage {
+    /// The decoded message (unknown fields dropped).
+    pub message: pb::Message,
+    /// The marshalled message as received (its snapshot's payload is a slice of it: no copy).
+    pub raw: Bytes,
+}
+
+/// [`decode_envelope`], keeping the message's bytes.
+pub async fn decode_envelope_raw<R: AsyncRead + Unpin>(
+    r: &mut R,
+    limit: u64,
+) -> Result<DecodedMessage> {
     let len = read_prefix(r).await?;
     if len > limit {
         return Err(Error::ExceedSizeLimit);
     }
-    read_message(r, len).await
+    read_message_raw(r, len).await
 }
 
 /// The first half of [`decode_envelope`]: the declared message length (no limit check).
@@ -76,6 +95,11 @@ pub async fn read_prefix<R: AsyncRead + Unpin>(r: &mut R) -> Result<u64> {
 
 /// The second half of [`decode_envelope`]: the `len`-byte message, buffered as it arrives.
 pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R, len: u64) -> Result<pb::Message> {
+    read_message_raw(r, len).await.map(|d| d.message)
+}
+
+/// [`read_message`], keeping the message's bytes.
+pub async fn read_message_raw<R: AsyncRead + Unpin>(r: &mut R, len: u64) -> Result<DecodedMessage> {
     let mut buf = Vec::new();
     while (buf.len() as u64) < len {
         let step = (len - buf.len() as u64).min(ENVELOPE_READ_STEP);
@@ -85,5 +109,9 @@ pub async fn read_message<R: AsyncRead + Unpin>(r: &mut R, len: u64) -> Result<p
             return Err(DecodeError::UnexpectedEof.into());
         }
     }
-    Ok(pb::decode::<pb::Message>(Bytes::from(buf))?)
+    let raw = Bytes::from(buf);
+    Ok(DecodedMessage {
+        message: pb::decode::<pb::Message>(raw.clone())?,
+        raw,
+    })
 }

@@ -20,7 +20,8 @@ pub mod summary;
 
 pub use budget::{DEFAULT_ENVELOPE_BUDGET, EnvelopeBudget, Limits, Reservation};
 pub use frame::{
-    DEFAULT_ENVELOPE_LIMIT, Encoder, PREFIX_LEN, decode_envelope, encode_envelope, encoder,
+    DEFAULT_ENVELOPE_LIMIT, DecodedMessage, Encoder, PREFIX_LEN, decode_envelope,
+    decode_envelope_raw, encode_envelope, encoder,
 };
 pub use peer::{LocalPeer, SNAPSHOT_PATH, SenderHeaders, check_post_response, format_id};
 pub use receive::{Received, Reply, receive};

@@ -11,7 +11,7 @@ use crate::pb;
 use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
 use crate::transport::budget::Limits;
-use crate::transport::frame::{read_message, read_prefix};
+use crate::transport::frame::{DecodedMessage, read_message_raw, read_prefix};
 use crate::transport::peer::{LocalPeer, format_id};
 
 /// A snapshot that was stored: its raft message and the db size written.
@@ -19,6 +19,9 @@ use crate::transport::peer::{LocalPeer, format_id};
 pub struct Received {
     /// The decoded MsgSnap.
     pub message: pb::Message,
+    /// The marshalled message as received (etcd's `Size()` counts the unknown fields in it;
+    /// shares its buffer with `message`'s snapshot payload).
+    pub raw: bytes::Bytes,
     /// Bytes stored as `%016x.snap.db` (the rest of the body).
     pub db_bytes: u64,
     /// The stored file, as the backend names it (`DBFilePath`).
@@ -117,7 +120,7 @@ where
         ));
         return Reply::error(h.clone(), 503, e.to_string(), e);
     };
-    let message = match read_message(&mut body, len).await {
+    let DecodedMessage { message, raw } = match read_message_raw(&mut body, len).await {
         Ok(m) => m,
         Err(e) => return decode_failed(e),
     };
@@ -154,6 +157,7 @@ where
         outcome: Ok(Received {
             db_path: crate::transport::summary::db_path(snapshotter, index),
             message,
+            raw,
             db_bytes,
         }),
     }

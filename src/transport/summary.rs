@@ -15,7 +15,7 @@ use crate::pb::{self, MessageType};
 use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
 use crate::summary::{SnapSummary, hex};
-use crate::transport::frame::decode_envelope;
+use crate::transport::frame::{DecodedMessage, decode_envelope_raw};
 use crate::transport::receive::Reply;
 
 /// A raft message with etcd's field names, as the fixtures' `frame.json` shows it.
@@ -78,7 +78,7 @@ impl MessageSummary {
 pub struct Unframed {
     /// The decoded message.
     pub message: MessageSummary,
-    /// The length prefix (= `message.msg_size`).
+    /// The length prefix read (= `message.msg_size` for a canonically encoded message).
     pub length_prefix: u64,
     /// Where the db was stored (`DBFilePath`).
     pub db_path: String,
@@ -95,16 +95,16 @@ pub async fn unframe<S: Storage, R: AsyncRead + Unpin>(
     mut body: R,
     limit: u64,
 ) -> Result<Unframed> {
-    let m = decode_envelope(&mut body, limit).await?;
+    let DecodedMessage { message: m, raw } = decode_envelope_raw(&mut body, limit).await?;
     if m.r#type != MessageType::MsgSnap as i32 {
         return Err(Error::InvalidArgument("wrong raft message type".into()));
     }
     let index = m.snapshot.metadata.index;
     let mut hashing = HashReader::new(body);
     let db_bytes = snapshotter.save_db_from(&mut hashing, index).await?;
-    let message = MessageSummary::of(&m);
+    let message = MessageSummary::of_raw(&m, &raw);
     Ok(Unframed {
-        length_prefix: message.msg_size,
+        length_prefix: raw.len() as u64,
         message,
         db_path: snapshotter.db_file_path(index).await?,
         db_bytes,
@@ -147,7 +147,7 @@ impl ReplyLine {
         };
         match &reply.outcome {
             Ok(r) => {
-                line.message = Some(MessageSummary::of(&r.message));
+                line.message = Some(MessageSummary::of_raw(&r.message, &r.raw));
                 line.db_path = Some(r.db_path.clone());
                 line.db_bytes = Some(r.db_bytes);
             }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{snapshot_from_js, snapshot_to_js, to_u64};
+use super::convert::{decoded_snap_to_js, snapshot_from_js, to_u64, unknown_from_js};
 use super::error::to_js;
 use crate::error::Error;
 use crate::{codec, names, summary};
@@ -26,8 +26,8 @@ pub fn decode_snap(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
 ) -> Result<JsValue, JsValue> {
     let b = bytes_arg(&bytes, "decodeSnap")?;
-    codec::decode_snap_file(Bytes::from(b))
-        .map(|s| snapshot_to_js(&s))
+    codec::decode_snap_file_raw(Bytes::from(b))
+        .map(|d| decoded_snap_to_js(&d))
         .map_err(|e| to_js(&e))
 }
 
@@ -89,13 +89,15 @@ pub fn db_name(
 
 /// The JSON line `etcd-snap read` / `load` print for a snapshot (`term`, `index`,
 /// `conf_state`, `data_nil`, `data_len`, `data_sha256`, `pb_size`), byte-identical to the
-/// native CLI's.
+/// native CLI's. `pb_size` is etcd's `Size()`: it counts the unknown protobuf fields a snapshot
+/// decoded by this package carries (its non-enumerable `unknownFields`).
 #[wasm_bindgen(js_name = snapshotSummaryJson)]
 pub fn snapshot_summary_json(
     #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: JsValue,
 ) -> Result<String, JsValue> {
     let s = snapshot_from_js(&snapshot).map_err(|e| to_js(&e))?;
-    serde_json::to_string(&summary::SnapSummary::of(&s))
+    let unknown = unknown_from_js(&snapshot).map_err(|e| to_js(&e))?;
+    serde_json::to_string(&summary::SnapSummary::of_unknown(&s, &unknown))
         .map_err(|e| to_js(&Error::InvalidArgument(format!("json: {e}"))))
 }
 

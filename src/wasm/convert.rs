@@ -6,7 +6,9 @@ use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::jsutil::get;
+use crate::codec::DecodedSnap;
 use crate::error::{Error, Result};
+use crate::pb::size::SnapshotUnknown;
 use crate::pb::{ConfState, Snapshot, SnapshotMetadata, WalSnapshot};
 use crate::snapshotter::{FileInfo, Options};
 use crate::storage::LockMode;
@@ -78,6 +80,64 @@ pub fn snapshot_to_js(s: &Snapshot) -> JsValue {
     };
     set(&o, "data", &data);
     o.into()
+}
+
+/// Name of the non-enumerable property a decoded snapshot object carries when its bytes held
+/// protobuf fields etcd 3.4 does not know: `{ snapshot, metadata, confState }`, the bytes of
+/// those fields at each level (gogo's `XXX_unrecognized`), so
+/// [`snapshotSummaryJson`](super::codec::snapshot_summary_json) reports etcd's `Size()` as
+/// `pb_size` (issue 9, item 10). Non-enumerable: spreads, `JSON.stringify` and deep equality
+/// see the snapshot's fields only.
+pub const UNKNOWN_FIELDS: &str = "unknownFields";
+
+/// [`snapshot_to_js`] of a snapshot that carries `unknown` fields ([`UNKNOWN_FIELDS`]).
+pub fn snapshot_to_js_with(s: &Snapshot, unknown: &SnapshotUnknown) -> JsValue {
+    let o = snapshot_to_js(s);
+    if !unknown.is_empty() {
+        let u = Object::new();
+        set(&u, "snapshot", &JsValue::from(unknown.snapshot as f64));
+        set(&u, "metadata", &JsValue::from(unknown.metadata as f64));
+        set(&u, "confState", &JsValue::from(unknown.conf_state as f64));
+        let d = Object::new();
+        set(&d, "value", &u);
+        let _ = Reflect::define_property(
+            o.unchecked_ref::<Object>(),
+            &JsValue::from_str(UNKNOWN_FIELDS),
+            &d,
+        );
+    }
+    o
+}
+
+/// A decoded `.snap`'s snapshot as JS, with its unknown fields ([`UNKNOWN_FIELDS`]).
+pub fn decoded_snap_to_js(d: &DecodedSnap) -> JsValue {
+    snapshot_to_js_with(&d.snapshot, &d.unknown())
+}
+
+/// The [`UNKNOWN_FIELDS`] of a snapshot object (none if absent).
+pub fn unknown_from_js(v: &JsValue) -> Result<SnapshotUnknown> {
+    let u = get(v, UNKNOWN_FIELDS);
+    if u.is_undefined() || u.is_null() {
+        return Ok(SnapshotUnknown::default());
+    }
+    if !u.is_object() {
+        return Err(bad(format!(
+            "snapshot.{UNKNOWN_FIELDS}: expected an object"
+        )));
+    }
+    let at = |k: &str| {
+        let x = get(&u, k);
+        if x.is_undefined() {
+            Ok(0)
+        } else {
+            to_u64(&x, &format!("snapshot.{UNKNOWN_FIELDS}.{k}"))
+        }
+    };
+    Ok(SnapshotUnknown {
+        snapshot: at("snapshot")?,
+        metadata: at("metadata")?,
+        conf_state: at("confState")?,
+    })
 }
 
 /// The inverse of [`snapshot_to_js`]. `confState` and its lists may be omitted (empty);

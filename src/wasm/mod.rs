@@ -36,7 +36,13 @@ export interface Snapshot {
   confState: ConfState;
   /** `null` when absent (etcd's nil); an empty Uint8Array is present-but-empty. */
   data: Uint8Array | null;
+  /** Present (non-enumerable) on a decoded snapshot whose bytes held fields etcd 3.4 does
+   *  not know: etcd keeps them and counts them in `Size()`, so `snapshotSummaryJson` does. */
+  readonly unknownFields?: UnknownFields;
 }
+/** Bytes of unknown protobuf fields at each level of a decoded snapshot (gogo's
+ *  `XXX_unrecognized`); etcd-snap does not write them back. */
+export interface UnknownFields { snapshot: number; metadata: number; confState: number; }
 /** etcd `raftpb.ConfState`. */
 export interface ConfState {
   voters: bigint[];
@@ -51,6 +57,8 @@ export interface SnapshotInput {
   index: bigint;
   confState?: Partial<ConfState>;
   data?: Uint8Array | null;
+  /** Counted by `snapshotSummaryJson` in `pb_size`; ignored when saving. */
+  unknownFields?: Partial<UnknownFields>;
 }
 /** A WAL snapshot record (`walpb.Snapshot`). */
 export interface WalSnapshot { term: bigint; index: bigint; }

@@ -11,7 +11,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{
-    file_info_to_js, options_from_js, snapshot_from_js, snapshot_to_js, to_u64, wal_snaps_from_js,
+    decoded_snap_to_js, file_info_to_js, options_from_js, snapshot_from_js, to_u64,
+    wal_snaps_from_js,
 };
 use super::dyn_storage::DynStorage;
 use super::error::to_js;
@@ -165,7 +166,7 @@ impl JsSnapshotter {
     /// etcd `Load`: the newest readable snapshot; unreadable files are renamed `*.broken`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Snapshot>")]
     pub fn load(&self) -> Promise {
-        self.with(|s| async move { Ok(snapshot_to_js(&s.load().await?)) })
+        self.with(|s| async move { Ok(decoded_snap_to_js(&s.load_raw().await?)) })
     }
 
     /// etcd `LoadNewestAvailable`: the newest readable snapshot the WAL knows.
@@ -178,13 +179,15 @@ impl JsSnapshotter {
             Ok(w) => w,
             Err(e) => return rejected(e),
         };
-        self.with(|s| async move { Ok(snapshot_to_js(&s.load_newest_available(&w).await?)) })
+        self.with(
+            |s| async move { Ok(decoded_snap_to_js(&s.load_newest_available_raw(&w).await?)) },
+        )
     }
 
     /// etcd `Read` of one `.snap` file of this folder.
     #[wasm_bindgen(unchecked_return_type = "Promise<Snapshot>")]
     pub fn read(&self, name: String) -> Promise {
-        self.with(|s| async move { Ok(snapshot_to_js(&s.read(&name).await?)) })
+        self.with(|s| async move { Ok(decoded_snap_to_js(&s.read_raw(&name).await?)) })
     }
 
     /// etcd `SaveSnap` (atomic: temp file, sync, rename, directory sync). Index 0 is a no-op.

@@ -14,7 +14,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{snapshot_from_js, snapshot_to_js, to_u64};
+use super::convert::{snapshot_from_js, snapshot_to_js_with, to_u64};
 use super::error::{message_of, to_js};
 use super::jsutil::{get, method, settle};
 use super::snapshotter::{JsSnapshotter, Slot};
@@ -169,6 +169,11 @@ fn set(obj: &Object, key: &str, v: &JsValue) {
 }
 
 fn message_to_js(m: &pb::Message) -> JsValue {
+    message_to_js_with(m, &Default::default())
+}
+
+/// [`message_to_js`] whose snapshot carries `unknown` fields (`unknownFields`).
+fn message_to_js_with(m: &pb::Message, unknown: &crate::pb::size::SnapshotUnknown) -> JsValue {
     let o = Object::new();
     let ty = pb::MessageType::try_from(m.r#type)
         .map(|t| format!("{t:?}"))
@@ -184,7 +189,7 @@ fn message_to_js(m: &pb::Message) -> JsValue {
     ] {
         set(&o, k, &js_sys::BigInt::from(v).into());
     }
-    set(&o, "snapshot", &snapshot_to_js(&m.snapshot));
+    set(&o, "snapshot", &snapshot_to_js_with(&m.snapshot, unknown));
     o.into()
 }
 
@@ -201,7 +206,8 @@ fn reply_to_js(reply: &Reply) -> JsValue {
     set(&o, "body", &JsValue::from_str(&reply.body));
     match &reply.outcome {
         Ok(r) => {
-            set(&o, "message", &message_to_js(&r.message));
+            let unknown = crate::pb::size::SnapshotUnknown::of_message(&r.raw).unwrap_or_default();
+            set(&o, "message", &message_to_js_with(&r.message, &unknown));
             set(&o, "dbBytes", &js_sys::BigInt::from(r.db_bytes).into());
         }
         Err(e) => set(&o, "error", &to_js(e)),

@@ -13,7 +13,6 @@ use serde::Serialize;
 
 use etcd_snap::names::{self, NameKind};
 use etcd_snap::storage::NativeStorage;
-use etcd_snap::summary::SnapSummary;
 use etcd_snap::{
     ConfState, Error, FileInfo, IoErrorKind, LockMode, Options, Result, Snapshot, SnapshotMetadata,
     Snapshotter, Storage, WalSnapshot,
@@ -211,17 +210,16 @@ async fn read(file: &Path) -> Result<()> {
     // `Read(path)`); opening without a lock does no directory I/O.
     let dir = file.parent().unwrap_or(Path::new(""));
     let s = Snapshotter::open(storage_at(dir), read_only()).await?;
-    let snap = s.read(name).await?;
-    print_json(&SnapSummary::of(&snap))
+    print_json(&s.read_raw(name).await?.summary())
 }
 
 async fn load(dir: &Path, wal_snaps: Option<WalSnaps>, lock: LockArgs) -> Result<()> {
     let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
     let snap = match wal_snaps {
-        None => s.load().await?,
-        Some(WalSnaps(w)) => s.load_newest_available(&w).await?,
+        None => s.load_raw().await?,
+        Some(WalSnaps(w)) => s.load_newest_available_raw(&w).await?,
     };
-    print_json(&SnapSummary::of(&snap))
+    print_json(&snap.summary())
 }
 
 #[derive(Serialize)]

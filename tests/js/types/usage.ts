@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   s.close();
   const bytes: Uint8Array = encodeSnap(input);
   const back: Snapshot = decodeSnap(bytes);
+  const extra: number | undefined = back.unknownFields?.confState;
+  void extra;
   const c: number = crc32c(bytes);
   const names: string = snapName(1n, 2n) + dbName(3n);
   try { decodeSnap(new Uint8Array()); } catch (e) { const code: string = (e as EtcdSnapError).code; void code; }
