@@ -324,16 +324,19 @@ function lsProblems(x) {
 async function apiProblems(c, native) {
   const p = [];
   const expectErr = native.status === 1 ? errorText(native.stderr) : null;
+  // The CLIs' output is compared as bytes (read as latin1); the API's strings are UTF-16, so
+  // they are compared through their UTF-8 bytes the same way.
+  const bytes = (s) => Buffer.from(s, 'utf8').toString('latin1');
   const check = (what, got, wantOut) => {
     if (got.error !== undefined) {
       const e = got.error;
       if (!(e instanceof Error) || e instanceof WebAssembly.RuntimeError) p.push(`api ${what}: threw a non-Error or a wasm trap: ${e}`);
       else if (!ERR_CODE.test(e.code ?? '')) p.push(`api ${what}: error without a stable code: ${e.message}`);
-      else if (expectErr !== null && e.message !== expectErr) p.push(`api ${what}: message ${JSON.stringify(e.message)}, CLI ${JSON.stringify(expectErr)}`);
+      else if (expectErr !== null && bytes(e.message) !== expectErr) p.push(`api ${what}: message ${JSON.stringify(e.message)}, CLI ${JSON.stringify(expectErr)}`);
       else if (expectErr === null) p.push(`api ${what}: threw ${e.code} ${e.message}; the CLI succeeded`);
     } else if (expectErr !== null) {
       p.push(`api ${what}: succeeded; the CLI failed with ${JSON.stringify(expectErr)}`);
-    } else if (wantOut !== undefined && got.value !== wantOut) {
+    } else if (wantOut !== undefined && bytes(got.value) !== wantOut) {
       p.push(`api ${what}: result differs from the CLI's stdout`);
     }
   };
