@@ -10,7 +10,7 @@ use std::ops::{Bound, ControlFlow};
 use prost::Message as _;
 use serde::Serialize;
 
-use super::bbolt::{Bolt, Bucket};
+use super::bbolt::{Bolt, Bucket, Entry};
 use super::mvccpb::KeyValue;
 use super::source::PageSource;
 use crate::{Error, Result};
@@ -151,6 +151,28 @@ fn bad(page: u64, problem: String) -> Error {
     }
 }
 
+/// One entry of the `key` bucket, checked as etcd's mvcc reads it: a revision key, not a
+/// nested bucket, a value that decodes as `mvccpb.KeyValue`. Returns the user key and the
+/// revision's [`Event`]. Shared by [`Mvcc::build`] and the streaming scan (`stream.rs`).
+pub(crate) fn key_entry(e: &Entry<'_>) -> Result<(Vec<u8>, Event)> {
+    let rev = Revision::from_key(e.key).ok_or_else(|| {
+        bad(
+            e.page,
+            format!("key bucket key of {} bytes is not a revision", e.key.len()),
+        )
+    })?;
+    if e.is_bucket {
+        return Err(bad(e.page, "nested bucket inside the key bucket".into()));
+    }
+    let key = decode_kv(e.value, e.page, rev)?.key;
+    let ev = Event {
+        rev,
+        tombstone: is_tombstone(e.key),
+        size: (e.key.len() + e.value.len()) as u64,
+    };
+    Ok((key, ev))
+}
+
 /// Decodes a stored `KeyValue`; `page` names where it was for the error.
 pub fn decode_kv(value: &[u8], page: u64, rev: Revision) -> Result<KeyValue> {
     KeyValue::decode(value).map_err(|e| {
@@ -180,23 +202,9 @@ impl<'d, S: PageSource> Mvcc<'d, S> {
         let mut last = 0i64;
         let mut revisions = 0u64;
         db.walk(&bucket, None, &mut |e| {
-            let rev = Revision::from_key(e.key).ok_or_else(|| {
-                bad(
-                    e.page,
-                    format!("key bucket key of {} bytes is not a revision", e.key.len()),
-                )
-            })?;
-            if e.is_bucket {
-                return Err(bad(e.page, "nested bucket inside the key bucket".into()));
-            }
-            let kv = decode_kv(e.value, e.page, rev)?;
-            let ev = Event {
-                rev,
-                tombstone: is_tombstone(e.key),
-                size: (e.key.len() + e.value.len()) as u64,
-            };
-            index.entry(kv.key).or_default().push(ev);
-            last = rev.main;
+            let (key, ev) = key_entry(&e)?;
+            last = ev.rev.main;
+            index.entry(key).or_default().push(ev);
             revisions += 1;
             Ok(ControlFlow::Continue(()))
         })?;

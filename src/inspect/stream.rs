@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::ops::{Bound, ControlFlow};
 
 use super::bbolt::{Bolt, Bucket};
-use super::mvcc::{Event, Mvcc, RangeQuery, Revision, decode_kv, is_tombstone};
+use super::mvcc::{Event, Mvcc, RangeQuery, Revision, key_entry};
 use super::mvccpb::KeyValue;
 use super::source::PageSource;
 use crate::{Error, Result};
@@ -38,13 +38,6 @@ pub trait RangeSink {
     fn header(&mut self, revision: i64) -> Result<()>;
     /// Called for each key shown, in key order.
     fn kv(&mut self, kv: KeyValue) -> Result<()>;
-}
-
-fn bad(page: u64, problem: String) -> Error {
-    Error::BadDb {
-        page: Some(page),
-        problem,
-    }
 }
 
 /// Runs `q` over `db` (compaction revision `compacted`), window by window within `budget`
@@ -177,23 +170,9 @@ impl Window<'_> {
 fn scan<S: PageSource>(db: &Bolt<S>, bucket: &Bucket, w: &mut Window<'_>) -> Result<i64> {
     let mut last = 0i64;
     db.walk(bucket, None, &mut |e| {
-        let rev = Revision::from_key(e.key).ok_or_else(|| {
-            bad(
-                e.page,
-                format!("key bucket key of {} bytes is not a revision", e.key.len()),
-            )
-        })?;
-        if e.is_bucket {
-            return Err(bad(e.page, "nested bucket inside the key bucket".into()));
-        }
-        let key = decode_kv(e.value, e.page, rev)?.key;
-        let ev = Event {
-            rev,
-            tombstone: is_tombstone(e.key),
-            size: (e.key.len() + e.value.len()) as u64,
-        };
+        let (key, ev) = key_entry(&e)?;
+        last = ev.rev.main;
         w.offer(key, ev);
-        last = rev.main;
         Ok(ControlFlow::Continue(()))
     })?;
     Ok(last)

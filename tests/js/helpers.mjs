@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const pkgDir = path.join(root, 'pkg');
@@ -53,4 +53,49 @@ export function readLock(p) {
 /** Whether anything (even a dangling symlink) is at `p`. */
 export function lockExists(p) {
   try { fs.lstatSync(p); return true; } catch { return false; }
+}
+
+/** Rejects with `timeout: what` unless `promise` settles within `ms`. */
+export const within = (ms, promise, what) => Promise.race([promise, new Promise((_, rej) => setTimeout(() => rej(new Error(`timeout: ${what}`)), ms).unref())]);
+
+/** Polls until `f()` is truthy (a loaded 2-core machine: generous limit); returns its value. */
+export async function until(f, what, ms = 60_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timeout: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Spawns a process whose stdout is JSON event lines (lock_child.cjs); killed on cleanup.
+ * `next()` resolves with its next event, `exited` with its exit code (or signal name).
+ */
+export function startEvents(t, cmd, args, env = process.env) {
+  const p = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  let buf = '';
+  const queue = []; const waiters = [];
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const ev = JSON.parse(buf.slice(0, i)); buf = buf.slice(i + 1);
+      if (waiters.length) waiters.shift()(ev); else queue.push(ev);
+    }
+  });
+  const exited = new Promise((r) => p.on('exit', (code, sig) => r(code ?? sig)));
+  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r)));
+  return { p, next, exited };
+}
+
+/** A fresh `snap` folder in a temp dir (removed on cleanup) and where its lock entry goes. */
+export function snapFolder(t, prefix = 'etcd-snap-lock-') {
+  const { dir, cleanup } = tmpDir(prefix);
+  t.after(cleanup);
+  const snapDir = path.join(dir, 'snap');
+  fs.mkdirSync(snapDir);
+  return { dir, snapDir, lockFile: `${snapDir}.etcd-snap.lock` };
 }

@@ -5,34 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pkgDir, tmpDir, requirePkg, lockExists } from './helpers.mjs';
+import { pkgDir, tmpDir, requirePkg, lockExists, within, startEvents } from './helpers.mjs';
 
 requirePkg();
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lock_child.cjs');
 const env = { ...process.env, ETCD_SNAP_PKG: path.join(pkgDir, 'node.cjs') };
 
-/** Spawns a child; `next(event)` resolves with its next JSON event line. Killed on cleanup. */
-function start(t, args, extraEnv = {}) {
-  const p = spawn(process.execPath, [child, ...args], { env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  let buf = '';
-  const queue = []; const waiters = [];
-  p.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const ev = JSON.parse(buf.slice(0, i)); buf = buf.slice(i + 1);
-      if (waiters.length) waiters.shift()(ev); else queue.push(ev);
-    }
-  });
-  const exited = new Promise((r) => p.on('exit', (code) => r(code)));
-  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r)));
-  return { p, next, exited };
-}
+/** Spawns lock_child.cjs; `next()` resolves with its next JSON event line. Killed on cleanup. */
+const start = (t, args, extraEnv = {}) => startEvents(t, process.execPath, [child, ...args], { ...env, ...extraEnv });
 
-const within = (ms, promise, what) => Promise.race([promise, new Promise((_, rej) => setTimeout(() => rej(new Error(`timeout: ${what}`)), ms).unref())]);
 
 test('second process: ERR_LOCKED at once, or waits; nothing lost', async (t) => {
   const { dir, cleanup } = tmpDir('etcd-snap-lock-');

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { root, pkgDir, tmpDir, requirePkg, run, readLock, lockExists } from './helpers.mjs';
+import { root, pkgDir, tmpDir, requirePkg, run, readLock, lockExists, within, until, snapFolder, startEvents } from './helpers.mjs';
 
 requirePkg();
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,28 +23,9 @@ const npmCli = path.join(pkgDir, 'cli.cjs');
 const env = { ...process.env, ETCD_SNAP_PKG: path.join(pkgDir, 'node.cjs') };
 if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`cargo build --bin etcd-snap\``);
 
-const within = (ms, promise, what) => Promise.race([promise, new Promise((_, rej) => setTimeout(() => rej(new Error(`timeout: ${what}`)), ms).unref())]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A process whose stdout is JSON event lines (lock_child.cjs); `next()`: its next event. */
-function startEvents(t, cmd, args, extraEnv = {}) {
-  const p = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  let buf = '';
-  const queue = []; const waiters = [];
-  p.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const ev = JSON.parse(buf.slice(0, i)); buf = buf.slice(i + 1);
-      if (waiters.length) waiters.shift()(ev); else queue.push(ev);
-    }
-  });
-  const exited = new Promise((r) => p.on('exit', (code, sig) => r(code ?? sig)));
-  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r)));
-  return { p, next, exited };
-}
-const startNode = (t, args, extraEnv) => startEvents(t, process.execPath, [child, ...args], extraEnv);
+const startNode = (t, args, extraEnv = {}) => startEvents(t, process.execPath, [child, ...args], { ...env, ...extraEnv });
 
 /** The native CLI's `savedb DIR INDEX -`: holds the lock (and a tmp file) while stdin is open. */
 function startSavedb(t, dir, index) {
@@ -57,23 +38,7 @@ function startSavedb(t, dir, index) {
   return { p, exited, out: () => out, err: () => err };
 }
 
-function snapFolder(t) {
-  const { dir, cleanup } = tmpDir('etcd-snap-lock9-');
-  t.after(cleanup);
-  const snapDir = path.join(dir, 'snap');
-  fs.mkdirSync(snapDir);
-  return { dir, snapDir, lockFile: `${snapDir}.etcd-snap.lock` };
-}
 
-async function until(f, what, ms = 60_000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timeout: ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Runs the same arguments through the native and the npm CLI; they must agree byte for byte. */
 function both(args, opts = {}, before = () => {}) {
@@ -91,7 +56,7 @@ const deadPid = () => spawnSync('true').pid;
 
 for (const spelling of ['DIR/.', 'a symlink to DIR']) {
   test(`${spelling}: Node and native writers through another spelling are locked out; nothing in flight is deleted`, async (t) => {
-    const { dir, snapDir, lockFile } = snapFolder(t);
+    const { dir, snapDir, lockFile } = snapFolder(t, 'etcd-snap-lock9-');
     const link = path.join(dir, 'link');
     fs.symlinkSync(snapDir, link);
     const other = spelling === 'DIR/.' ? `${snapDir}/.` : link;
@@ -165,10 +130,10 @@ test('release and load work on a full disk, in both CLIs (byte-identical), and f
 });
 
 /** Runs a lock_child.cjs as PID 1 of a new PID namespace (a container's first process). */
-const asPid1 = (t, args, extraEnv) => startEvents(t, 'unshare', ['-rpf', '--mount-proc', '--kill-child', process.execPath, child, ...args], extraEnv);
+const asPid1 = (t, args, extraEnv = {}) => startEvents(t, 'unshare', ['-rpf', '--mount-proc', '--kill-child', process.execPath, child, ...args], { ...env, ...extraEnv });
 
 test('stale (a): PID 1 alive again after a restart (new PID namespace) is taken over by Node and native', async (t) => {
-  const { snapDir, lockFile } = snapFolder(t);
+  const { snapDir, lockFile } = snapFolder(t, 'etcd-snap-lock9-');
   // A Node writer as PID 1 dies holding the lock (SIGKILL: no release).
   const a = asPid1(t, [snapDir, 'fail', '1']);
   assert.equal((await within(60_000, a.next(), 'A locks')).event, 'locked');
@@ -196,9 +161,9 @@ test('stale (a): PID 1 alive again after a restart (new PID namespace) is taken 
 });
 
 test('stale (b): another host blocks with the way out named; --break-lock warns and proceeds (both CLIs)', async (t) => {
-  const { snapDir, lockFile } = snapFolder(t);
+  const { snapDir, lockFile } = snapFolder(t, 'etcd-snap-lock9-');
   // A Node writer on host "other-pod" (its own UTS namespace) dies holding the lock.
-  const a = startEvents(t, 'unshare', ['-ruf', '--kill-child', 'sh', '-c', 'hostname other-pod && exec "$0" "$@"', process.execPath, child, snapDir, 'fail', '1']);
+  const a = startEvents(t, 'unshare', ['-ruf', '--kill-child', 'sh', '-c', 'hostname other-pod && exec "$0" "$@"', process.execPath, child, snapDir, 'fail', '1'], env);
   assert.equal((await within(60_000, a.next(), 'A locks')).event, 'locked');
   assert.equal((await a.next()).event, 'saved');
   a.p.kill('SIGKILL');
@@ -254,7 +219,7 @@ test('stale (b): another host blocks with the way out named; --break-lock warns 
 });
 
 test('stale (c): an empty lock file with a future mtime is taken over; a fresh one blocks', (t) => {
-  const { snapDir, lockFile } = snapFolder(t);
+  const { snapDir, lockFile } = snapFolder(t, 'etcd-snap-lock9-');
   const future = Date.now() / 1000 + 3600;
   const plant = (mtime) => { fs.rmSync(lockFile, { force: true }); fs.writeFileSync(lockFile, ''); fs.utimesSync(lockFile, mtime, mtime); };
   const r = both(['save', snapDir, '1', '1', '-'], {}, () => plant(future));
@@ -273,7 +238,7 @@ test('stale (c): an empty lock file with a future mtime is taken over; a fresh o
 });
 
 test('stale-lock race: Node and native processes taking over one stale lock at once, one winner', async (t) => {
-  const { snapDir, lockFile } = snapFolder(t);
+  const { snapDir, lockFile } = snapFolder(t, 'etcd-snap-lock9-');
   for (let round = 0; round < 4; round++) {
     // A crashed holder's entry: this version's symlink, or an earlier version's JSON file.
     fs.rmSync(lockFile, { force: true });
@@ -307,7 +272,7 @@ test('stale-lock race: Node and native processes taking over one stale lock at o
 });
 
 test('breakLock option: checked like every option', async (t) => {
-  const { snapDir } = snapFolder(t);
+  const { snapDir } = snapFolder(t, 'etcd-snap-lock9-');
   const { createRequire } = await import('node:module');
   const snap = createRequire(import.meta.url)(path.join(pkgDir, 'node.cjs'));
   for (const [opts, msg] of [[{ breakLock: 1 }, 'options.breakLock: expected a boolean'], [{ lock: 'wait', breakLock: true }, 'options.breakLock: needs lock "fail"']]) {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { root, pkgDir, tmpDir, requirePkg, run, readLock, lockExists } from './helpers.mjs';
+import { root, pkgDir, tmpDir, requirePkg, run, readLock, lockExists, within, until, snapFolder, startEvents } from './helpers.mjs';
 
 requirePkg();
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -16,49 +16,15 @@ const cli = path.join(root, 'target', 'debug', 'etcd-snap');
 const env = { ...process.env, ETCD_SNAP_PKG: path.join(pkgDir, 'node.cjs') };
 if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`cargo build --bin etcd-snap\``);
 
-const within = (ms, promise, what) => Promise.race([promise, new Promise((_, rej) => setTimeout(() => rej(new Error(`timeout: ${what}`)), ms).unref())]);
 
 /** A Node process running lock_child.cjs; `next()` resolves with its next JSON event. */
-function startNode(t, args, extraEnv = {}) {
-  const p = spawn(process.execPath, [child, ...args], { env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'inherit'] });
-  t.after(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  let buf = '';
-  const queue = []; const waiters = [];
-  p.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const ev = JSON.parse(buf.slice(0, i)); buf = buf.slice(i + 1);
-      if (waiters.length) waiters.shift()(ev); else queue.push(ev);
-    }
-  });
-  const exited = new Promise((r) => p.on('exit', (code) => r(code)));
-  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r)));
-  return { p, next, exited };
-}
+const startNode = (t, args, extraEnv = {}) => startEvents(t, process.execPath, [child, ...args], { ...env, ...extraEnv });
 
-function snapFolder(t) {
-  const { dir, cleanup } = tmpDir('etcd-snap-xlock-');
-  t.after(cleanup);
-  const snapDir = path.join(dir, 'snap');
-  fs.mkdirSync(snapDir);
-  return { dir, snapDir, lockFile: `${snapDir}.etcd-snap.lock` };
-}
 
-/** Polls until `f()` is truthy (a loaded 2-core machine: generous limit). */
-async function until(f, what, ms = 60_000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timeout: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 
 test('native CLI holding the folder: the npm library gets ERR_LOCKED, or waits; then succeeds', async (t) => {
-  const { snapDir, lockFile } = snapFolder(t);
+  const { snapDir, lockFile } = snapFolder(t, 'etcd-snap-xlock-');
   // `savedb DIR 5 -` holds the lock while it reads stdin, which we keep open.
   const nat = spawn(cli, ['savedb', snapDir, '5', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
   t.after(() => { if (nat.exitCode === null && nat.signalCode === null) nat.kill('SIGKILL'); });
@@ -95,7 +61,7 @@ test('native CLI holding the folder: the npm library gets ERR_LOCKED, or waits; 
 });
 
 test('npm library holding the folder: the native CLI exits 1 with the lock error; then succeeds', async (t) => {
-  const { dir, snapDir, lockFile } = snapFolder(t);
+  const { dir, snapDir, lockFile } = snapFolder(t, 'etcd-snap-xlock-');
   const a = startNode(t, [snapDir, 'fail', '1']);
   assert.equal((await within(60_000, a.next(), 'Node locks')).event, 'locked');
   assert.equal((await a.next()).event, 'saved');
