@@ -85,7 +85,7 @@ pub enum WireCmd {
     },
 }
 
-/// What `serve-snapshots` holds at most at once (README "Snapshot transfer").
+/// What `serve-snapshots` holds at most at once (docs/transport.md, "Receiver bounds").
 #[derive(Debug, Args)]
 pub struct ServeBounds {
     /// Envelope bytes all uploads may hold at once; an upload beyond it gets 503.
