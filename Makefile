@@ -25,7 +25,7 @@ lint:
 test-native:
 	cargo test --tests
 
-## Benchmarks print tables (see README "Benchmarks"); each bench program is one line.
+## Benchmarks print tables (docs/benchmarks.md); each bench program is one line.
 bench:
 	cargo bench --bench snap
 	cargo bench --bench storage
@@ -125,7 +125,7 @@ test-js-wire: package
 	cd tests/js && node --test --test-concurrency=1 wire.test.mjs
 test: test-js-wire
 
-## The same wasm tests the wasm-pack way (README "JavaScript and npm"), offline: --mode
+## The same wasm tests the wasm-pack way (docs/js.md, "Tests"), offline: --mode
 ## no-install uses the installed wasm-bindgen-test-runner, --chromedriver the system driver.
 .PHONY: test-wasm-pack
 test-wasm-pack:

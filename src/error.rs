@@ -267,27 +267,42 @@ impl From<std::io::Error> for Error {
         if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
             return *e.into_inner().unwrap().downcast::<Error>().unwrap();
         }
-        let kind = match e.kind() {
-            std::io::ErrorKind::NotFound => IoErrorKind::NotFound,
-            std::io::ErrorKind::AlreadyExists => IoErrorKind::AlreadyExists,
-            std::io::ErrorKind::PermissionDenied => IoErrorKind::PermissionDenied,
-            std::io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            return Error::Decode(DecodeError::UnexpectedEof);
+        }
+        Error::os("read", "", &e)
+    }
+}
+
+impl IoErrorKind {
+    /// The one map from an OS error (`std::io::Error`) to a kind; every native caller (the
+    /// `std::fs` backend, the CLI's own file access) goes through it. A held lock is not an OS
+    /// error here: the lock code reports [`IoErrorKind::Locked`] itself.
+    pub fn of_os(e: &std::io::Error) -> IoErrorKind {
+        use std::io::ErrorKind as K;
+        const ENOSPC: i32 = 28;
+        const EDQUOT: i32 = 122;
+        match e.kind() {
+            K::NotFound => IoErrorKind::NotFound,
+            K::AlreadyExists => IoErrorKind::AlreadyExists,
+            K::PermissionDenied => IoErrorKind::PermissionDenied,
+            K::IsADirectory => IoErrorKind::IsADirectory,
+            K::StorageFull | K::QuotaExceeded => IoErrorKind::NoSpace,
+            K::WriteZero => IoErrorKind::ShortWrite,
+            K::Unsupported => IoErrorKind::Unsupported,
+            _ if cfg!(target_os = "linux") && matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT)) => {
                 IoErrorKind::NoSpace
             }
-            std::io::ErrorKind::WriteZero => IoErrorKind::ShortWrite,
-            std::io::ErrorKind::Unsupported => IoErrorKind::Unsupported,
-            std::io::ErrorKind::UnexpectedEof => {
-                return Error::Decode(DecodeError::UnexpectedEof);
-            }
             _ => IoErrorKind::Other,
-        };
-        Error::Io(IoError {
-            kind,
-            op: "read",
-            path: String::new(),
-            detail: go_reason(&e),
-        })
+        }
+    }
+}
+
+impl Error {
+    /// An OS error as the crate's error, worded as Go's `*os.PathError`
+    /// (`open /dir/x.snap: no such file or directory`).
+    pub fn os(op: &'static str, path: impl Into<String>, e: &std::io::Error) -> Error {
+        Error::io(IoErrorKind::of_os(e), op, path, go_reason(e))
     }
 }
 

@@ -1,5 +1,5 @@
 //! `Snapshotter<S: Storage>`: every operation of etcd's `snap` package, written once over the
-//! storage trait. Behaviour follows etcd 3.4.23 (spec §1, §4) except where etcd loses data or
+//! storage trait. It follows etcd 3.4.23's etcdserver/api/snap/ except where etcd loses data or
 //! leaks files; each such difference is marked **Differs from etcd**.
 
 use bytes::Bytes;

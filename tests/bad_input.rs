@@ -74,7 +74,7 @@ async fn varint_overflow<E: Env>(env: E) {
     assert_eq!(err.to_string(), "proto: integer overflow");
 }
 
-/// Garbage shapes from spec §4 `Read`, each with gogo's message.
+/// Garbage shapes `Read` rejects (etcd etcdserver/api/snap/snapshotter.go:169), with gogo's message.
 async fn envelope_garbage<E: Env>(env: E) {
     let inner = pb::encode(&test_snap());
     let data_only = pb::encode(&SnapFile {

@@ -104,7 +104,7 @@ fn err(file: Bytes) -> Error {
     decode_snap_file(file).expect_err("must fail")
 }
 
-/// spec §4 `Read`, checks in etcd's order.
+/// `Read` (etcd etcdserver/api/snap/snapshotter.go:169), checks in etcd's order.
 #[test]
 fn read_check_order() {
     let inner = pb::encode(&etcd_snap::Snapshot::default());

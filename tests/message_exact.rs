@@ -1,4 +1,4 @@
-//! `snap.Message` and `ioutil.ExactReadCloser` (spec §5): etcd's readcloser_test.go cases,
+//! `snap.Message` and `ioutil.ExactReadCloser` (etcd pkg/ioutil/readcloser.go): its test cases,
 //! TestSnapshotSend's reader semantics (cases 1–4), TotalSize and the close notification.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -13,7 +13,7 @@ use futures_executor::block_on;
 use futures_util::AsyncReadExt as _;
 use futures_util::io::{AsyncRead, Cursor};
 
-/// G9 of spec §3.4.
+/// G9, the golden `MsgSnap` of tests/pb_golden.rs.
 fn g9() -> pb::Message {
     pb::Message {
         r#type: MessageType::MsgSnap as i32,

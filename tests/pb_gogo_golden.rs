@@ -42,7 +42,7 @@ fn decode_matches_recorded_gogo_verdicts() {
     );
 }
 
-/// The spec §3.1 / §4 "Read" strings, spelled out (they are also in the golden file).
+/// gogo's decode error strings, as `Read` returns them, spelled out (also in the golden file).
 #[test]
 fn spec_error_strings() {
     let cases: &[(&str, &str)] = &[

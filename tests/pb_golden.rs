@@ -1,5 +1,5 @@
-//! Byte-exact encodings from etcd 3.4.23 (spec §2.1, §3.4) and decoding of the 3.6 / 3.7
-//! encodings of the same values (spec §3.5), plus gogo's decode rules: packed or unpacked
+//! Byte-exact encodings from etcd 3.4.23 (golden G1-G3, G9 below) and decoding of the 3.6 / 3.7
+//! encodings of the same values (raft v3.6 / v3.7), plus gogo's decode rules: packed or unpacked
 //! repeated fields, any field order, unknown fields skipped, last scalar wins, repeated
 //! embedded messages merged.
 #![cfg(not(target_arch = "wasm32"))]
@@ -329,7 +329,7 @@ fn unknown_fields_are_skipped() {
         dec::<Snapshot>("12110a0b080108020803f806052800 10011801 0a0d736f6d6520736e617073686f74"),
         g1()
     );
-    // and in the envelope: a file with an extra field 3 still loads (spec §4 Read step 7)
+    // and in the envelope: a file with an extra field 3 still loads (etcd's snappb keeps it)
     let mut file = encode_snap_file(&g1());
     file.extend(unhex("1a03787878"));
     assert_eq!(decode_snap_file(Bytes::from(file)).unwrap(), g1());

@@ -46,7 +46,8 @@ proptest! {
     #[test]
     fn snap_file_codec(s in arb_snapshot()) {
         let file = encode_snap_file(&s);
-        // A snapshot whose inner CRC-32C is 0 is rejected by etcd as empty (spec §4 Read 4).
+        // A snapshot whose inner CRC-32C is 0 is rejected by etcd as empty (etcd
+        // etcdserver/api/snap/snapshotter.go:199).
         let back = decode_snap_file(Bytes::from(file.clone())).unwrap();
         prop_assert_eq!(&back, &s);
         prop_assert_eq!(encode_snap_file(&back), file);

@@ -1,4 +1,4 @@
-//! etcd's `snapshotter_test.go` ported (spec §9), plus the spec's "extra acceptance cases"
+//! etcd's etcdserver/api/snap/snapshotter_test.go ported, plus more cases whose answers come
 //! from runs of etcd's own code, against both native backends. The bodies live in the shared
 //! suite (tests/snapshotter_suite/mod.rs), which the wasm runners run on the other backends.
 #![cfg(not(target_arch = "wasm32"))]

@@ -100,7 +100,7 @@ fn voters(v: &[u64]) -> ConfState {
     }
 }
 
-/// G1, G2, G2b, G3 of spec §2.1, the fixtures' extremes, and a 1 MiB payload.
+/// G1, G2, G2b, G3 (tests/pb_golden.rs), the fixtures' extremes, and a 1 MiB payload.
 fn samples() -> Vec<Snapshot> {
     let big: Vec<u8> = (0..1 << 20).map(|i| (i * 7 % 256) as u8).collect();
     vec![

@@ -53,7 +53,7 @@ fn frame_writes_etcds_exact_body() {
             .chain([data.to_str().unwrap()]),
     )
     .ok();
-    // Spec §6.1's 51-byte G9 body.
+    // etcd's 51-byte body for G9 (tests/pb_golden.rs) plus the db `hello`.
     let g9 = "000000000000002608071002180120032800300040004a120a027632120c0a06080108022800100a18035000580068656c6c6f";
     let hex: String = std::fs::read(&out2)
         .unwrap()

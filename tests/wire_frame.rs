@@ -148,7 +148,7 @@ fn unframe_golden_body() {
 
 #[test]
 fn spec_g9_body_round_trips() {
-    // Spec §6.1: etcd's body for G9 (Data "v2") plus the db `hello`, 51 bytes.
+    // etcd's body for G9 (tests/pb_golden.rs; Data "v2") plus the db `hello`, 51 bytes.
     let hex = "000000000000002608071002180120032800300040004a120a027632120c0a06080108022800100a18035000580068656c6c6f";
     let wire: Vec<u8> = (0..hex.len())
         .step_by(2)

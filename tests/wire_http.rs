@@ -1,7 +1,8 @@
 //! Our rafthttp snapshot sender and receiver over real HTTP on 127.0.0.1: etcd's status table
-//! (spec §6.2), `checkPostResponse` (spec §6.1), and what a short, long or failed body leaves
-//! behind. The only fake is `fake_peer`, a fixed-reply HTTP server for statuses our receiver
-//! never sends (200, 403, odd 412 bodies): fault injection for the sender.
+//! (etcd etcdserver/api/rafthttp/http.go:200), `checkPostResponse` (util.go:82), and what a
+//! short, long or failed body leaves behind. The only fake is `fake_peer`, a fixed-reply HTTP
+//! server for statuses our receiver never sends (200, 403, odd 412 bodies): fault injection
+//! for the sender.
 
 #![cfg(feature = "http")]
 #![cfg(not(target_arch = "wasm32"))]

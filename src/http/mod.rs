@@ -6,7 +6,7 @@
 //! The receiver holds a bounded amount whatever its peers do: a head deadline, a cap on
 //! connections served at once, accept errors retried with a back-off instead of ending
 //! [`serve`], and an envelope budget shared by all uploads (see [`SnapshotReceiver`] and the
-//! README's "Snapshot transfer" section; issue 9).
+//! receiver bounds in docs/transport.md; issue 9).
 //!
 //! Plain `http://` peer URLs only (no TLS). Runs on tokio; the receiver's connections are
 //! `spawn_local`ed, so [`serve`] must run inside a [`tokio::task::LocalSet`] (storage futures

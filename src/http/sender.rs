@@ -1,4 +1,4 @@
-//! etcd's snapshot sender (`snapshotSender.send`, spec §6.1) over hyper.
+//! etcd's snapshot sender (`send` in etcd etcdserver/api/rafthttp/snapshot_sender.go:69) over hyper.
 
 use std::pin::pin;
 use std::time::{Duration, Instant};

@@ -57,30 +57,14 @@ use super::lock_file::{self, Attempt, Created, LockIo, Me, PidState, Seen};
 use super::memory::check_name;
 use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
-use crate::error::{Error, IoErrorKind, Result, go_reason};
+use crate::error::{Error, IoErrorKind, Result};
 
 /// Write buffer of the atomic writer.
 const WRITE_BUFFER: usize = 256 * 1024;
 
-/// Maps an OS error to the crate's error, worded as Go's `*os.PathError`.
+/// Maps an OS error to the crate's error (the one map: [`Error::os`]).
 fn os_error(op: &'static str, path: impl Into<String>, e: &io::Error) -> Error {
-    const ENOSPC: i32 = 28;
-    const EDQUOT: i32 = 122;
-    let kind = match e.kind() {
-        io::ErrorKind::NotFound => IoErrorKind::NotFound,
-        io::ErrorKind::AlreadyExists => IoErrorKind::AlreadyExists,
-        io::ErrorKind::PermissionDenied => IoErrorKind::PermissionDenied,
-        io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => IoErrorKind::NoSpace,
-        io::ErrorKind::WriteZero => IoErrorKind::ShortWrite,
-        io::ErrorKind::Unsupported => IoErrorKind::Unsupported,
-        io::ErrorKind::WouldBlock => IoErrorKind::Locked,
-        _ if cfg!(target_os = "linux") && matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT)) => {
-            IoErrorKind::NoSpace
-        }
-        _ => IoErrorKind::Other,
-    };
-    Error::io(kind, op, path, go_reason(e))
+    Error::os(op, path, e)
 }
 
 fn path_str(p: &Path) -> String {

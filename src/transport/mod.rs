@@ -4,7 +4,7 @@
 //! native HTTP server and client (`crate::http`, feature `http`) and the wasm bindings only move
 //! bytes in and out of these functions, so both speak exactly the same protocol.
 //!
-//! Wire body, as etcd's `createSnapBody` writes it (spec §6.1):
+//! Wire body, as etcd's `createSnapBody` writes it (etcdserver/api/rafthttp/snapshot_sender.go:193):
 //!
 //! ```text
 //! [8 bytes]  u64 big-endian = size of the marshalled raftpb.Message below

@@ -21,7 +21,7 @@ pub fn parse_id(s: &str) -> Result<u64> {
     u64::from_str_radix(t, 16).map_err(|_| Error::InvalidArgument(format!("invalid hex ID {s:?}")))
 }
 
-/// Headers etcd's snapshot sender puts on `POST /raft/snapshot` (spec §6.1).
+/// Headers etcd's sender puts on `POST /raft/snapshot` (etcd etcdserver/api/rafthttp/util.go:63).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SenderHeaders {
     /// Local member ID (`X-Server-From`).

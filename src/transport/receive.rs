@@ -1,4 +1,4 @@
-//! etcd's `snapshotHandler.ServeHTTP` (spec §6.2) over any storage backend: checks, decode,
+//! etcd's `snapshotHandler` (etcdserver/api/rafthttp/http.go:200) over any backend: checks, decode,
 //! `SaveDBFrom`, hand-off, and the exact status and body etcd answers with. The caller maps a
 //! [`Reply`] onto whatever HTTP server it runs (hyper natively, `node:http` in wasm).
 

@@ -92,7 +92,7 @@ export type StorageSpec =
 /** One entry of `Snapshotter.list()` (same fields as `etcd-snap ls -w json`, camelCased). */
 export interface FileInfo {
   /** The entry name, as the storage methods take it back. A name whose bytes are not UTF-8
-   *  has each undecodable byte `b` as U+F700+b (lossless; see the README). */
+   *  has each undecodable byte `b` as U+F700+b (lossless; docs/js.md). */
   name: string;
   /** `name` as people see it (U+FFFD for undecodable bytes): what `etcd-snap ls` prints. */
   displayName: string;

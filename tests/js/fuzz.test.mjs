@@ -307,7 +307,7 @@ function cliProblems(x) {
   }
   if (x.maxRssKiB !== null && x.maxRssKiB * 1024 > NPM_RSS_LIMIT) p.push(`${x.label}: peak RSS ${x.maxRssKiB >> 10} MiB`);
   // A success may only warn: damage bbolt reads deterministically is read as etcdctl reads it,
-  // with `warning: ...` lines (README "Inspecting dbs"; issue 9, item 10).
+  // with `warning: ...` lines (docs/inspect.md; issue 9, item 10).
   if (x.status === 0 && x.stderr.split('\n').some((l) => l !== '' && !l.startsWith('warning: '))) p.push(`${x.label}: exit 0 with stderr output other than warning lines`);
   return p;
 }

@@ -362,13 +362,13 @@ impl AsyncRead for FailAfter {
     }
 }
 
-// ---- snapshotter_test.go (spec §9) -----------------------------------------------------------
+// ---- etcd's snapshotter_test.go (etcdserver/api/snap/) ---------------------------------------
 
 pub async fn save_and_load<F: Folder>(f: &F) {
     let ss = open(f).await;
     ss.save_snap(&test_snap()).await.unwrap();
     assert_eq!(ss.load().await.unwrap(), test_snap());
-    // Byte-exact with etcd (G1, spec §2.1), and no temp file left by the atomic write.
+    // Byte-exact with etcd (G1, tests/pb_golden.rs), and no temp file left by the atomic write.
     let bytes = f.get(G1_NAME).await.unwrap();
     assert_eq!(bytes.len(), 39);
     assert_eq!(&bytes[..7], &[0x08, 0xad, 0xe0, 0xaa, 0xc9, 0x0a, 0x12]);
@@ -491,7 +491,7 @@ pub async fn release_snap_dbs<F: Folder>(f: &F) {
     );
 }
 
-// ---- extra acceptance cases (spec §9) --------------------------------------------------------
+// ---- more cases, answers from runs of etcd's own code ----------------------------------------
 
 pub async fn save_snap_index_zero_is_noop<F: Folder>(f: &F) {
     let ss = open(f).await;
@@ -572,7 +572,7 @@ pub async fn mixed_directory_default_open<F: Folder>(f: &F) {
 
 pub async fn save_db_from_cases<F: Folder>(f: &F) {
     let ss = open(f).await;
-    // New: streamed, returns the byte count (the receiver's "good, G9 + hello" row).
+    // New: streamed, returns the byte count (as etcd's receiver stores G9 + `hello`, index 10).
     let n = ss
         .save_db_from(Cursor::new(b"hello".to_vec()), 10)
         .await

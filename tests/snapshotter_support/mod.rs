@@ -120,7 +120,7 @@ pub async fn open<E: Env>(env: &E) -> Snapshotter<E::S> {
         .expect("open")
 }
 
-/// The fixtures folder (vendored copy of /work/shared/fixtures; read-only: tests copy files
+/// The fixtures folder (tests/fixtures/etcd-3.4.23, see its README; read-only: tests copy files
 /// into a fresh [`Env`] before loading).
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/etcd-3.4.23")

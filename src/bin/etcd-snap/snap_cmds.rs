@@ -14,8 +14,8 @@ use serde::Serialize;
 use etcd_snap::names::{self, NameKind};
 use etcd_snap::storage::NativeStorage;
 use etcd_snap::{
-    ConfState, Error, FileInfo, IoErrorKind, LockMode, Options, Result, Snapshot, SnapshotMetadata,
-    Snapshotter, Storage, WalSnapshot,
+    ConfState, Error, FileInfo, LockMode, Options, Result, Snapshot, SnapshotMetadata, Snapshotter,
+    Storage, WalSnapshot,
 };
 
 use crate::print_json;
@@ -481,11 +481,5 @@ fn line(r: &[String; 6], widths: &[usize; 5]) -> String {
 
 /// A local file failure worded like Go's `*os.PathError`.
 fn fs_error(op: &'static str, path: &str, e: &std::io::Error) -> Error {
-    let kind = match e.kind() {
-        std::io::ErrorKind::NotFound => IoErrorKind::NotFound,
-        std::io::ErrorKind::PermissionDenied => IoErrorKind::PermissionDenied,
-        std::io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
-        _ => IoErrorKind::Other,
-    };
-    Error::io(kind, op, path, etcd_snap::error::go_reason(e))
+    Error::os(op, path, e)
 }

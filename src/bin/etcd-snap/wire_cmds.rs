@@ -17,7 +17,7 @@ use etcd_snap::pb::{self, ConfState, MessageType, Snapshot, SnapshotMetadata};
 use etcd_snap::storage::NativeStorage;
 use etcd_snap::summary::hex;
 use etcd_snap::transport::{self, DEFAULT_ENVELOPE_LIMIT};
-use etcd_snap::{Error, IoErrorKind, Options, Result, Snapshotter};
+use etcd_snap::{Error, Options, Result, Snapshotter};
 
 use crate::print_json;
 
@@ -85,7 +85,7 @@ pub enum WireCmd {
     },
 }
 
-/// What `serve-snapshots` holds at most at once (README "Snapshot transfer").
+/// What `serve-snapshots` holds at most at once (docs/transport.md, "Receiver bounds").
 #[derive(Debug, Args)]
 pub struct ServeBounds {
     /// Envelope bytes all uploads may hold at once; an upload beyond it gets 503.
@@ -305,18 +305,7 @@ impl<W: futures_util::io::AsyncWrite + Unpin> futures_util::io::AsyncWrite for H
 
 /// A local file failure worded like Go's `*os.PathError`.
 fn fs_error(op: &'static str, path: &Path, e: &std::io::Error) -> Error {
-    let kind = match e.kind() {
-        std::io::ErrorKind::NotFound => IoErrorKind::NotFound,
-        std::io::ErrorKind::PermissionDenied => IoErrorKind::PermissionDenied,
-        std::io::ErrorKind::IsADirectory => IoErrorKind::IsADirectory,
-        _ => IoErrorKind::Other,
-    };
-    Error::io(
-        kind,
-        op,
-        path.display().to_string(),
-        etcd_snap::error::go_reason(e),
-    )
+    Error::os(op, path.display().to_string(), e)
 }
 
 #[cfg(feature = "http")]

@@ -51,7 +51,7 @@ impl SyncSink {
         Ok(())
     }
 
-    /// `flush()` (persists the written bytes to disk, per the spec) then `close()`.
+    /// `flush()` (persists the written bytes to disk, per the File System standard) then `close()`.
     pub(crate) fn flush_and_close(mut self, path: &str) -> Result<()> {
         let handle = self
             .handle

@@ -396,7 +396,7 @@ describe('viewer', () => {
     assert.match(await page.textContent('.value-box'), /Deleted at revision \d+/);
     await shot(page, 'keys-tombstone');
 
-    // The README's picture: a Kubernetes-style key with its JSON value.
+    // The picture in docs/browser.md (www/docs/viewer.png): a Kubernetes-style key with its JSON value.
     await page.fill('[data-testid=prefix]', '/registry/pods/default/web-1');
     await page.press('[data-testid=prefix]', 'Enter');
     await page.waitForFunction(() => document.querySelector('[data-testid=keys] tbody td.key')?.textContent === '/registry/pods/default/web-1');
