@@ -116,6 +116,12 @@ pub fn snap_names_newest_first<'a>(names: impl IntoIterator<Item = &'a str>) -> 
     v
 }
 
+/// The names etcd's `Load` tries, in its order: [`snap_names_newest_first`] of the names left
+/// once `snapNames` has removed the `db.tmp*` leftovers (etcd's `snap/snapshotter.go`).
+pub fn load_candidates<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    snap_names_newest_first(names.into_iter().filter(|n| !n.starts_with(DB_TMP_PREFIX)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +161,17 @@ mod tests {
         assert_eq!(
             snap_names_newest_first(names),
             ["5.snap", "4.snap", "3.snap", "2.snap", "1.snap"]
+        );
+    }
+
+    #[test]
+    fn load_candidates_skip_db_tmp_leftovers() {
+        let names = ["a.snap", "db.tmp.1.snap", "b.snap", "b.snap.broken", "db"];
+        assert_eq!(load_candidates(names), ["b.snap", "a.snap"]);
+        // Byte order, not UTF-16 order: U+10000 (F0 ..) sorts after U+FF21 (EF ..).
+        assert_eq!(
+            load_candidates(["\u{ff21}.snap", "\u{10000}.snap"]),
+            ["\u{10000}.snap", "\u{ff21}.snap"]
         );
     }
 
