@@ -277,7 +277,7 @@ impl<S: Storage> Snapshotter<S> {
                         break;
                     }
                     AfterReadError::Quarantine => {
-                        let broken = format!("{name}{}", names::BROKEN_SUFFIX);
+                        let broken = names::broken_name(name);
                         if self.storage.rename(name, &broken).await.is_ok() {
                             quarantined = true;
                         }

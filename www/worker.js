@@ -91,6 +91,8 @@ async function describeFolder(label) {
           item.code = errInfo(e).code;
         }
       }
+      // What etcd's Load would rename an unreadable .snap to.
+      if (f.kind === 'snap' && item.verdict !== 'ok') item.brokenName = etcd.brokenName(f.name);
       files.push(item);
     }
     // The .snap etcd's Load would return, by the library's rule (no rename happens here).

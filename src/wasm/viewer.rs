@@ -1,7 +1,7 @@
 //! What the browser viewer (`www/`) asks of etcd's rules, so none of them is written in JS:
-//! the kind of a name, the `.snap` etcd's `Load` would pick from a listing, and the
-//! `etcdctl snapshot status -w table` text of a status already computed. Each converts its
-//! arguments and delegates to the library.
+//! the kind of a name, the name `Load` gives an unreadable `.snap`, the `.snap` `Load` would
+//! pick from a listing, and etcdctl's `snapshot status -w table` text of a status already
+//! computed. Each converts its arguments and delegates to the library.
 
 use js_sys::{Array, JSON};
 use wasm_bindgen::prelude::*;
@@ -33,6 +33,12 @@ fn invalid(msg: String) -> JsValue {
 #[wasm_bindgen(js_name = nameKind, unchecked_return_type = "FileInfo[\"kind\"]")]
 pub fn name_kind(name: &str) -> String {
     names::classify(name).as_str().to_owned()
+}
+
+/// `<name>.broken`: what etcd's `Load` renames an unreadable `.snap` to (`names::broken_name`).
+#[wasm_bindgen(js_name = brokenName)]
+pub fn broken_name(name: &str) -> String {
+    names::broken_name(name)
 }
 
 /// The name etcd's `Load` would return from `entries` (`Snapshotter.list()`'s, or the same

@@ -237,7 +237,7 @@ test('etcdctlStatusTable / etcdctlBytes print what etcdctlStatus -w table prints
   assert.throws(() => etcd.etcdctlBytes(1.5), { code: 'ERR_INVALID_ARGUMENT' });
 });
 
-test('nameKind is the kind Snapshotter.list() gives', () => {
+test('nameKind is the kind Snapshotter.list() gives; brokenName the name Load quarantines to', () => {
   assert.equal(etcd.nameKind('0000000000000002-0000000000000134.snap'), 'snap');
   assert.equal(etcd.nameKind('00000000000015c5.snap.db'), 'db');
   assert.equal(etcd.nameKind('db'), 'live-db');
@@ -245,6 +245,7 @@ test('nameKind is the kind Snapshotter.list() gives', () => {
   assert.equal(etcd.nameKind('db.tmp.1'), 'db.tmp');
   assert.equal(etcd.nameKind('tmp123'), 'tmp');
   assert.equal(etcd.nameKind('backup.db'), 'other');
+  assert.equal(etcd.brokenName('0000000000000002-0000000000000134.snap'), '0000000000000002-0000000000000134.snap.broken');
 });
 
 test('loadPick is the .snap Snapshotter.load() returns: newest by bytes, readable', async () => {

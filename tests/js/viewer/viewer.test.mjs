@@ -208,6 +208,11 @@ describe('viewer', () => {
     const broken = (await fileRows(page)).find((r) => r.name === '\u{10001}.snap');
     assert.notEqual(broken.verdict, 'CRC ok');
     await shot(page, 'load-pick');
+    // The broken one: Load would rename it to the library's broken name.
+    await selectFile(page, broken.name);
+    await page.waitForSelector('[data-testid=snap-error]');
+    assert.match(await page.textContent('[data-testid=snap-error]'), new RegExp(`rename it to ${etcd.brokenName(broken.name)};`, 'u'));
+    assert.equal(etcd.brokenName(broken.name), '\u{10001}.snap.broken');
     assert.deepEqual(listing(dir), before, 'viewing changed nothing on disk');
     assert.deepEqual(page.errors, []);
     await page.close();

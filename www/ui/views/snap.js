@@ -13,7 +13,7 @@ export function renderSnap(view, f, folder, onSelect) {
     return fill(view, head,
       h('div', { class: 'error-box', dataset: { testid: 'snap-error' } },
         h('div', {}, h('strong', {}, 'etcd cannot read this snapshot: '), h('span', { class: 'mono' }, f.verdict)),
-        h('div', { class: 'muted' }, `etcd's Load would skip it and rename it to ${f.name}.broken; viewing renames nothing.`)),
+        h('div', { class: 'muted' }, `etcd's Load would skip it and rename it to ${f.brokenName}; viewing renames nothing.`)),
       f.term !== null ? h('p', {}, 'Its name says term ', h('span', { class: 'mono' }, f.term), ', index ', h('span', { class: 'mono' }, f.index), '.') : null);
   }
   const sn = f.snapshot;
