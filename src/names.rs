@@ -24,6 +24,11 @@ pub fn db_name(index: u64) -> String {
     format!("{index:016x}{DB_SUFFIX}")
 }
 
+/// `<name>.broken`: what `Load` renames an unreadable `.snap` to.
+pub fn broken_name(name: &str) -> String {
+    format!("{name}{BROKEN_SUFFIX}")
+}
+
 /// Parses a well-formed `%016x-%016x.snap` name into `(term, index)`. etcd itself never
 /// parses `.snap` names (it sorts strings); this is for display and listings.
 pub fn parse_snap_name(name: &str) -> Option<(u64, u64)> {
@@ -116,6 +121,13 @@ pub fn snap_names_newest_first<'a>(names: impl IntoIterator<Item = &'a str>) -> 
     v
 }
 
+/// The names etcd's `Load` tries, in its order: [`snap_names_newest_first`] of the names left
+/// once `snapNames` has removed the `db.tmp*` leftovers (etcd 3.4.23
+/// `etcdserver/api/snap/snapshotter.go:236`).
+pub fn load_candidates<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    snap_names_newest_first(names.into_iter().filter(|n| !n.starts_with(DB_TMP_PREFIX)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +140,7 @@ mod tests {
             "ffffffffffffffff-0000010000000000.snap"
         );
         assert_eq!(db_name(42), "000000000000002a.snap.db");
+        assert_eq!(broken_name("x.snap"), "x.snap.broken");
     }
 
     #[test]
@@ -155,6 +168,17 @@ mod tests {
         assert_eq!(
             snap_names_newest_first(names),
             ["5.snap", "4.snap", "3.snap", "2.snap", "1.snap"]
+        );
+    }
+
+    #[test]
+    fn load_candidates_skip_db_tmp_leftovers() {
+        let names = ["a.snap", "db.tmp.1.snap", "b.snap", "b.snap.broken", "db"];
+        assert_eq!(load_candidates(names), ["b.snap", "a.snap"]);
+        // Byte order, not UTF-16 order: U+10000 (F0 ..) sorts after U+FF21 (EF ..).
+        assert_eq!(
+            load_candidates(["\u{ff21}.snap", "\u{10000}.snap"]),
+            ["\u{10000}.snap", "\u{ff21}.snap"]
         );
     }
 

@@ -56,10 +56,50 @@ pub struct ReadFailure {
 /// ([`IoErrorKind::TooLarge`]) and a name that is not a regular file
 /// ([`IoErrorKind::NotRegular`]), which say nothing about a snapshot's bytes.
 pub fn quarantines(e: &Error) -> bool {
-    !matches!(
-        e.io_kind(),
-        Some(IoErrorKind::TooLarge | IoErrorKind::NotRegular)
-    )
+    after_read_error(e.io_kind()) == AfterReadError::Quarantine
+}
+
+/// What `Load` does with a `.snap` whose `Read` failed (see
+/// [`Snapshotter::load_newest_available`] for why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterReadError {
+    /// Renames it to `<name>.broken` and tries the next name (etcd's rule).
+    Quarantine,
+    /// Leaves it alone and tries the next name: not a regular file.
+    Skip,
+    /// Renames nothing and fails with this error: a limit of ours, not damage.
+    Stop,
+}
+
+/// [`AfterReadError`] for an error of I/O kind `kind` (`None`: a content error).
+pub fn after_read_error(kind: Option<IoErrorKind>) -> AfterReadError {
+    match kind {
+        Some(IoErrorKind::NotRegular) => AfterReadError::Skip,
+        Some(IoErrorKind::TooLarge) => AfterReadError::Stop,
+        _ => AfterReadError::Quarantine,
+    }
+}
+
+/// The name etcd's `Load` returns, given `Read`'s answer for names of a folder (`Ok(())`, or
+/// the failed read's [`Error::io_kind`]): the first of [`names::load_candidates`] that reads,
+/// unless an [`AfterReadError::Stop`] comes first. `None` when `Load` fails. Names `Load`
+/// never tries may be passed and are ignored; a candidate missing from `reads` counts as
+/// unreadable. Pure: for showing `Load`'s choice without renaming anything.
+pub fn load_pick<'a>(
+    reads: impl IntoIterator<Item = (&'a str, std::result::Result<(), Option<IoErrorKind>>)>,
+) -> Option<&'a str> {
+    let reads: Vec<_> = reads.into_iter().collect();
+    for name in names::load_candidates(reads.iter().map(|(n, _)| *n)) {
+        let Some(&(name, read)) = reads.iter().find(|(n, _)| *n == name) else {
+            continue;
+        };
+        match read {
+            Ok(()) => return Some(name),
+            Err(kind) if after_read_error(kind) == AfterReadError::Stop => return None,
+            Err(_) => {}
+        }
+    }
+    None
 }
 
 /// One entry of [`Snapshotter::list`]: what `etcd-snap ls` prints.
@@ -230,17 +270,19 @@ impl<S: Storage> Snapshotter<S> {
                     break;
                 }
                 Ok(_) => {}
-                Err(e) if e.io_kind() == Some(IoErrorKind::NotRegular) => {}
-                Err(e) if !quarantines(&e) => {
-                    found = Some(Err(e));
-                    break;
-                }
-                Err(_) => {
-                    let broken = format!("{name}{}", names::BROKEN_SUFFIX);
-                    if self.storage.rename(name, &broken).await.is_ok() {
-                        quarantined = true;
+                Err(e) => match after_read_error(e.io_kind()) {
+                    AfterReadError::Skip => {}
+                    AfterReadError::Stop => {
+                        found = Some(Err(e));
+                        break;
                     }
-                }
+                    AfterReadError::Quarantine => {
+                        let broken = names::broken_name(name);
+                        if self.storage.rename(name, &broken).await.is_ok() {
+                            quarantined = true;
+                        }
+                    }
+                },
             }
         }
         if quarantined {
@@ -273,11 +315,7 @@ impl<S: Storage> Snapshotter<S> {
                 }
             }
         }
-        let snaps = names::snap_names_newest_first(
-            all.iter()
-                .map(String::as_str)
-                .filter(|n| !n.starts_with(names::DB_TMP_PREFIX)),
-        );
+        let snaps = names::load_candidates(all.iter().map(String::as_str));
         if snaps.is_empty() {
             if removed {
                 let _ = self.storage.sync_dir().await;
@@ -486,5 +524,79 @@ impl<S: Storage> Snapshotter<S> {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::SnapshotMetadata;
+    use crate::storage::MemoryStorage;
+
+    fn snap(term: u64, index: u64) -> Vec<u8> {
+        codec::encode_snap_file(&Snapshot {
+            data: Some(Bytes::from_static(b"{}")),
+            metadata: SnapshotMetadata {
+                term,
+                index,
+                ..Default::default()
+            },
+        })
+    }
+
+    #[test]
+    fn load_pick_takes_the_bytewise_newest_readable_snap() {
+        let crc = Err(None);
+        let reads = [
+            ("0000000000000001-0000000000000001.snap", Ok(())),
+            ("0000000000000001-0000000000000003.snap", crc),
+            ("0000000000000001-0000000000000002.snap", Ok(())),
+            ("0000000000000003.snap.db", Ok(())),
+        ];
+        assert_eq!(
+            load_pick(reads),
+            Some("0000000000000001-0000000000000002.snap")
+        );
+        assert_eq!(load_pick([("x.snap", crc)]), None);
+        assert_eq!(load_pick([("db", Ok(()))]), None);
+        assert_eq!(load_pick([("db.tmp.1.snap", Ok(()))]), None);
+        // Not a regular file: passed over; a limit of ours: Load fails there.
+        let fifo = Err(Some(IoErrorKind::NotRegular));
+        let big = Err(Some(IoErrorKind::TooLarge));
+        assert_eq!(
+            load_pick([("b.snap", fifo), ("a.snap", Ok(()))]),
+            Some("a.snap")
+        );
+        assert_eq!(load_pick([("b.snap", big), ("a.snap", Ok(()))]), None);
+        assert_eq!(
+            load_pick([("c.snap", Ok(())), ("b.snap", big)]),
+            Some("c.snap")
+        );
+    }
+
+    #[test]
+    fn load_pick_agrees_with_load() {
+        // UTF-16 order (a JS sort) would pick U+FF21; byte order, as etcd, picks U+10000.
+        let store = MemoryStorage::new();
+        store.insert("\u{ff21}.snap", snap(1, 7));
+        store.insert("\u{10000}.snap", snap(1, 5));
+        store.insert("\u{10001}.snap", b"not a snapshot".to_vec());
+        let options = Options {
+            lock: None,
+            ..Options::default()
+        };
+        futures_executor::block_on(async {
+            let s = Snapshotter::open(store.clone(), options).await.unwrap();
+            let listed = s.list().await.unwrap();
+            let pick = load_pick(listed.iter().map(|f| {
+                let read = match &f.verdict {
+                    Some(Ok(())) => Ok(()),
+                    _ => Err(None),
+                };
+                (f.name.as_str(), read)
+            }));
+            assert_eq!(pick, Some("\u{10000}.snap"));
+            assert_eq!(s.load().await.unwrap().metadata.index, 5);
+        });
     }
 }

@@ -40,8 +40,6 @@ function readOnlyBackend(files) {
   };
 }
 
-const isSnap = (name) => name.endsWith('.snap');
-
 /** Lists the folder with etcd's verdicts and decodes each readable `.snap`. */
 async function describeFolder(label) {
   const s = await etcd.Snapshotter.open(
@@ -76,6 +74,8 @@ async function describeFolder(label) {
             },
             dataNil: snap.data === null,
             dataLen: snap.data ? snap.data.length : 0,
+            // The db a follower receives with this snapshot (`%016x.snap.db`).
+            dbName: etcd.dbName(snap.index),
           };
           if (snap.data && snap.data.length) {
             try {
@@ -91,11 +91,12 @@ async function describeFolder(label) {
           item.code = errInfo(e).code;
         }
       }
+      // What etcd's Load would rename an unreadable .snap to.
+      if (f.kind === 'snap' && item.verdict !== 'ok') item.brokenName = etcd.brokenName(f.name);
       files.push(item);
     }
-    // etcd's Load: the newest .snap (by name) that reads cleanly.
-    const loadable = files.filter((f) => f.kind === 'snap' && f.verdict === 'ok').map((f) => f.name).sort();
-    return { label, files, load: loadable.length ? loadable[loadable.length - 1] : null };
+    // The .snap etcd's Load would return, by the library's rule (no rename happens here).
+    return { label, files, load: etcd.loadPick(files) };
   } finally {
     s.close();
   }
@@ -112,6 +113,11 @@ function openDb(name) {
     try { out[key] = f(); } catch (e) { out[key + 'Error'] = errInfo(e); }
   };
   attempt('status', () => db.status());
+  // etcdctl's own table and TOTAL SIZE wording, from the library.
+  if (out.status) {
+    out.statusTable = etcd.etcdctlStatusTable(out.status);
+    out.statusSize = etcd.etcdctlBytes(out.status.totalSize);
+  }
   if (out.statusError) attempt('problems', () => db.check());
   attempt('buckets', () => db.buckets());
   attempt('cluster', () => db.clusterInfo());
@@ -208,6 +214,8 @@ const ops = {
   listKept: () => listKept(),
   removeKept: ({ label }) => removeKept(label),
   version: () => etcd.version(),
+  // etcd's kind of each name (snap, db, live-db, broken, ...), for choosing what to open.
+  kinds: ({ names }) => names.map((n) => etcd.nameKind(n)),
 };
 
 self.onmessage = async (ev) => {

@@ -16,6 +16,7 @@ pub mod opfs_hook;
 pub mod snapshotter;
 pub mod stream;
 pub mod transport;
+pub mod viewer;
 
 use wasm_bindgen::prelude::*;
 

@@ -13,15 +13,6 @@ export function bytes(n) {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
-/** go-humanize `Bytes` (SI), as `etcdctl snapshot status -w table` prints totalSize. */
-export function siBytes(n) {
-  if (n < 10) return `${n} B`;
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
-  const e = Math.min(Math.floor(Math.log(n) / Math.log(1000)), units.length - 1);
-  const val = Math.floor((n / 1000 ** e) * 10 + 0.5) / 10;
-  return val < 10 ? `${val.toFixed(1)} ${units[e]}` : `${val.toFixed(0)} ${units[e]}`;
-}
-
 export const hex = (n, width = 0) => BigInt(n).toString(16).padStart(width, '0');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

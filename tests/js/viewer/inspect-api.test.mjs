@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -219,4 +220,61 @@ test('a DbSource.read that throws is an I/O error carrying its message, not a co
   // The same through the CLI text functions.
   assert.throws(() => etcd.etcdctlStatus({ size: followerDb.length, read() { throw new Error('gone'); } }),
     { code: 'ERR_IO', message: 'read: gone' });
+});
+
+// The viewer's share of etcd's rules, from the library (src/wasm/viewer.rs).
+test('etcdctlStatusTable / etcdctlBytes print what etcdctlStatus -w table prints', () => {
+  for (const buf of [followerDb, sampleDb]) {
+    const st = etcd.InspectDb.open(new Uint8Array(buf)).status();
+    assert.equal(etcd.etcdctlStatusTable(st), etcd.etcdctlStatus(new Uint8Array(buf), { writeOut: 'table' }));
+    assert.ok(etcd.etcdctlStatusTable(st).includes(` ${etcd.etcdctlBytes(st.totalSize)} |`));
+  }
+  assert.equal(etcd.etcdctlBytes(57344), '57 kB');
+  assert.equal(etcd.etcdctlBytes(9), '9 B');
+  assert.throws(() => etcd.etcdctlStatusTable({ hash: 1 }), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => etcd.etcdctlStatusTable(null), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => etcd.etcdctlBytes(-1), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => etcd.etcdctlBytes(1.5), { code: 'ERR_INVALID_ARGUMENT' });
+});
+
+test('nameKind is the kind Snapshotter.list() gives; brokenName the name Load quarantines to', () => {
+  assert.equal(etcd.nameKind('0000000000000002-0000000000000134.snap'), 'snap');
+  assert.equal(etcd.nameKind('00000000000015c5.snap.db'), 'db');
+  assert.equal(etcd.nameKind('db'), 'live-db');
+  assert.equal(etcd.nameKind('x.snap.broken'), 'broken');
+  assert.equal(etcd.nameKind('db.tmp.1'), 'db.tmp');
+  assert.equal(etcd.nameKind('tmp123'), 'tmp');
+  assert.equal(etcd.nameKind('backup.db'), 'other');
+  assert.equal(etcd.brokenName('0000000000000002-0000000000000134.snap'), '0000000000000002-0000000000000134.snap.broken');
+});
+
+test('loadPick is the .snap Snapshotter.load() returns: newest by bytes, readable', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-snap-loadpick-'));
+  try {
+    const snaps = path.join(REPO, 'tests', 'fixtures', 'etcd-3.4.23', 'single', 'member-snap');
+    // UTF-16 order (a JS sort) puts U+FF21 last; byte order (etcd's sort of names) puts U+10000
+    // last, and U+10001 above it is not a snapshot.
+    fs.copyFileSync(path.join(snaps, '0000000000000002-0000000000000134.snap'), path.join(dir, '\u{ff21}.snap'));
+    fs.copyFileSync(path.join(snaps, '0000000000000002-0000000000000033.snap'), path.join(dir, '\u{10000}.snap'));
+    fs.writeFileSync(path.join(dir, '\u{10001}.snap'), 'not a snapshot');
+    const s = await etcd.Snapshotter.open(dir, { lock: 'none', cleanTmpOnOpen: false, maxBroken: null });
+    try {
+      const list = await s.list();
+      assert.equal(etcd.loadPick(list), '\u{10000}.snap');
+      const naive = list.filter((f) => f.verdict === 'ok').map((f) => f.name).sort().at(-1);
+      assert.equal(naive, '\u{ff21}.snap', 'a JS sort would pick another file');
+      assert.equal((await s.load()).index, 0x33n);
+      // Every entry without a verdict is ignored unless Load would try it.
+      assert.equal(etcd.loadPick([{ name: 'db', verdict: null }, { name: 'a.snap', verdict: 'ok' }]), 'a.snap');
+      assert.equal(etcd.loadPick([{ name: 'b.snap', verdict: 'too big', code: 'ERR_TOO_LARGE' }, { name: 'a.snap', verdict: 'ok' }]), null);
+      assert.equal(etcd.loadPick([]), null);
+      const entries = await s.listEntries();
+      assert.throws(() => etcd.loadPick(entries), { code: 'ERR_INVALID_ARGUMENT' });
+      assert.throws(() => etcd.loadPick('x'), { code: 'ERR_INVALID_ARGUMENT' });
+    } finally {
+      s.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

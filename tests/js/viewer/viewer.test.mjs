@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { launch } from '../browser/harness.mjs';
 import { startViewerServer } from '../../../www/serve.mjs';
 
@@ -175,6 +176,43 @@ describe('viewer', () => {
       const voters = await page.textContent('[data-testid=conf-voters]');
       for (const v of exp.voters) assert.ok(voters.includes(`(${v})`), `${r.name}: voter ${v} in ${voters}`);
     }
+    assert.deepEqual(listing(dir), before, 'viewing changed nothing on disk');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  it('"etcd would load" is the library\'s Load pick, byte order where a JS sort differs', async () => {
+    const page = await openViewer();
+    const dir = path.join(tmp, 'load-pick');
+    fs.mkdirSync(dir);
+    const snaps = path.join(FIX, 'single', 'member-snap');
+    // A JS sort (UTF-16) puts U+FF21 last; etcd sorts names as bytes and puts U+10000 last
+    // (U+10001 above it is not a snapshot, so Load passes over it).
+    fs.copyFileSync(path.join(snaps, '0000000000000002-0000000000000134.snap'), path.join(dir, '\u{ff21}.snap'));
+    fs.copyFileSync(path.join(snaps, '0000000000000002-0000000000000033.snap'), path.join(dir, '\u{10000}.snap'));
+    fs.writeFileSync(path.join(dir, '\u{10001}.snap'), 'not a snapshot');
+    const before = listing(dir);
+    const etcd = createRequire(import.meta.url)(path.join(tmp, 'pkg', 'node.cjs'));
+    const s = await etcd.Snapshotter.open(dir, { lock: 'none', cleanTmpOnOpen: false, maxBroken: null });
+    const list = await s.list();
+    s.close();
+    const pick = etcd.loadPick(list);
+    assert.equal(pick, '\u{10000}.snap');
+    assert.notEqual(list.filter((f) => f.verdict === 'ok').map((f) => f.name).sort().at(-1), pick, 'a JS sort would pick another file');
+    await openFolder(page, dir);
+    assert.match(await page.textContent('#folder-summary'), new RegExp(`etcd would load ${pick}`, 'u'));
+    assert.equal(await page.textContent(`#files-table tr[data-name="${pick}"] .star`), ' ★');
+    // It is shown first, and it is the snapshot etcd's Load returns (index 0x33).
+    await page.waitForFunction((n) => document.querySelector('.view-head h2')?.textContent === n, pick);
+    assert.equal(await page.textContent('[data-testid=snap-index]'), '51');
+    const broken = (await fileRows(page)).find((r) => r.name === '\u{10001}.snap');
+    assert.notEqual(broken.verdict, 'CRC ok');
+    await shot(page, 'load-pick');
+    // The broken one: Load would rename it to the library's broken name.
+    await selectFile(page, broken.name);
+    await page.waitForSelector('[data-testid=snap-error]');
+    assert.match(await page.textContent('[data-testid=snap-error]'), new RegExp(`rename it to ${etcd.brokenName(broken.name)};`, 'u'));
+    assert.equal(etcd.brokenName(broken.name), '\u{10001}.snap.broken');
     assert.deepEqual(listing(dir), before, 'viewing changed nothing on disk');
     assert.deepEqual(page.errors, []);
     await page.close();

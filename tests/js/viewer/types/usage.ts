@@ -1,6 +1,6 @@
 // Type-checked by tests/js/viewer/viewer.test.mjs (tsc --strict against pkg/index.d.ts): the
 // inspect API the viewer uses is fully typed.
-import init, { InspectDb, v2StoreInfo, opfsWriteFile, opfsRemoveFile, type DbStatus, type DbKeyPage, type DbKeyRevision, type DbPrefixSpace, type V2StoreInfo, type DbClusterInfo, type DbLayout, type DbIndex, type DbBucket } from 'etcd-snap';
+import init, { InspectDb, Snapshotter, v2StoreInfo, opfsWriteFile, opfsRemoveFile, loadPick, nameKind, etcdctlStatusTable, etcdctlBytes, dbName, type FileInfo, type LoadPickEntry, type DbStatus, type DbKeyPage, type DbKeyRevision, type DbPrefixSpace, type V2StoreInfo, type DbClusterInfo, type DbLayout, type DbIndex, type DbBucket } from 'etcd-snap';
 async function main(blob: Blob, bytes: Uint8Array): Promise<void> {
   await init();
   const db: InspectDb = InspectDb.open(blob, { verifyTrailer: true });
@@ -23,6 +23,22 @@ async function main(blob: Blob, bytes: Uint8Array): Promise<void> {
   void [h, L, b, c, i, next, hist, sp, v, n, ok, problems];
 }
 void main;
+
+/** The etcd rules the viewer takes from the library (src/wasm/viewer.rs). */
+async function viewerRules(s: Snapshotter, st: DbStatus): Promise<void> {
+  const list: FileInfo[] = await s.list();
+  const pick: string | null = loadPick(list);
+  const entries: LoadPickEntry[] = [{ name: 'a.snap', verdict: 'ok' }, { name: 'db', verdict: null, code: null }];
+  const pick2: string | null = loadPick(entries);
+  const kind: FileInfo['kind'] = nameKind('db');
+  const table: string = etcdctlStatusTable(st);
+  const size: string = etcdctlBytes(st.totalSize);
+  const db: string = dbName(51n);
+  // @ts-expect-error nameKind returns the kind union, not any string
+  const wrong: 'nope' = nameKind('x');
+  void [pick, pick2, kind, table, size, db, wrong];
+}
+void viewerRules;
 
 function notAny(db: InspectDb): void {
   // @ts-expect-error status() is typed (DbStatus), not any

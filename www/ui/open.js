@@ -1,0 +1,77 @@
+// Opening: hands files to the worker, shows the folder it describes, and selects the file
+// to show first (the one file opened alone, else the snapshot etcd's Load would pick, else
+// the first db, else the first file).
+import { h, fill } from './dom.js';
+import { call } from './rpc.js';
+import { state, setBusy } from './state.js';
+import { showError, clearBanner, guarded } from './banner.js';
+import { isDbKind, isLeftoverKind } from './kinds.js';
+import { renderFolder, markSelected } from './views/folder.js';
+import { renderSnap, renderLeftover } from './views/snap.js';
+import { renderDb, renderDbError } from './views/db.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** Opens `files` (Files or Blobs with names) as folder `label`; `single` when they were
+ *  picked one by one (a lone file is then shown at once). */
+export async function openFiles(label, files, { single = false } = {}) {
+  clearBanner();
+  files = files.filter((f) => f && f.name && !f.name.startsWith('.'));
+  if (!files.length) return showError('Nothing to open: the folder has no files.');
+  const names = new Set();
+  files = files.filter((f) => (names.has(f.name) ? false : names.add(f.name)));
+  const res = await guarded('Reading folder', () => call('openFolder', { label, files }));
+  if (!res) return;
+  state.files = files;
+  const pick = single && files.length === 1 ? files[0].name : undefined;
+  await showFolder(res, { pick });
+}
+
+/** Shows folder `res` (the worker's description) and selects `pick` or the default file.
+ *  `keepable: false` for a folder already kept (no Keep button). */
+export async function showFolder(res, { pick, keepable = true } = {}) {
+  state.folder = res;
+  state.db = null;
+  renderFolder(res, state.selected, select);
+  $('keep-row').hidden = !keepable;
+  pick ??= res.load || res.files.find((f) => isDbKind(f.kind))?.name || res.files[0]?.name;
+  if (pick) await select(pick);
+}
+
+/** Shows file `name` of the open folder. */
+export async function select(name) {
+  state.selected = name;
+  markSelected(name);
+  const f = state.folder.files.find((x) => x.name === name);
+  $('welcome').hidden = true;
+  const view = $('view');
+  view.hidden = false;
+  if (state.db) { call('closeDb', { dbId: state.db.id }); state.db = null; }
+  if (f.kind === 'snap') return renderSnap(view, f, state.folder, select);
+  if (isLeftoverKind(f.kind)) return renderLeftover(view, f);
+  fill(view, h('div', { class: 'loading' }, `Opening ${name}…`));
+  let info;
+  setBusy(true, 'Opening db');
+  try {
+    info = await call('openDb', { name });
+  } catch (e) {
+    return renderDbError(view, name, e);
+  } finally {
+    setBusy(false);
+  }
+  state.db = info;
+  renderDb(view, info);
+}
+
+/** The sample folder next to the page (www/sample/, written by a real etcd). */
+export async function openSample() {
+  await guarded('Loading the sample', async () => {
+    const idx = await (await fetch('sample/index.json')).json();
+    const files = await Promise.all(idx.files.map(async (f) => {
+      const r = await fetch(`sample/${idx.folder}/${encodeURIComponent(f.name)}`);
+      if (!r.ok) throw new Error(`sample/${f.name}: HTTP ${r.status}`);
+      return new File([await r.blob()], f.name);
+    }));
+    await openFiles(`sample-${idx.folder}`, files);
+  });
+}
