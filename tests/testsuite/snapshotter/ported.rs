@@ -1,6 +1,7 @@
 //! etcd's `snapshotter_test.go` ported (spec §9), plus the spec's "extra acceptance cases"
 //! from runs of etcd's own code, against both native backends. The bodies live in the shared
-//! suite (tests/snapshotter_suite/mod.rs), which the wasm runners run on the other backends.
+//! suite (tests/support/snapshotter_suite/mod.rs), which the wasm runners run on the other
+//! backends.
 
 use std::path::PathBuf;
 
