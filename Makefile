@@ -22,6 +22,8 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
+## Native (tests/README.md): unit tests, tests/testsuite, tests/interop (real etcd 3.4 and its
+## Go code as oracles), tests/alone (measurements that need the process to themselves).
 test-native:
 	cargo test --tests
 

@@ -10,7 +10,7 @@
 //! the same file (medians of 5) and checks they print the same numbers. Table 2 times the
 //! library steps the viewer uses, over an in-memory slice and over a file read page by page.
 
-#[path = "../tests/common/etcd.rs"]
+#[path = "../tests/support/etcd.rs"]
 #[allow(dead_code)]
 mod etcd;
 

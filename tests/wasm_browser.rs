@@ -7,9 +7,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
-#[path = "snapshotter_suite/mod.rs"]
+#[path = "support/snapshotter_suite/mod.rs"]
 mod suite;
-#[path = "wasm_browser_support/mod.rs"]
+#[path = "support/wasm_browser.rs"]
 mod support;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,5 +1,5 @@
 //! wasm in Node (wasm-bindgen-test): the storage conformance suite and the shared Snapshotter
-//! suite (tests/snapshotter_suite) over the Node fs backend (temp dirs), the JS-object backend
+//! suite (tests/support/snapshotter_suite) over the Node fs backend (temp dirs), the JS-object backend
 //! (a Map-backed test double written in JS, the way users plug in IndexedDB or S3) and the
 //! in-memory backend, all through `DynStorage`, the type the JS `Snapshotter` class uses.
 //!
@@ -9,7 +9,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-#[path = "snapshotter_suite/mod.rs"]
+#[path = "support/snapshotter_suite/mod.rs"]
 mod suite;
 
 use etcd_snap::storage::js::JsStorage;
@@ -88,7 +88,7 @@ async fn conformance_js_object() {
         .await;
 }
 
-// ---- the Snapshotter suite (tests/snapshotter_suite), through DynStorage ----------------------
+// ---- the Snapshotter suite (tests/support/snapshotter_suite), through DynStorage ----------------------
 
 /// A Node fs folder: a fresh temp dir, removed on drop.
 struct NodeFolder(TmpDir);

@@ -37,7 +37,7 @@ pub trait GogoMessage: prost::Message + Default + Sized {
 /// `buf`.
 ///
 /// prost accepts a strict subset of what gogo accepts (checked against etcd's own code by
-/// `tests/pb_gogo_diff.rs`), so prost runs first; only when it fails does [`gogo`] replay the
+/// `tests/interop/pb.rs`), so prost runs first; only when it fails does [`gogo`] replay the
 /// bytes, either to word the error as gogo does or, where gogo is more lenient, to re-encode
 /// gogo's reading canonically for prost (one copy, on that rare path only).
 pub fn decode<M: GogoMessage>(buf: bytes::Bytes) -> Result<M, DecodeError> {

@@ -429,7 +429,7 @@ mod tests {
     }
 
     /// A fault-free in-memory LockIo (a mock for the rules only; the real backends are tested
-    /// with real files and processes in tests/storage_native.rs and tests/js/).
+    /// with real files and processes in tests/testsuite/storage/native.rs and tests/js/).
     #[derive(Default)]
     struct FakeIo {
         entries: RefCell<HashMap<String, Seen>>,

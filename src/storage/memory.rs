@@ -15,7 +15,7 @@
 //! file (only not durably). Error texts use the bare name (`open x.snap: no such file or
 //! directory`) and `.` for the directory itself.
 //!
-//! Every step can fail on purpose: see [`fault`](super::fault).
+//! Every step can fail on purpose: see `storage::fault` (feature `testing`).
 //!
 //! Works on every target: no threads, no clocks. State is shared behind `Arc<Mutex>` (never
 //! contended on wasm; on native it keeps the storage `Send + Sync`).
@@ -28,7 +28,9 @@ use std::task::{Context, Poll, Waker};
 
 use futures_io::AsyncRead;
 
-use super::fault::{FaultPlan, Faults};
+#[cfg(feature = "testing")]
+use super::fault::FaultPlan;
+use super::fault::Faults;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoError, IoErrorKind, Result};
 
@@ -186,8 +188,8 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// In-memory storage with a durability model and fault injection. Cloning is cheap and
-/// shares the same directory (like two handles on one folder).
+/// In-memory storage with a durability model and fault injection (feature `testing`).
+/// Cloning is cheap and shares the same directory (like two handles on one folder).
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStorage {
     state: Arc<Mutex<State>>,
@@ -270,17 +272,20 @@ impl MemoryStorage {
     }
 
     /// Installs a fault plan and resets the step counter, byte budget and crash flag.
+    #[cfg(feature = "testing")]
     pub fn set_fault(&self, plan: FaultPlan) {
         self.state().faults.set(plan);
     }
 
     /// Steps attempted since the last [`set_fault`](Self::set_fault) (or creation),
     /// including failed ones.
+    #[cfg(feature = "testing")]
     pub fn steps(&self) -> u64 {
         self.state().faults.steps()
     }
 
     /// True once a [`FaultPlan::CrashAt`] step has been reached.
+    #[cfg(feature = "testing")]
     pub fn is_crashed(&self) -> bool {
         self.state().faults.crashed()
     }

@@ -1,7 +1,8 @@
 //! The storage trait: a flat directory of named files, with an atomic writer and a lock.
 //!
 //! A backend knows nothing about snapshots; the [`Snapshotter`](crate::Snapshotter) knows
-//! nothing about where bytes live. Every backend runs the same [`conformance`] suite.
+//! nothing about where bytes live. Every backend runs the same conformance suite
+//! (`conformance`, feature `testing`).
 //!
 //! The trait uses `async fn` without a `Send` bound so JavaScript promises can back it; the
 //! core dispatches statically.
@@ -12,8 +13,14 @@ use futures_io::AsyncRead;
 
 use crate::error::Result;
 
+#[cfg(feature = "testing")]
 pub mod conformance;
+#[cfg(feature = "testing")]
 pub mod fault;
+/// Without `testing` the memory backend still counts its steps, but no plan can be set.
+#[cfg(not(feature = "testing"))]
+#[allow(dead_code)]
+mod fault;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 mod lock_file;

@@ -9,7 +9,7 @@
 // the command again in place completes and reaches the new state (no stray lock blocks it).
 // The native CLI is killed at openat/write/pwrite64/fsync/fdatasync/rename/renameat2/unlink/
 // unlinkat/linkat/symlinkat; the npm CLI at the same set without openat (Node opens hundreds
-// of module files before the command starts). tests/crash_safety.rs covers the same
+// of module files before the command starts). tests/testsuite/crash/snapshotter.rs covers the same
 // operations with in-memory fault injection; this is the real-kernel, real-process check.
 // CRASH_SYSCALLS (comma list) narrows the set, CRASH_SCENARIO (a name part) the commands; strace is installed by .ci/setup. (No
 // --seccomp-bpf: strace 6.1 then runs the program without injecting.)

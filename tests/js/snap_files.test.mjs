@@ -143,7 +143,7 @@ test('a valid .snap over 2 GiB: npm ls says ok in bounded memory; load says ERR_
   const before = entries(snaps);
 
   // npm only here (the native debug build's CRC is slow; the table's bytes are compared on
-  // small folders above, and tests/snap_files.rs measures native ls).
+  // small folders above, and tests/testsuite/cli/snap_files.rs measures native ls).
   // Rows stream: the older snapshot's row (it sorts first) arrives while the big one is
   // still being judged (seconds), not together with it.
   let t0 = Date.now();

@@ -303,7 +303,7 @@ function cutRequest(body, declared, chunked) {
   return Buffer.concat([Buffer.from(HEAD + head), body]);
 }
 
-// etcd 3.4.23 (tests/wire_etcd.rs checks it live): Go's body reader reports io.ErrUnexpectedEOF.
+// etcd 3.4.23 (tests/interop/wire.rs checks it live): Go's body reader reports io.ErrUnexpectedEOF.
 const CUT_CASES = [
   [Buffer.concat([golden, Buffer.alloc(5000, 3)]), 500, 'failed to save KV snapshot (unexpected EOF)\n'],
   [golden.subarray(0, 40), 400, 'failed to decode raft message (unexpected EOF)\n'],

@@ -1,5 +1,6 @@
 // gogo_oracle runs etcd 3.4's own gogo-generated Unmarshal on hex inputs and prints the verdict,
-// so the Rust decoder can be compared with etcd's (tests/pb_gogo_*.rs).
+// so the Rust decoder can be compared with etcd's (tests/interop/pb.rs live;
+// tests/testsuite/pb/gogo_golden.rs replays the verdicts recorded by regen.sh).
 //
 // Build offline against Debian's golang-etcd-server-dev:
 //

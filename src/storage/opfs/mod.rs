@@ -174,6 +174,7 @@ pub async fn remove_dir_all(path: &str) -> Result<()> {
 }
 
 /// How a rejected OPFS call is reported (exposed for tests of the DOMException mapping).
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub fn map_dom_error(op: &'static str, path: &str, e: JsValue) -> Error {
     dom_error(op, path, e)
@@ -239,6 +240,7 @@ impl OpfsStorage {
     }
 
     /// Test hook: behave as a browser without `FileSystemHandle.move()` (copy + remove).
+    #[cfg(feature = "testing")]
     #[doc(hidden)]
     pub fn without_move(mut self) -> Self {
         self.use_move = false;

@@ -1,0 +1,3 @@
+//! `inspect` against a live etcd and `etcdctl snapshot status`.
+mod damaged;
+mod live;

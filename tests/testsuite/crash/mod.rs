@@ -1,0 +1,3 @@
+//! Crash and failure safety, with the memory backend's fault injection (feature `testing`).
+mod memory_model;
+mod snapshotter;

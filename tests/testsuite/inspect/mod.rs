@@ -1,0 +1,3 @@
+//! `inspect` (bbolt / mvcc / v2 store) on real etcd dbs and hostile ones.
+mod fixtures;
+mod hostile;

@@ -1,0 +1,69 @@
+//! The storage conformance suite, run for MemoryStorage and NativeStorage (one test per check
+//! and backend, each on a fresh empty directory).
+
+use etcd_snap::storage::conformance::{CHECKS, run_one};
+use etcd_snap::storage::{MemoryStorage, NativeStorage};
+use futures_executor::block_on;
+
+fn memory(check: &str) {
+    block_on(run_one(check, MemoryStorage::new()));
+}
+
+fn native(check: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    block_on(run_one(check, NativeStorage::new(dir.path())));
+}
+
+macro_rules! checks {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $( #[test] fn $name() { super::memory(stringify!($name)); } )*
+        }
+        mod native {
+            $( #[test] fn $name() { super::native(stringify!($name)); } )*
+        }
+        /// Every check in the suite has a test here.
+        #[test]
+        fn every_check_is_listed() {
+            let mut ours = vec![$(stringify!($name)),*];
+            let mut all = CHECKS.to_vec();
+            ours.sort();
+            all.sort();
+            assert_eq!(ours, all);
+        }
+    };
+}
+
+checks!(
+    empty_list,
+    commit_makes_visible,
+    nothing_visible_before_commit,
+    abort_leaves_nothing,
+    drop_leaves_nothing,
+    commit_overwrites,
+    zero_length_file,
+    streaming_read_large,
+    missing_names_are_not_found,
+    rename_moves,
+    rename_replaces,
+    remove_removes,
+    unusual_names_round_trip,
+    concurrent_writers,
+    sync_dir_succeeds,
+    lock_fail_then_release,
+    lock_wait_until_release,
+);
+
+/// `run_all` drives the same checks through a factory.
+#[test]
+fn run_all_memory() {
+    block_on(etcd_snap::storage::conformance::run_all(|| async {
+        MemoryStorage::new()
+    }));
+}
+
+#[test]
+#[should_panic(expected = "unknown conformance check")]
+fn unknown_check_panics() {
+    memory("no_such_check");
+}
