@@ -1,18 +1,19 @@
-//! Interop with a live etcd 3.4.23 (Debian's etcd-server; `.ci/setup` installs it):
-//! etcd writes `.snap` files, the `etcd-snap` binary reads, loads and rewrites them byte for
-//! byte, and etcd restarts on a snap folder whose files etcd-snap wrote and opened.
+//! Interop with a live etcd (3.4.23 and 3.5.16; `.ci/setup` installs both): etcd writes
+//! `.snap` files, the `etcd-snap` binary reads, loads and rewrites them byte for byte, and
+//! etcd restarts on a snap folder whose files etcd-snap wrote and opened.
 
 use std::path::Path;
 
-use crate::support::etcd::{Etcd, EtcdOptions};
+use crate::support::etcd::{Etcd, EtcdOptions, Version, per_version};
 use crate::support::{copy_dir, etcd_snap, names_in};
 
 /// Small snapshot interval so a few dozen puts give several `.snap` files; no purge, so the
 /// files stay put while the test looks at them.
-fn opts() -> EtcdOptions {
+fn opts(v: Version) -> EtcdOptions {
     EtcdOptions {
         snapshot_count: Some(20),
         max_snapshots: Some(0),
+        version: v,
         ..EtcdOptions::default()
     }
 }
@@ -30,11 +31,12 @@ fn read_json(path: &Path) -> serde_json::Value {
     etcd_snap(["read".as_ref(), path.as_os_str()]).json()
 }
 
-#[test]
-fn etcd_snap_reads_rewrites_and_hands_back_live_etcd_snapshots() {
+per_version!(etcd_snap_reads_rewrites_and_hands_back_live_etcd_snapshots);
+
+fn etcd_snap_reads_rewrites_and_hands_back_live_etcd_snapshots(version: Version) {
     let tmp = tempfile::tempdir().unwrap();
     let data_dir = tmp.path().join("data");
-    let etcd = Etcd::start(&data_dir, &opts());
+    let etcd = Etcd::start(&data_dir, &opts(version));
     let (cluster_id, member_id) = etcd.ids();
 
     // ~130 raft entries with --snapshot-count 20: a snapshot about every 21 applied entries.
@@ -77,12 +79,12 @@ fn etcd_snap_reads_rewrites_and_hands_back_live_etcd_snapshots() {
         assert_eq!(v["data_nil"], false);
         summaries.push((name.clone(), v));
     }
-    // 3.4 keeps the v2 store as JSON in Data.
+    // 3.4 and 3.5 keep the v2 store as JSON in Data.
     let newest = snaps.iter().max().unwrap();
     let bytes = std::fs::read(snap_dir.join(newest)).unwrap();
     let snap = etcd_snap::codec::decode_snap_file(bytes.into()).unwrap();
     let v2: serde_json::Value = serde_json::from_slice(snap.data.as_deref().unwrap())
-        .expect("etcd 3.4 .snap data is the v2 store JSON");
+        .expect("etcd 3.4 / 3.5 .snap data is the v2 store JSON");
     assert!(v2.is_object());
 
     // 2. ls agrees: every .snap is ok.
@@ -156,7 +158,7 @@ fn etcd_snap_reads_rewrites_and_hands_back_live_etcd_snapshots() {
     assert!(!names.iter().any(|n| n.starts_with("tmp")), "{names:?}");
 
     // 6. etcd restarts on it, recovers from our newest snapshot, and serves the same keys.
-    let etcd = Etcd::start(&data_dir, &opts());
+    let etcd = Etcd::start(&data_dir, &opts(version));
     assert_eq!(etcd.ids(), (cluster_id, member_id));
     let newest_index = newest_summary["index"].as_u64().unwrap();
     let log = etcd.this_log();

@@ -1,5 +1,6 @@
-//! A real etcd 3.4 server for interop tests (Debian's `etcd-server` / `etcd-client`,
-//! installed by `.ci/setup`).
+//! A real etcd server for interop tests, in two versions ([`Version`]): 3.4.23 (Debian
+//! bookworm's `etcd-server` / `etcd-client`) and 3.5.16 (Debian trixie's, unpacked into a
+//! cache folder); `.ci/setup` installs both.
 //!
 //! ```ignore
 //! let data = tempfile::tempdir().unwrap();
@@ -8,8 +9,16 @@
 //! let (cluster_id, member_id) = etcd.ids();
 //! etcd.stop();                          // SIGTERM by PID, waits; Drop kills if still running
 //! let etcd = Etcd::start(data.path(), &EtcdOptions::default()); // restart on the same data
+//! let v35 = EtcdOptions { version: Version::V3_5, ..Default::default() };    // etcd 3.5.16
+//!
+//! fn status_is_etcds(v: Version) { /* … */ }
+//! per_version!(status_is_etcds);   // tests status_is_etcds::etcd34 and ::etcd35
 //! ```
 //!
+//! - Versions: 3.4 is the default everywhere (`EtcdOptions::default()`); a test written as
+//!   `fn name(v: Version)` runs against both through [`per_version!`], with the same
+//!   assertions. Where 3.5 legitimately differs, the test asks the [`Version`] (its release
+//!   string, its offline `snapshot status` tool) and cites etcd's source.
 //! - Ports: two free 127.0.0.1 ports are picked at run time (bind to port 0, read the port,
 //!   release it). If etcd still loses the race and exits at start, it is retried with new
 //!   ports.
@@ -26,14 +35,127 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The server binary and the client. Override with `ETCD_BIN` / `ETCDCTL_BIN`.
-fn etcd_bin() -> String {
-    std::env::var("ETCD_BIN").unwrap_or_else(|_| "etcd".into())
+/// The etcd release a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Version {
+    /// etcd 3.4.23: `etcd` / `etcdctl` on `PATH` (override with `ETCD_BIN` / `ETCDCTL_BIN`).
+    #[default]
+    V3_4,
+    /// etcd 3.5.16: `etcd`, `etcdctl`, `etcdutl` in `ETCD35_BIN_DIR`, by default the cache
+    /// folder `.ci/setup` unpacks Debian trixie's .debs into
+    /// (`${XDG_CACHE_HOME:-~/.cache}/etcd-snap/etcd-3.5.16/root/usr/bin`).
+    V3_5,
 }
 
-fn etcdctl_bin() -> String {
-    std::env::var("ETCDCTL_BIN").unwrap_or_else(|_| "etcdctl".into())
+impl Version {
+    /// Both, oldest first.
+    pub const ALL: [Version; 2] = [Version::V3_4, Version::V3_5];
+
+    /// The release, as etcd reports it (`X-Server-Version`, `etcd --version`).
+    pub fn release(self) -> &'static str {
+        match self {
+            Version::V3_4 => "3.4.23",
+            Version::V3_5 => "3.5.16",
+        }
+    }
+
+    /// `major.minor`, as the cluster version stored in the db reads (`3.4.0` / `3.5.0`).
+    pub fn minor(self) -> &'static str {
+        match self {
+            Version::V3_4 => "3.4",
+            Version::V3_5 => "3.5",
+        }
+    }
+
+    /// The folder holding etcd 3.5.16's binaries.
+    fn v35_dir() -> PathBuf {
+        if let Some(dir) = std::env::var_os("ETCD35_BIN_DIR") {
+            return dir.into();
+        }
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(&std::env::var_os("HOME").expect("HOME is set")).join(".cache")
+            });
+        cache.join("etcd-snap/etcd-3.5.16/root/usr/bin")
+    }
+
+    /// One of etcd 3.5.16's binaries (`etcd`, `etcdctl`, `etcdutl`).
+    fn v35_bin(name: &str) -> PathBuf {
+        let p = Self::v35_dir().join(name);
+        assert!(
+            p.is_file(),
+            "etcd 3.5.16's {name} is not at {} (run .ci/setup, or set ETCD35_BIN_DIR)",
+            p.display()
+        );
+        p
+    }
+
+    /// The server binary.
+    pub fn etcd(self) -> PathBuf {
+        match self {
+            Version::V3_4 => {
+                std::env::var_os("ETCD_BIN").map_or_else(|| "etcd".into(), PathBuf::from)
+            }
+            Version::V3_5 => Self::v35_bin("etcd"),
+        }
+    }
+
+    /// The client.
+    pub fn etcdctl(self) -> PathBuf {
+        match self {
+            Version::V3_4 => {
+                std::env::var_os("ETCDCTL_BIN").map_or_else(|| "etcdctl".into(), PathBuf::from)
+            }
+            Version::V3_5 => Self::v35_bin("etcdctl"),
+        }
+    }
+
+    /// `etcdctl` with API v3 selected, nothing else set.
+    pub fn etcdctl_command(self) -> Command {
+        let mut cmd = Command::new(self.etcdctl());
+        cmd.env("ETCDCTL_API", "3");
+        cmd
+    }
+
+    /// The offline `snapshot status` of a db file, without `-w`: `etcdctl snapshot status` in
+    /// 3.4; `etcdutl snapshot status` in 3.5, where etcdctl's only prints a deprecation
+    /// notice on stderr and calls etcdutl's (etcd v3.5.16
+    /// etcdctl/ctlv3/command/snapshot_command.go:128-130).
+    pub fn snapshot_status(self, file: &Path) -> Command {
+        let mut cmd = match self {
+            Version::V3_4 => self.etcdctl_command(),
+            Version::V3_5 => Command::new(Self::v35_bin("etcdutl")),
+        };
+        cmd.args(["snapshot", "status"])
+            .arg(file)
+            .stdin(Stdio::null());
+        cmd
+    }
 }
+
+/// Defines, for each `fn name(v: Version)` listed, a module `name` with one `#[test]` per
+/// etcd version: `name::etcd34` and `name::etcd35` (`cargo test --test interop etcd35` runs
+/// every 3.5 test).
+macro_rules! per_version {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn etcd34() {
+                    super::$name($crate::support::etcd::Version::V3_4);
+                }
+
+                #[test]
+                fn etcd35() {
+                    super::$name($crate::support::etcd::Version::V3_5);
+                }
+            }
+        )+
+    };
+}
+pub(crate) use per_version;
 
 /// How long to wait for etcd to become healthy or to stop.
 pub const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -51,6 +173,8 @@ pub struct EtcdOptions {
     pub max_snapshots: Option<u64>,
     /// Any further flags, passed last.
     pub extra_args: Vec<String>,
+    /// Which etcd (default 3.4.23).
+    pub version: Version,
 }
 
 /// A running single-member etcd.
@@ -66,6 +190,8 @@ pub struct Etcd {
     pub log_path: PathBuf,
     /// Length of the log when this process started.
     log_offset: usize,
+    /// Which etcd this is.
+    pub version: Version,
 }
 
 /// Two distinct free ports on 127.0.0.1 (both held while picking so they differ).
@@ -115,7 +241,8 @@ impl Etcd {
             .append(true)
             .open(&log_path)
             .expect("open etcd log");
-        let mut cmd = Command::new(etcd_bin());
+        let etcd_bin = opts.version.etcd();
+        let mut cmd = Command::new(&etcd_bin);
         cmd.arg("--name")
             .arg(&name)
             .arg("--data-dir")
@@ -137,9 +264,12 @@ impl Etcd {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e} (is etcd-server installed?)", etcd_bin()));
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "spawn {}: {e} (is etcd-server installed?)",
+                etcd_bin.display()
+            )
+        });
         Etcd {
             child: Some(child),
             data_dir: data_dir.to_path_buf(),
@@ -147,6 +277,7 @@ impl Etcd {
             peer_url,
             log_path,
             log_offset,
+            version: opts.version,
         }
     }
 
@@ -190,16 +321,31 @@ impl Etcd {
         String::from_utf8_lossy(log.get(self.log_offset..).unwrap_or_default()).into_owned()
     }
 
+    /// This version's `etcdctl --endpoints <client>` (API v3, with timeouts), for callers that
+    /// add arguments and stdin themselves.
+    pub fn ctl_command(&self) -> Command {
+        let mut cmd = self.version.etcdctl_command();
+        cmd.args(["--endpoints", &self.client_url]).args([
+            "--dial-timeout",
+            "10s",
+            "--command-timeout",
+            CTL_TIMEOUT,
+        ]);
+        cmd
+    }
+
     /// Runs `etcdctl --endpoints <client> ARGS` (API v3) and returns its output as is.
     pub fn ctl_raw(&self, args: &[&str]) -> Output {
-        Command::new(etcdctl_bin())
-            .env("ETCDCTL_API", "3")
-            .args(["--endpoints", &self.client_url])
-            .args(["--dial-timeout", "10s", "--command-timeout", CTL_TIMEOUT])
+        self.ctl_command()
             .args(args)
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("spawn {}: {e} (is etcd-client installed?)", etcdctl_bin()))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "spawn {}: {e} (is etcd-client installed?)",
+                    self.version.etcdctl().display()
+                )
+            })
     }
 
     /// Runs etcdctl, panics (with etcd's log) unless it succeeds, returns stdout.

@@ -1,13 +1,22 @@
-//! bbolt's reading of damaged dbs, compared with real `etcdctl snapshot status` (etcd 3.4.23,
-//! bbolt 1.3.6) on dbs written by bbolt itself (tests/js/viewer/gen-bigdb: two transactions,
-//! so the two meta pages point at different trees, revisions R-1 and R) and then damaged.
-//! Issue 9, item 10: the meta page bbolt uses is the one we use.
+//! bbolt's reading of damaged dbs, compared with real `snapshot status` (etcdctl 3.4.23 with
+//! bbolt 1.3.6; etcdutl 3.5.16 with bbolt 1.3.11) on dbs written by bbolt itself
+//! (tests/js/viewer/gen-bigdb: two transactions, so the two meta pages point at different
+//! trees, revisions R-1 and R) and then damaged. Issue 9, item 10: the meta page bbolt uses is
+//! the one we use.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::support::etcd::{Version, per_version};
 use crate::support::etcd_snap;
+
+per_version!(
+    newest_meta_with_an_odd_page_size_is_used_as_bbolt_uses_it,
+    meta_page_0_states_the_page_size_even_when_it_is_odd,
+    truncated_dbs_read_as_etcdctl_reads_them_with_a_warning,
+    elements_running_into_the_next_page_read_as_etcdctl_reads_them_with_a_warning,
+);
 
 /// Builds gen-bigdb (offline, Debian's Go packages) once, and writes a small two-transaction
 /// db with it.
@@ -78,35 +87,33 @@ fn write(dir: &Path, name: &str, db: &[u8]) -> PathBuf {
     p
 }
 
-/// `etcdctl snapshot status FILE -w json`: stdout on success, `None` if it failed (or panicked).
-fn etcdctl_status(file: &Path) -> Option<String> {
-    let out = Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
-        .args(["snapshot", "status"])
-        .arg(file)
+/// `snapshot status FILE -w json` of etcd `v` (etcdctl's in 3.4, etcdutl's in 3.5): stdout
+/// on success, `None` if it failed (or panicked).
+fn etcdctl_status(v: Version, file: &Path) -> Option<String> {
+    let out = v
+        .snapshot_status(file)
         .args(["-w", "json"])
         .output()
-        .expect("etcdctl");
+        .expect("snapshot status");
     out.status
         .success()
         .then(|| String::from_utf8(out.stdout).unwrap().trim_end().to_owned())
 }
 
-#[test]
-fn newest_meta_with_an_odd_page_size_is_used_as_bbolt_uses_it() {
+fn newest_meta_with_an_odd_page_size_is_used_as_bbolt_uses_it(v: Version) {
     let tmp = tempfile::tempdir().unwrap();
     let good = generated_db();
     // bbolt writes meta page txid % 2: gen-bigdb's last transaction lands on page 1.
     assert!(txid(&good, 1) > txid(&good, 0));
     let newest = 1;
-    let base = etcdctl_status(&write(tmp.path(), "good.db", &good)).expect("etcdctl reads it");
+    let base = etcdctl_status(v, &write(tmp.path(), "good.db", &good)).expect("etcdctl reads it");
 
     // The newest meta states 4097: bbolt still reads every page at meta 0's size and uses
     // the newest meta (its page size field is not checked).
     let mut db = good.clone();
     set_page_size(&mut db, newest, 4097);
     let file = write(tmp.path(), "newest-4097.db", &db);
-    let want = etcdctl_status(&file).expect("etcdctl reads it");
+    let want = etcdctl_status(v, &file).expect("etcdctl reads it");
     assert_eq!(want, base, "etcdctl uses the newest meta");
     let ours = etcd_snap(["status".as_ref(), file.as_os_str()]);
     assert_eq!(ours.ok().trim_end(), want);
@@ -117,7 +124,7 @@ fn newest_meta_with_an_odd_page_size_is_used_as_bbolt_uses_it() {
         set_page_size(&mut db, newest, ps);
         let file = write(tmp.path(), &format!("newest-{ps}.db"), &db);
         assert_eq!(
-            etcdctl_status(&file).as_deref(),
+            etcdctl_status(v, &file).as_deref(),
             Some(base.as_str()),
             "{ps}"
         );
@@ -126,8 +133,7 @@ fn newest_meta_with_an_odd_page_size_is_used_as_bbolt_uses_it() {
     }
 }
 
-#[test]
-fn meta_page_0_states_the_page_size_even_when_it_is_odd() {
+fn meta_page_0_states_the_page_size_even_when_it_is_odd(v: Version) {
     // bbolt takes the page size of a valid meta page 0, 4097 included: meta page 1 and every
     // other page are then read at multiples of 4097, which is garbage. etcdctl panics on this
     // db; we must fail with a typed error, not read the db at 4096 as if nothing were wrong.
@@ -135,7 +141,7 @@ fn meta_page_0_states_the_page_size_even_when_it_is_odd() {
     let mut db = generated_db();
     set_page_size(&mut db, 0, 4097);
     let file = write(tmp.path(), "meta0-4097.db", &db);
-    assert_eq!(etcdctl_status(&file), None, "etcdctl cannot read it");
+    assert_eq!(etcdctl_status(v, &file), None, "etcdctl cannot read it");
     let ours = etcd_snap(["status".as_ref(), file.as_os_str()]);
     assert!(!ours.stderr.contains("panicked"), "{}", ours.stderr);
     assert!(ours.err().starts_with("page "), "{}", ours.stderr);
@@ -153,10 +159,10 @@ fn follower_db() -> Vec<u8> {
 /// give its JSON byte for byte, and unless that equals `undamaged` (the damage lies where
 /// nothing reads it) a `warning:` line containing `warning`; where it fails (or panics), we
 /// fail with a typed error. Returns whether etcdctl answered with other numbers.
-fn same_as_etcdctl(file: &Path, undamaged: Option<&str>, warning: &str) -> bool {
+fn same_as_etcdctl(v: Version, file: &Path, undamaged: Option<&str>, warning: &str) -> bool {
     let ours = etcd_snap(["status".as_ref(), file.as_os_str()]);
     assert!(!ours.stderr.contains("panicked"), "{}", ours.stderr);
-    match etcdctl_status(file) {
+    match etcdctl_status(v, file) {
         Some(want) => {
             assert_eq!(
                 ours.ok().trim_end(),
@@ -185,8 +191,7 @@ fn same_as_etcdctl(file: &Path, undamaged: Option<&str>, warning: &str) -> bool 
     }
 }
 
-#[test]
-fn truncated_dbs_read_as_etcdctl_reads_them_with_a_warning() {
+fn truncated_dbs_read_as_etcdctl_reads_them_with_a_warning(v: Version) {
     // bbolt maps the file and never compares it with the high water mark: etcdctl reports
     // a truncated db as long as nothing past the end is reached (zeros up to the end of the
     // last OS page). We report the same numbers and warn; where etcdctl fails, so do we.
@@ -196,7 +201,7 @@ fn truncated_dbs_read_as_etcdctl_reads_them_with_a_warning() {
     let lens = (8192..good.len()).step_by(4096).flat_map(|l| [l, l + 1000]);
     for len in lens {
         let file = write(tmp.path(), &format!("cut-{len}.db"), &good[..len]);
-        answered += usize::from(same_as_etcdctl(&file, None, "high water mark"));
+        answered += usize::from(same_as_etcdctl(v, &file, None, "high water mark"));
     }
     assert!(answered >= 3, "etcdctl read {answered} truncated dbs");
 }
@@ -216,14 +221,13 @@ fn leaf_pages(db: &[u8]) -> Vec<(usize, usize)> {
         .collect()
 }
 
-#[test]
-fn elements_running_into_the_next_page_read_as_etcdctl_reads_them_with_a_warning() {
+fn elements_running_into_the_next_page_read_as_etcdctl_reads_them_with_a_warning(v: Version) {
     // bbolt reads an element whose value runs past its page from the bytes after it (the
     // next pages of the map); etcdctl reports what it read. The last value of each leaf page
     // is made longer by a few bytes to a few pages, staying inside the file.
     let tmp = tempfile::tempdir().unwrap();
     let good = follower_db();
-    let base = etcdctl_status(&write(tmp.path(), "good.db", &good)).unwrap();
+    let base = etcdctl_status(v, &write(tmp.path(), "good.db", &good)).unwrap();
     let mut answered = 0;
     for (id, count) in leaf_pages(&good) {
         for grow in [100u32, 5000] {
@@ -238,7 +242,12 @@ fn elements_running_into_the_next_page_read_as_etcdctl_reads_them_with_a_warning
             }
             db[h + 12..h + 16].copy_from_slice(&vsize.to_le_bytes());
             let file = write(tmp.path(), &format!("spill-{id}-{grow}.db"), &db);
-            answered += usize::from(same_as_etcdctl(&file, Some(&base), "into the next pages"));
+            answered += usize::from(same_as_etcdctl(
+                v,
+                &file,
+                Some(&base),
+                "into the next pages",
+            ));
         }
     }
     assert!(answered >= 3, "etcdctl read {answered} of the spilled dbs");
