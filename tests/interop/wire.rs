@@ -1,5 +1,4 @@
-//! Snapshot transfer against real etcd 3.4 (Debian `etcd-server` / `etcd-client`, installed by
-//! `.ci/setup`):
+//! Snapshot transfer against real etcd, 3.4.23 and 3.5.16 (`.ci/setup` installs both):
 //! - `send_*`: our sender (the `etcd-snap send` CLI and the library) POSTs to a live member;
 //! - `receive_*`: a 3-member cluster on loopback whose lagging member's advertised peer URL is a
 //!   recording TCP proxy in front of it, so the leader's real `POST /raft/snapshot` is captured
@@ -16,8 +15,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::etcd::{Etcd, EtcdOptions};
+use crate::support::etcd::{Etcd, EtcdOptions, Version, per_version};
 use crate::support::etcd_snap;
+
+per_version!(
+    send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving,
+    receive_what_a_real_leader_sends,
+    a_body_cut_off_mid_upload_gets_the_same_answer_from_etcd_and_from_us,
+);
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -29,9 +34,8 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn etcdctl(endpoint: &str, args: &[&str]) -> std::process::Output {
-    Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
+fn etcdctl(v: Version, endpoint: &str, args: &[&str]) -> std::process::Output {
+    v.etcdctl_command()
         .args([
             "--endpoints",
             endpoint,
@@ -46,19 +50,25 @@ fn etcdctl(endpoint: &str, args: &[&str]) -> std::process::Output {
         .expect("run etcdctl (is etcd-client installed?)")
 }
 
-fn ctl_json(endpoint: &str, args: &[&str]) -> serde_json::Value {
-    let o = etcdctl(endpoint, args);
+/// The JSON a successful etcd tool printed.
+#[track_caller]
+fn json_output(what: &str, o: &std::process::Output) -> serde_json::Value {
     assert!(
         o.status.success(),
-        "etcdctl {args:?}: {}",
+        "{what}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    serde_json::from_slice(&o.stdout).expect("etcdctl JSON")
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{what}: not JSON ({e})"))
+}
+
+#[track_caller]
+fn ctl_json(v: Version, endpoint: &str, args: &[&str]) -> serde_json::Value {
+    json_output(&format!("etcdctl {args:?}"), &etcdctl(v, endpoint, args))
 }
 
 /// `(raft_term, revision)` of one endpoint.
-fn status(endpoint: &str) -> (u64, i64) {
-    let v = ctl_json(endpoint, &["endpoint", "status", "-w", "json"]);
+fn status(v: Version, endpoint: &str) -> (u64, i64) {
+    let v = ctl_json(v, endpoint, &["endpoint", "status", "-w", "json"]);
     let s = &v[0]["Status"];
     (
         s["header"]["raft_term"].as_u64().expect("raft_term"),
@@ -90,14 +100,20 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving() {
+fn options(v: Version) -> EtcdOptions {
+    EtcdOptions {
+        version: v,
+        ..EtcdOptions::default()
+    }
+}
+
+fn send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving(v: Version) {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let etcd = Etcd::start(&tmp.path().join("data"), &EtcdOptions::default());
+    let etcd = Etcd::start(&tmp.path().join("data"), &options(v));
     etcd.put("before", "1");
     let (cluster_id, member_id) = etcd.ids();
-    let (term, _) = status(&etcd.client_url);
+    let (term, _) = status(v, &etcd.client_url);
     assert!(
         term >= 2,
         "a fresh member elects itself at term >= 2, got {term}"
@@ -164,11 +180,56 @@ fn send_to_live_etcd_is_stored_byte_identical_and_etcd_keeps_serving() {
     }
     assert_eq!(snap_db_files(&etcd.snap_dir()), before);
 
+    // A MsgSnap addressed to another member: both versions store the db first (SaveDBFrom
+    // runs before Process); 3.4 then hands the message to raft (204); 3.5's Process refuses
+    // it, "cannot process message to mismatch member" (etcd v3.5.16
+    // server/etcdserver/server.go:1000-1007). That error's WriteTo returns an error, so it is
+    // no writerToResponse (rafthttp/http.go:64-66) and the handler answers 500 "failed to
+    // process raft message (…)" (http.go:302-310), which etcd's sender, like ours, reports as
+    // an unexpected http status (rafthttp/util.go:114-115).
+    let other_index = index + 3;
+    let (sent, notified) = rt.block_on(async {
+        let m = short_msg(member_id ^ 0x5a5a, term - 1, other_index);
+        let (msg, notify) = etcd_snap::Message::new(m, &db[..4096], 4096).unwrap();
+        let opts = etcd_snap::http::SendOptions::new(0x1234, cluster_id);
+        let sent = etcd_snap::http::send_snapshot(&etcd.peer_url, msg, &opts).await;
+        (sent, notify.await)
+    });
+    match v {
+        Version::V3_4 => {
+            assert!(sent.is_ok(), "{sent:?}");
+            assert_eq!(notified, Ok(true));
+        }
+        Version::V3_5 => {
+            let err = sent.unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "unexpected http status Internal Server Error while posting to \"{}/raft/snapshot\"",
+                    etcd.peer_url
+                )
+            );
+            assert_eq!(err.code(), "ERR_HTTP_STATUS");
+            assert_eq!(notified, Ok(false));
+            let log = etcd.log();
+            let refused = log
+                .lines()
+                .find(|l| l.contains("\"msg\":\"failed to process Raft message\""))
+                .unwrap_or_else(|| panic!("etcd did not refuse the message:\n{log}"));
+            assert!(
+                refused.contains("\"error\":\"cannot process message to mismatch member\""),
+                "{refused}"
+            );
+        }
+    }
+    let other_db = etcd.snap_dir().join(format!("{other_index:016x}.snap.db"));
+    assert_eq!(std::fs::read(&other_db).unwrap(), &db[..4096]);
+
     // etcd keeps serving, and nothing was restored from our snapshot.
     etcd.put("after", "2");
     assert_eq!(etcd.get("before").as_deref(), Some("1"));
     assert_eq!(etcd.get("after").as_deref(), Some("2"));
-    assert_eq!(status(&etcd.client_url).0, term);
+    assert_eq!(status(v, &etcd.client_url).0, term);
     assert!(
         !etcd.log().contains("applying snapshot"),
         "etcd applied our snapshot"
@@ -208,6 +269,7 @@ struct Member {
     advertise_peer: String,
     child: Option<Child>,
     log: PathBuf,
+    version: Version,
 }
 
 impl Member {
@@ -217,7 +279,7 @@ impl Member {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new("etcd")
+        let child = Command::new(self.version.etcd())
             .args(["--name", &self.name])
             .arg("--data-dir")
             .arg(&self.data_dir)
@@ -261,7 +323,7 @@ impl Member {
 
     fn wait_healthy(&self) {
         let deadline = Instant::now() + TIMEOUT;
-        while !etcdctl(&self.client_url, &["endpoint", "health"])
+        while !etcdctl(self.version, &self.client_url, &["endpoint", "health"])
             .status
             .success()
         {
@@ -520,8 +582,7 @@ impl Drop for Receiver {
     }
 }
 
-#[test]
-fn receive_what_a_real_leader_sends() {
+fn receive_what_a_real_leader_sends(version: Version) {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let proxy_listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -538,6 +599,7 @@ fn receive_what_a_real_leader_sends() {
                 advertise_peer: peer,
                 child: None,
                 log: tmp.path().join(format!("{name}.log")),
+                version,
             }
         })
         .collect();
@@ -564,7 +626,7 @@ fn receive_what_a_real_leader_sends() {
     }
     let a = members[0].client_url.clone();
     let c = members[2].client_url.clone();
-    let v = ctl_json(&a, &["member", "list", "-w", "json"]);
+    let v = ctl_json(version, &a, &["member", "list", "-w", "json"]);
     let cluster_id = v["header"]["cluster_id"].as_u64().unwrap();
     let c_id = v["members"]
         .as_array()
@@ -578,7 +640,7 @@ fn receive_what_a_real_leader_sends() {
     // c falls behind by more than etcd's 5000 catch-up entries: the leader must send a snapshot.
     members[2].stop();
     bulk_put(&a, 5600, 8);
-    let (_, leader_rev) = status(&a);
+    let (_, leader_rev) = status(version, &a);
     members[2].start(&initial, 200);
     members[2].wait_healthy();
 
@@ -601,7 +663,7 @@ fn receive_what_a_real_leader_sends() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
-    while status(&c).1 != leader_rev {
+    while status(version, &c).1 != leader_rev {
         assert!(
             Instant::now() < deadline,
             "c did not catch up:\n{}",
@@ -621,7 +683,7 @@ fn receive_what_a_real_leader_sends() {
         header("x-etcd-cluster-id"),
         Some(format!("{cluster_id:x}").as_str())
     );
-    assert_eq!(header("x-server-version"), Some("3.4.23"));
+    assert_eq!(header("x-server-version"), Some(version.release()));
 
     // Independent decoding of the recorded body: 8-byte length, message, db.
     let body = &snap_req.body;
@@ -653,6 +715,9 @@ fn receive_what_a_real_leader_sends() {
     // Our sender's headers are exactly the ones etcd's sender used (names case-insensitive).
     let leader = got["message"]["from"].as_u64().unwrap();
     let mut sender_headers = etcd_snap::transport::SenderHeaders::new(leader, cluster_id);
+    // The release the leader runs; 3.5 still sends MinClusterVersion 3.0.0 (etcd v3.5.16
+    // api/version/version.go:28).
+    sender_headers.server_version = version.release().into();
     sender_headers.peer_urls = header("x-peerurls")
         .expect("etcd sends X-PeerURLs")
         .split(',')
@@ -682,9 +747,13 @@ fn receive_what_a_real_leader_sends() {
     );
 
     // etcd's own tool accepts the stored db; its revision is the cluster's, which c now serves.
-    let st = ctl_json(
-        &a,
-        &["snapshot", "status", stored.to_str().unwrap(), "-w", "json"],
+    let st = json_output(
+        "snapshot status",
+        &version
+            .snapshot_status(&stored)
+            .args(["-w", "json"])
+            .output()
+            .unwrap(),
     );
     assert_eq!(st["revision"].as_i64().unwrap(), leader_rev, "{st}");
     assert_eq!(st["totalSize"].as_u64().unwrap(), stored_bytes.len() as u64);
@@ -767,11 +836,10 @@ fn cut_exchange(addr: &str, request: &[u8]) -> (u16, Vec<(String, String)>, Stri
     (status, headers, body.to_string())
 }
 
-#[test]
-fn a_body_cut_off_mid_upload_gets_the_same_answer_from_etcd_and_from_us() {
+fn a_body_cut_off_mid_upload_gets_the_same_answer_from_etcd_and_from_us(v: Version) {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
-    let etcd = Etcd::start(&tmp.path().join("data"), &EtcdOptions::default());
+    let etcd = Etcd::start(&tmp.path().join("data"), &options(v));
     let (cluster_id, member_id) = etcd.ids();
     let ours = Receiver::start(&tmp.path().join("ours"), cluster_id);
     let env = etcd_snap::transport::encode_envelope(&short_msg(member_id, 1, 0x7777_2000));

@@ -137,7 +137,8 @@ impl Version {
 
 /// Defines, for each `fn name(v: Version)` listed, a module `name` with one `#[test]` per
 /// etcd version: `name::etcd34` and `name::etcd35` (`cargo test --test interop etcd35` runs
-/// every 3.5 test).
+/// every 3.5 test). Only `interop` uses it; the other binaries include this file too.
+#[allow(unused_macros)]
 macro_rules! per_version {
     ($($name:ident),+ $(,)?) => {
         $(
@@ -155,6 +156,7 @@ macro_rules! per_version {
         )+
     };
 }
+#[allow(unused_imports)]
 pub(crate) use per_version;
 
 /// How long to wait for etcd to become healthy or to stop.
