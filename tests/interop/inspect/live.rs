@@ -302,7 +302,8 @@ fn status_and_keys_equal_etcdctl(v: Version) {
     // 3.5 never stores a member's client URLs in the db: the member's record is written once,
     // by AddMember ({id, peerURLs, name}: etcd v3.5.16 server/etcdserver/api/membership/
     // member.go:79-89), and UpdateAttributes' later save is refused because the key exists
-    // (store.go:47-62). 3.4 overwrites the record (etcdserver/api/membership/store.go:46-57).
+    // (etcd v3.5.16 server/etcdserver/api/membership/store.go:47-62). 3.4 overwrites the
+    // record (etcd etcdserver/api/membership/store.go:46-57).
     let client_urls: &[&str] = match v {
         Version::V3_4 => &[etcd.client_url.as_str()],
         Version::V3_5 => &[],
