@@ -233,6 +233,8 @@ fn status_and_keys_equal_etcdctl(v: Version) {
     // Members as the server lists them, then auth (users, roles; does not move the kv
     // revision), so the auth buckets are in the hash too.
     let members = json(&etcd.ctl(&["member", "list", "-w", "json"]));
+    let status = json(&etcd.ctl(&["endpoint", "status", "-w", "json"]));
+    let raft_term = status[0]["Status"]["header"]["raft_term"].as_u64().unwrap();
     for args in [
         &["user", "add", "root", "--new-user-password", "pw"][..],
         &["role", "add", "root"],
@@ -332,6 +334,20 @@ fn status_and_keys_equal_etcdctl(v: Version) {
     assert_eq!(info.auth.roles, ["reader", "root"]);
     assert_eq!(info.meta.finished_compact_revision, Some(compact_at));
     assert!(info.meta.consistent_index.unwrap() > 0);
+    // 3.5 also keeps the term of the consistent index and the ConfState in `meta` (etcd v3.5.16
+    // server/mvcc/buckets/bucket.go:71, server/etcdserver/api/membership/confstate.go:31-39);
+    // 3.4 has neither.
+    match v {
+        Version::V3_4 => {
+            assert_eq!(info.meta.term, None);
+            assert_eq!(info.meta.conf_state, None);
+        }
+        Version::V3_5 => {
+            assert_eq!(info.meta.term, Some(raft_term));
+            let cs = json(info.meta.conf_state.as_deref().expect("meta confState"));
+            assert_eq!(cs["voters"], serde_json::json!([theirs["ID"]]), "{cs}");
+        }
+    }
     let key_bucket = db
         .buckets()
         .unwrap()
