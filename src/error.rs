@@ -4,8 +4,6 @@
 
 use std::fmt;
 
-use crate::pb::DecodeError;
-
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -59,7 +57,7 @@ pub enum Error {
     InvalidArgument(String),
     /// A bbolt/etcd db that cannot be read (hostile or corrupt input): names the page, if
     /// one is to blame, and the problem.
-    #[error("{}", crate::inspect::BadDb::describe(*page, problem))]
+    #[error("{}", BadDb::describe(*page, problem))]
     BadDb {
         /// The page at fault, when the problem is in one page.
         page: Option<u64>,
@@ -67,11 +65,7 @@ pub enum Error {
         problem: String,
     },
     /// The sha256 trailer of an `etcdctl snapshot save` file does not match; etcd's message.
-    #[error(
-        "expected sha256 {}, got {}",
-        crate::inspect::go_bytes(expected),
-        crate::inspect::go_bytes(actual)
-    )]
+    #[error("expected sha256 {}, got {}", go_bytes(expected), go_bytes(actual))]
     DbHashMismatch {
         /// The trailer's digest.
         expected: [u8; 32],
@@ -118,6 +112,49 @@ pub enum Error {
     /// A snapshot receiver at one of its bounds (issue 9): answered 503, retry later.
     #[error("{0}")]
     Busy(String),
+}
+
+/// A protobuf decode failure, worded exactly as gogo-protobuf (etcd 3.4) words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Input ended inside a field.
+    #[error("unexpected EOF")]
+    UnexpectedEof,
+    /// A varint longer than 64 bits.
+    #[error("proto: integer overflow")]
+    IntegerOverflow,
+    /// A length prefix that is negative as an int.
+    #[error("proto: negative length found during unmarshaling")]
+    NegativeLength,
+    /// A known field arrived with the wrong wire type.
+    #[error("proto: wrong wireType = {wire_type} for field {field}")]
+    WrongWireType {
+        /// The wire type seen.
+        wire_type: u8,
+        /// The Go field name (`Crc`, `Data`, ...).
+        field: &'static str,
+    },
+    /// Wire type 6 or 7.
+    #[error("proto: illegal wireType {0}")]
+    IllegalWireType(u8),
+    /// An end-group key outside a group.
+    #[error("proto: {0}: wiretype end group for non-group")]
+    EndGroup(&'static str),
+    /// Field number ≤ 0 after gogo's `int32(key >> 3)`; gogo prints the whole key varint as
+    /// the "wire type".
+    #[error("proto: {message}: illegal tag {field} (wire type {key})")]
+    IllegalTag {
+        /// The proto message name.
+        message: &'static str,
+        /// The field number as gogo computed it (0 or negative).
+        field: i32,
+        /// The whole key varint.
+        key: u64,
+    },
+    /// A failure gogo has no wording for (kept as prost reported it).
+    #[error("proto: {0}")]
+    Other(String),
 }
 
 impl Error {
@@ -318,4 +355,24 @@ pub fn go_reason(e: &std::io::Error) -> String {
         Some(first) => first.to_lowercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// Formats an [`Error::BadDb`].
+#[derive(Debug)]
+pub struct BadDb;
+
+impl BadDb {
+    /// `page N: problem`, or the problem alone.
+    pub fn describe(page: Option<u64>, problem: &str) -> String {
+        match page {
+            Some(p) => format!("page {p}: {problem}"),
+            None => problem.to_owned(),
+        }
+    }
+}
+
+/// Go's `%v` of a byte slice (`[1 2 3]`), as etcd's sha256 mismatch message prints it.
+pub fn go_bytes(b: &[u8]) -> String {
+    let parts: Vec<String> = b.iter().map(u8::to_string).collect();
+    format!("[{}]", parts.join(" "))
 }

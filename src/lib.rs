@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+mod crc;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod crc32c_braid;
 pub mod error;

@@ -136,25 +136,7 @@ impl<S: PageSource> Db<S> {
     }
 }
 
-/// Formats a [`crate::Error::BadDb`].
-#[derive(Debug)]
-pub struct BadDb;
-
-impl BadDb {
-    /// `page N: problem`, or the problem alone.
-    pub fn describe(page: Option<u64>, problem: &str) -> String {
-        match page {
-            Some(p) => format!("page {p}: {problem}"),
-            None => problem.to_owned(),
-        }
-    }
-}
-
-/// Go's `%v` of a byte slice (`[1 2 3]`), as etcd's sha256 mismatch message prints it.
-pub fn go_bytes(b: &[u8]) -> String {
-    let parts: Vec<String> = b.iter().map(u8::to_string).collect();
-    format!("[{}]", parts.join(" "))
-}
+pub use crate::error::{BadDb, go_bytes};
 
 /// Serializes bytes as a lossy UTF-8 string (for display-only names).
 pub(crate) fn ser_lossy<Ser: serde::Serializer>(b: &[u8], s: Ser) -> Result<Ser::Ok, Ser::Error> {

@@ -7,6 +7,7 @@ use std::future::Future;
 use futures_io::AsyncRead;
 
 use crate::error::{Error, Result};
+use crate::names;
 use crate::pb;
 use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
@@ -155,10 +156,15 @@ where
         headers: h,
         body: String::new(),
         outcome: Ok(Received {
-            db_path: crate::transport::summary::db_path(snapshotter, index),
+            db_path: db_path(snapshotter, index),
             message,
             raw,
             db_bytes,
         }),
     }
+}
+
+/// The name `SaveDBFrom` stores `index` under, as the backend shows it.
+pub fn db_path<S: Storage>(snapshotter: &Snapshotter<S>, index: u64) -> String {
+    snapshotter.storage().path_of(&names::db_name(index))
 }
