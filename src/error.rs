@@ -187,6 +187,45 @@ impl Error {
         }
     }
 
+    /// Every code [`Error::code`] can return (a storage error's is its [`IoErrorKind::code`]):
+    /// what reaches JavaScript as `error.code`. The TypeScript union `EtcdSnapError["code"]`
+    /// (`src/wasm/mod.rs`) is checked against it by a test.
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "ERR_NO_SNAPSHOT",
+        "ERR_EMPTY_SNAPSHOT",
+        "ERR_CRC_MISMATCH",
+        "ERR_NO_DB_SNAPSHOT",
+        "ERR_DECODE",
+        "ERR_SHORT_READ",
+        "ERR_EXPECT_EOF",
+        "ERR_LIMIT_EXCEEDED",
+        "ERR_REMOVE_ORPHAN",
+        "ERR_INVALID_ARGUMENT",
+        "ERR_BAD_DB",
+        "ERR_DB_HASH_MISMATCH",
+        "ERR_COMPACTED",
+        "ERR_FUTURE_REV",
+        "ERR_EOF",
+        "ERR_MEMBER_REMOVED",
+        "ERR_INCOMPATIBLE_VERSION",
+        "ERR_CLUSTER_ID_MISMATCH",
+        "ERR_PRECONDITION_FAILED",
+        "ERR_HTTP_STATUS",
+        "ERR_TRANSPORT",
+        "ERR_BUSY",
+        "ERR_NOT_FOUND",
+        "ERR_ALREADY_EXISTS",
+        "ERR_IS_A_DIRECTORY",
+        "ERR_LOCKED",
+        "ERR_NO_SPACE",
+        "ERR_PERMISSION_DENIED",
+        "ERR_SHORT_WRITE",
+        "ERR_UNSUPPORTED",
+        "ERR_IO",
+        "ERR_NOT_REGULAR_FILE",
+        "ERR_TOO_LARGE",
+    ];
+
     /// Shorthand for a storage error.
     pub fn io(
         kind: IoErrorKind,
@@ -335,6 +374,68 @@ impl IoErrorKind {
     }
 }
 
+impl IoErrorKind {
+    /// The one map from a JavaScript error to a kind: its `code` (Node's `E*`, or one of our
+    /// own `ERR_*` codes coming back from a JS backend) first, else its DOMException `name`
+    /// (OPFS, Web Locks). Every JS-facing backend (Node fs, OPFS, JS objects) goes through it.
+    pub fn of_js(code: Option<&str>, name: Option<&str>) -> IoErrorKind {
+        let by_code = match code {
+            Some("ENOENT" | "ERR_NOT_FOUND") => Some(IoErrorKind::NotFound),
+            Some("EEXIST" | "ERR_ALREADY_EXISTS") => Some(IoErrorKind::AlreadyExists),
+            Some("EISDIR" | "ERR_IS_A_DIRECTORY") => Some(IoErrorKind::IsADirectory),
+            Some("ENOSPC" | "EDQUOT" | "EFBIG" | "ERR_NO_SPACE") => Some(IoErrorKind::NoSpace),
+            Some("EACCES" | "EPERM" | "EROFS" | "ERR_PERMISSION_DENIED") => {
+                Some(IoErrorKind::PermissionDenied)
+            }
+            Some("ERR_LOCKED") => Some(IoErrorKind::Locked),
+            Some("ERR_SHORT_WRITE") => Some(IoErrorKind::ShortWrite),
+            Some("ERR_UNSUPPORTED") => Some(IoErrorKind::Unsupported),
+            Some("ERR_NOT_REGULAR_FILE") => Some(IoErrorKind::NotRegular),
+            Some("ERR_TOO_LARGE" | "ERR_FS_FILE_TOO_LARGE") => Some(IoErrorKind::TooLarge),
+            _ => None,
+        };
+        by_code.unwrap_or(match name {
+            Some("NotFoundError") => IoErrorKind::NotFound,
+            Some("QuotaExceededError") => IoErrorKind::NoSpace,
+            // A file where a directory was expected or the reverse (getFileHandle on a directory).
+            Some("TypeMismatchError") => IoErrorKind::IsADirectory,
+            // An open sync access handle or writable holds the file.
+            Some("NoModificationAllowedError") => IoErrorKind::Locked,
+            Some("NotAllowedError" | "SecurityError") => IoErrorKind::PermissionDenied,
+            _ => IoErrorKind::Other,
+        })
+    }
+
+    /// Go's wording (`strerror`, lowercase) for the Node error codes a file system reports.
+    pub fn go_text(code: &str) -> Option<&'static str> {
+        Some(match code {
+            "ENOENT" => "no such file or directory",
+            "EEXIST" => "file exists",
+            "EISDIR" => "is a directory",
+            "ENOTDIR" => "not a directory",
+            "EACCES" => "permission denied",
+            "EPERM" => "operation not permitted",
+            "ENOSPC" => "no space left on device",
+            "EDQUOT" => "disk quota exceeded",
+            "EROFS" => "read-only file system",
+            "EBUSY" => "device or resource busy",
+            "EMFILE" => "too many open files",
+            "ENFILE" => "too many open files in system",
+            "ENOTEMPTY" => "directory not empty",
+            "EIO" => "input/output error",
+            "EBADF" => "bad file descriptor",
+            "EINVAL" => "invalid argument",
+            "EXDEV" => "invalid cross-device link",
+            "ENAMETOOLONG" => "file name too long",
+            "ELOOP" => "too many levels of symbolic links",
+            "EAGAIN" => "resource temporarily unavailable",
+            "EFBIG" => "file too large",
+            "EPIPE" => "broken pipe",
+            _ => return None,
+        })
+    }
+}
+
 impl Error {
     /// An OS error as the crate's error, worded as Go's `*os.PathError`
     /// (`open /dir/x.snap: no such file or directory`).
@@ -375,4 +476,178 @@ impl BadDb {
 pub fn go_bytes(b: &[u8]) -> String {
     let parts: Vec<String> = b.iter().map(u8::to_string).collect();
     format!("[{}]", parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IoErrorKind as K;
+
+    use super::{Error, IoError};
+
+    /// One value of every variant; the exhaustive match stops the build when a variant is
+    /// added without being listed here (and so, through the test below, in `ALL_CODES`).
+    fn one_of_each() -> Vec<Error> {
+        let io = |kind| {
+            Error::Io(IoError {
+                kind,
+                op: "open",
+                path: String::new(),
+                detail: String::new(),
+            })
+        };
+        let mut all = vec![
+            Error::NoSnapshot,
+            Error::EmptySnapshot,
+            Error::CrcMismatch,
+            Error::NoDbSnapshot,
+            Error::Decode(super::DecodeError::UnexpectedEof),
+            Error::ShortRead { cause: None },
+            Error::ExpectEof,
+            Error::ExceedSizeLimit,
+            Error::RemoveOrphan {
+                name: String::new(),
+                source: Box::new(Error::Eof),
+            },
+            Error::InvalidArgument(String::new()),
+            Error::BadDb {
+                page: None,
+                problem: String::new(),
+            },
+            Error::DbHashMismatch {
+                expected: [0; 32],
+                actual: [0; 32],
+            },
+            Error::Compacted,
+            Error::FutureRev,
+            Error::Eof,
+            Error::MemberRemoved,
+            Error::IncompatibleVersion,
+            Error::ClusterIdMismatch,
+            Error::PreconditionFailed(String::new()),
+            Error::HttpStatus {
+                status: String::new(),
+                url: String::new(),
+            },
+            Error::Transport {
+                url: String::new(),
+                detail: String::new(),
+            },
+            Error::Busy(String::new()),
+        ];
+        for kind in [
+            K::NotFound,
+            K::AlreadyExists,
+            K::IsADirectory,
+            K::Locked,
+            K::NoSpace,
+            K::PermissionDenied,
+            K::ShortWrite,
+            K::Unsupported,
+            K::Other,
+            K::NotRegular,
+            K::TooLarge,
+        ] {
+            match kind {
+                K::NotFound
+                | K::AlreadyExists
+                | K::IsADirectory
+                | K::Locked
+                | K::NoSpace
+                | K::PermissionDenied
+                | K::ShortWrite
+                | K::Unsupported
+                | K::Other
+                | K::NotRegular
+                | K::TooLarge => all.push(io(kind)),
+            }
+        }
+        for e in &all {
+            match e {
+                Error::NoSnapshot
+                | Error::EmptySnapshot
+                | Error::CrcMismatch
+                | Error::NoDbSnapshot
+                | Error::Decode(_)
+                | Error::ShortRead { .. }
+                | Error::ExpectEof
+                | Error::ExceedSizeLimit
+                | Error::RemoveOrphan { .. }
+                | Error::Io(_)
+                | Error::InvalidArgument(_)
+                | Error::BadDb { .. }
+                | Error::DbHashMismatch { .. }
+                | Error::Compacted
+                | Error::FutureRev
+                | Error::Eof
+                | Error::MemberRemoved
+                | Error::IncompatibleVersion
+                | Error::ClusterIdMismatch
+                | Error::PreconditionFailed(_)
+                | Error::HttpStatus { .. }
+                | Error::Transport { .. }
+                | Error::Busy(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn all_codes_are_the_codes_errors_have() {
+        let codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        assert_eq!(codes, Error::ALL_CODES);
+    }
+
+    /// The hand-written TypeScript union of `error.code` names exactly the Rust codes.
+    #[test]
+    fn the_typescript_code_union_is_the_rust_list() {
+        let ts = include_str!("wasm/mod.rs");
+        let start = ts
+            .find("export interface EtcdSnapError")
+            .expect("EtcdSnapError");
+        let body = &ts[start..];
+        let body = &body[body.find("code:").expect("code:") + 5..];
+        let body = &body[..body.find(';').expect(";")];
+        let mut union: Vec<&str> = body
+            .split('|')
+            .map(|c| c.trim().trim_matches('"'))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let mut rust = Error::ALL_CODES.to_vec();
+        union.sort_unstable();
+        rust.sort_unstable();
+        assert_eq!(union, rust, "EtcdSnapError's code union in src/wasm/mod.rs");
+    }
+
+    /// Node codes, our own codes and DOMException names all go through the one map; the code
+    /// wins over the name.
+    #[test]
+    fn js_errors_map_to_kinds() {
+        assert_eq!(K::of_js(Some("ENOENT"), None), K::NotFound);
+        assert_eq!(K::of_js(Some("ERR_LOCKED"), Some("Error")), K::Locked);
+        assert_eq!(K::of_js(Some("EFBIG"), None), K::NoSpace);
+        assert_eq!(K::of_js(Some("ERR_FS_FILE_TOO_LARGE"), None), K::TooLarge);
+        assert_eq!(K::of_js(None, Some("TypeMismatchError")), K::IsADirectory);
+        assert_eq!(
+            K::of_js(None, Some("NoModificationAllowedError")),
+            K::Locked
+        );
+        assert_eq!(K::of_js(None, Some("QuotaExceededError")), K::NoSpace);
+        assert_eq!(K::of_js(None, Some("InvalidStateError")), K::Other);
+        assert_eq!(
+            K::of_js(Some("EEXIST"), Some("NotFoundError")),
+            K::AlreadyExists
+        );
+        assert_eq!(K::go_text("ENOENT"), Some("no such file or directory"));
+        assert_eq!(K::go_text("ERR_LOCKED"), None);
+    }
+
+    /// The OPFS backend had its own table, which read a refused permission as `ERR_IO`; with
+    /// one map every backend says `ERR_PERMISSION_DENIED`, as the Node and JS-object ones did.
+    #[test]
+    fn a_refused_permission_is_the_same_kind_on_every_backend() {
+        for name in ["NotAllowedError", "SecurityError"] {
+            assert_eq!(K::of_js(None, Some(name)), K::PermissionDenied);
+            assert_eq!(K::of_js(None, Some(name)).code(), "ERR_PERMISSION_DENIED");
+        }
+    }
 }

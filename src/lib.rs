@@ -49,6 +49,8 @@ pub mod error;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;
 pub mod inspect;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 pub mod message;
 pub mod names;
 #[allow(missing_docs)]

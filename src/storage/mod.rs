@@ -10,7 +10,7 @@
 
 use futures_io::AsyncRead;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub mod conformance;
 pub mod fault;
@@ -29,6 +29,23 @@ pub mod raw_name;
 pub use memory::MemoryStorage;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeStorage;
+
+/// Rejects names that are not a single plain file name (empty, `.`, `..`, or holding `/`, `\`
+/// or NUL), so no backend ever takes a name for a path. Every backend calls it first.
+pub fn check_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains('/')
+        || name.contains('\\')
+        || name.contains('\0')
+    {
+        return Err(Error::InvalidArgument(format!(
+            "invalid storage name {name:?}: must be a plain file name"
+        )));
+    }
+    Ok(())
+}
 
 /// What [`Storage::stat`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -43,7 +43,9 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn error(
+    /// A refusal as Go's `http.Error` writes it: `headers`, then the plain-text content type
+    /// and `nosniff`; the body is `body` plus `\n`; `e` is what the caller is told.
+    pub fn error(
         mut headers: Vec<(&'static str, String)>,
         status: u16,
         body: String,
@@ -57,6 +59,15 @@ impl Reply {
             body: body + "\n",
             outcome: Err(e),
         }
+    }
+
+    /// 503 `Snapshotter is closed`: a receiver whose folder was closed answers every request
+    /// so, so the server does not look healthy.
+    pub fn closed(local: &LocalPeer) -> Self {
+        let e = Error::InvalidArgument("Snapshotter is closed".into());
+        let body = e.to_string();
+        let id = vec![("X-Etcd-Cluster-ID", format_id(local.cluster_id))];
+        Reply::error(id, 503, body, e)
     }
 }
 

@@ -15,12 +15,12 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::error::{from_js, to_js};
-use super::jsutil::{get, method};
-use super::stream::js_to_async_read;
 use crate::error::{Error, Result};
 use crate::inspect::mvcc::Mvcc;
 use crate::inspect::{Cached, Db, OpenOptions, PageSource, Prefix, Revision};
+use crate::js::error::from_js;
+use crate::js::stream::js_to_async_read;
+use crate::js::util::{get, method};
 use crate::storage::{AtomicWrite as _, Storage as _};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -99,12 +99,8 @@ export interface V2StoreInfo {
 }
 "#;
 
-fn js_err(e: Error) -> JsValue {
-    to_js(&e)
-}
-
 fn invalid(msg: impl Into<String>) -> JsValue {
-    to_js(&Error::InvalidArgument(msg.into()))
+    JsValue::from(Error::InvalidArgument(msg.into()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -416,7 +412,7 @@ impl InspectDb {
         let cell = self.cell.as_mut().ok_or_else(closed)?;
         cell.with_dependent_mut(|db, lazy| {
             if lazy.0.is_none() {
-                lazy.0 = Some(db.mvcc().map_err(js_err)?);
+                lazy.0 = Some(db.mvcc()?);
             }
             f(lazy.0.as_ref().expect("built above"))
         })
@@ -441,8 +437,8 @@ impl InspectDb {
                 return Err(invalid("options.verifyTrailer: expected a boolean"));
             }
         }
-        let src = source_from_js(source).map_err(js_err)?;
-        let db = Db::open_with(src, opts).map_err(js_err)?;
+        let src = source_from_js(source)?;
+        let db = Db::open_with(src, opts)?;
         Ok(InspectDb {
             cell: Some(DbCell::new(db, |_| Lazy(None))),
         })
@@ -497,7 +493,7 @@ impl InspectDb {
     /// `etcdctl snapshot status` (bbolt's integrity check first, as etcdctl).
     #[wasm_bindgen(unchecked_return_type = "DbStatus")]
     pub fn status(&self) -> Result<JsValue, JsValue> {
-        let s = self.db()?.status().map_err(js_err)?;
+        let s = self.db()?.status()?;
         to_js_value(&s)
     }
 
@@ -515,13 +511,13 @@ impl InspectDb {
     /// Top-level buckets with entry and page totals.
     #[wasm_bindgen(unchecked_return_type = "DbBucket[]")]
     pub fn buckets(&self) -> Result<JsValue, JsValue> {
-        to_js_value(&self.db()?.buckets().map_err(js_err)?)
+        to_js_value(&self.db()?.buckets()?)
     }
 
     /// meta, members, leases, auth and alarms.
     #[wasm_bindgen(js_name = clusterInfo, unchecked_return_type = "DbClusterInfo")]
     pub fn cluster_info(&self) -> Result<JsValue, JsValue> {
-        to_js_value(&self.db()?.cluster_info().map_err(js_err)?)
+        to_js_value(&self.db()?.cluster_info()?)
     }
 
     /// Builds the key index if needed (reads the whole `key` bucket once) and sums it up.
@@ -631,7 +627,7 @@ impl InspectDb {
             let out = Array::new();
             let all = m.history(&key);
             for ev in &all[all.len().saturating_sub(limit)..] {
-                let kv = m.value_at(ev.rev, ev.tombstone).map_err(js_err)?;
+                let kv = m.value_at(ev.rev, ev.tombstone)?;
                 let o = Object::new();
                 let Revision { main, sub } = ev.rev;
                 set(&o, "main", int_js(main as i128));
@@ -665,7 +661,7 @@ impl InspectDb {
                 .iter()
                 .find(|e| e.rev.main as f64 == main && e.rev.sub as f64 == sub)
                 .ok_or_else(|| invalid(format!("no stored revision {main}_{sub} of that key")))?;
-            let kv = m.value_at(ev.rev, ev.tombstone).map_err(js_err)?;
+            let kv = m.value_at(ev.rev, ev.tombstone)?;
             Ok(Uint8Array::from(kv.value.as_slice()))
         })
     }
@@ -692,7 +688,7 @@ impl InspectDb {
 /// etcd 3.4 keeps in a `.snap`'s data. Throws `ERR_INVALID_ARGUMENT` if it is not that JSON.
 #[wasm_bindgen(js_name = v2StoreInfo, unchecked_return_type = "V2StoreInfo")]
 pub fn v2_store_info(data: &[u8]) -> Result<JsValue, JsValue> {
-    let v = crate::inspect::v2store::parse(data).map_err(js_err)?;
+    let v = crate::inspect::v2store::parse(data)?;
     to_js_value(&v)
 }
 
@@ -766,7 +762,7 @@ pub fn write_storage_file(
             storage.sync_dir().await?;
             Ok::<_, Error>(JsValue::from_f64(total as f64))
         };
-        run.await.map_err(|e| to_js(&e))
+        run.await.map_err(JsValue::from)
     })
 }
 
@@ -787,6 +783,6 @@ pub fn remove_storage_file(
             storage.sync_dir().await?;
             Ok::<_, Error>(JsValue::TRUE)
         };
-        run.await.map_err(|e| to_js(&e))
+        run.await.map_err(JsValue::from)
     })
 }

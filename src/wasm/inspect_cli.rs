@@ -7,12 +7,12 @@ use std::borrow::Cow;
 use js_sys::{BigInt, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::error::{from_js, to_js};
 use super::inspect::{bytes_or_string, source_with_cache};
-use super::jsutil::{get, method};
 use crate::error::{Error, Result};
 use crate::inspect::source::out_of_range;
 use crate::inspect::{Cached, Db, OpenOptions, PageSource, RangeQuery, etcdctl};
+use crate::js::error::from_js;
+use crate::js::util::{get, method};
 use crate::pb::DecodeError;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -107,7 +107,7 @@ fn open(source: JsValue, opts: OpenOptions) -> Result<Db<Box<dyn PageSource>>> {
 }
 
 fn invalid(msg: impl Into<String>) -> JsValue {
-    to_js(&Error::InvalidArgument(msg.into()))
+    JsValue::from(Error::InvalidArgument(msg.into()))
 }
 
 #[derive(Clone, Copy)]
@@ -202,7 +202,7 @@ pub fn etcdctl_status(
             WriteOut::Table => etcdctl::status_table(&st),
         })
     };
-    run().map_err(|e| to_js(&e))
+    run().map_err(JsValue::from)
 }
 
 /// The query of `options`, parsed as `etcd-snap keys` parses its flags.
@@ -242,9 +242,9 @@ pub fn etcdctl_keys(
         let db = open(source, c.open)?;
         let text = etcdctl::keys_text(&db, &q, matches!(c.write_out, WriteOut::Table))?;
         c.warn(&db);
-        Ok(text)
+        Ok::<_, Error>(text)
     };
-    run().map_err(|e| to_js(&e))
+    run().map_err(JsValue::from)
 }
 
 /// [`etcdctl_keys`] streamed: `write(text)` is called with each piece of the answer (about
@@ -269,7 +269,7 @@ pub fn etcdctl_keys_stream(
                 .map_err(|e| from_js("write", "/dev/stdout", &e))
         })?;
         c.warn(&db);
-        Ok(())
+        Ok::<_, Error>(())
     };
-    run().map_err(|e| to_js(&e))
+    run().map_err(JsValue::from)
 }

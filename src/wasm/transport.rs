@@ -15,11 +15,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{snapshot_from_js, snapshot_to_js_with, to_u64};
-use super::error::{message_of, to_js};
-use super::jsutil::{get, method, settle};
 use super::snapshotter::{JsSnapshotter, Slot};
-use super::stream::js_to_async_read;
 use crate::error::{Error, Result};
+use crate::js::error::{message_of, to_js};
+use crate::js::stream::js_to_async_read;
+use crate::js::util::{get, method, settle};
 use crate::pb;
 use crate::transport::{self, DEFAULT_ENVELOPE_LIMIT, EnvelopeBudget, Limits, LocalPeer, Reply};
 
@@ -98,11 +98,7 @@ struct Config {
 }
 
 fn config_from_js(options: &JsValue) -> Result<Config> {
-    let cid = get(options, "clusterId");
-    let cluster_id = match cid.as_string() {
-        Some(s) => transport::peer::parse_id(&s)?,
-        None => to_u64(&cid, "options.clusterId")?,
-    };
+    let cluster_id = cluster_id_of(&get(options, "clusterId"), "options.clusterId")?;
     let mut local = LocalPeer::new(cluster_id);
     let version = |key: &str| -> Result<Option<semver::Version>> {
         match get(options, key).as_string() {
@@ -118,17 +114,10 @@ fn config_from_js(options: &JsValue) -> Result<Config> {
     if let Some(v) = version("minClusterVersion")? {
         local.min_cluster_version = v;
     }
-    let number = |key: &str, default: u64| -> Result<u64> {
-        let v = get(options, key);
-        if v.is_undefined() || v.is_null() {
-            Ok(default)
-        } else {
-            to_u64(&v, &format!("options.{key}"))
-        }
-    };
     let limits = Limits {
-        envelope: number("limit", DEFAULT_ENVELOPE_LIMIT)?,
-        budget: EnvelopeBudget::new(number(
+        envelope: envelope_limit(options)?,
+        budget: EnvelopeBudget::new(option_u64(
+            options,
             "envelopeBudget",
             transport::DEFAULT_ENVELOPE_BUDGET,
         )?),
@@ -218,26 +207,8 @@ fn reply_to_js(reply: &Reply) -> JsValue {
 /// The folder a handler serves, held strongly: a handler built as
 /// `snapshotHandler(await Snapshotter.open(dir), ...)` keeps its folder (and lock) for as long
 /// as the server keeps the handler, even after the `Snapshotter` object is garbage-collected
-/// (issue 9, item 3). `close()` empties the slot; requests then get [`closed_reply`].
+/// (issue 9, item 3). `close()` empties the slot; requests then get [`Reply::closed`].
 type Folder = Slot;
-
-/// After `snapshotter.close()`: 503 `Snapshotter is closed`, so the server does not look healthy.
-fn closed_reply(cfg: &Config) -> Reply {
-    let e = Error::InvalidArgument("Snapshotter is closed".into());
-    Reply {
-        status: 503,
-        headers: vec![
-            (
-                "X-Etcd-Cluster-ID",
-                transport::format_id(cfg.local.cluster_id),
-            ),
-            ("Content-Type", "text/plain; charset=utf-8".into()),
-            ("X-Content-Type-Options", "nosniff".into()),
-        ],
-        body: format!("{e}\n"),
-        outcome: Err(e),
-    }
-}
 
 /// A request body, as a reader; no body (e.g. a GET) reads as empty (the handler rejects such
 /// requests before reading).
@@ -260,7 +231,7 @@ async fn handle(
     reader: impl futures_io::AsyncRead + Unpin,
 ) -> Reply {
     let Some(snapshotter) = folder.borrow().clone() else {
-        return closed_reply(cfg);
+        return Reply::closed(&cfg.local);
     };
     let process = cfg.process.clone();
     transport::receive(
@@ -434,7 +405,7 @@ pub fn receive_snapshot(
 ) -> Promise {
     let cfg = match config_from_js(&options) {
         Ok(c) => c,
-        Err(e) => return Promise::reject(&to_js(&e)),
+        Err(e) => return Promise::reject(&e.into()),
     };
     let folder = snapshotter.slot();
     future_to_promise(async move {
@@ -464,39 +435,26 @@ pub fn snapshot_handler(
     snapshotter: &JsSnapshotter,
     #[wasm_bindgen(unchecked_param_type = "SnapshotReceiverOptions")] options: JsValue,
 ) -> std::result::Result<Function, JsValue> {
-    let cfg = Rc::new(config_from_js(&options).map_err(|e| to_js(&e))?);
-    snapshotter.shared().map_err(|e| to_js(&e))?;
+    let cfg = Rc::new(config_from_js(&options)?);
+    snapshotter.shared()?;
     let folder = snapshotter.slot();
     let listener = Closure::<dyn FnMut(JsValue, JsValue) -> Promise>::new(
         move |req: JsValue, res: JsValue| {
             let (cfg, folder) = (cfg.clone(), folder.clone());
             future_to_promise(async move {
                 let url = get(&req, "url").as_string().unwrap_or_default();
-                // Origin-form (`/raft/snapshot`), or absolute-form (`http://host/raft/snapshot`).
-                let target = match url.split_once("://") {
-                    Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-                    None => url.as_str(),
-                };
-                let path = target.split('?').next().unwrap_or_default();
-                let reply = if path == transport::SNAPSHOT_PATH {
+                let path = transport::target_path(&url);
+                let reply = if transport::is_snapshot_path(path) {
                     handle_node(&folder, &cfg, &req, &res).await
                 } else {
-                    Reply {
-                        status: 404,
-                        headers: vec![
-                            ("Content-Type", "text/plain; charset=utf-8".into()),
-                            ("X-Content-Type-Options", "nosniff".into()),
-                        ],
-                        body: "404 page not found\n".into(),
-                        outcome: Err(Error::InvalidArgument(format!("no handler for {path}"))),
-                    }
+                    transport::not_found(path)
                 };
                 let js = reply_to_js(&reply);
                 if let Some(f) = &cfg.on_reply {
                     let _ = f.call1(&JsValue::UNDEFINED, &js);
                 }
                 let write_head = method(&res, "writeHead").ok_or_else(|| {
-                    to_js(&Error::InvalidArgument("res.writeHead missing".into()))
+                    JsValue::from(Error::InvalidArgument("res.writeHead missing".into()))
                 })?;
                 // Sized, as Go's server sends a small body (and hyper any), not chunked.
                 let head = Object::assign(&Object::new(), &get(&js, "headers").unchecked_into());
@@ -508,8 +466,9 @@ pub fn snapshot_handler(
                     );
                 }
                 write_head.call2(&res, &JsValue::from(reply.status), &head)?;
-                let end = method(&res, "end")
-                    .ok_or_else(|| to_js(&Error::InvalidArgument("res.end missing".into())))?;
+                let end = method(&res, "end").ok_or_else(|| {
+                    JsValue::from(Error::InvalidArgument("res.end missing".into()))
+                })?;
                 end.call1(&res, &JsValue::from_str(&reply.body))?;
                 Ok(JsValue::UNDEFINED)
             })
@@ -518,6 +477,22 @@ pub fn snapshot_handler(
     Ok(listener.into_js_value().unchecked_into())
 }
 
+/// `options[key]` as a u64 (bigint or safe integer), `default` when absent.
+fn option_u64(options: &JsValue, key: &str, default: u64) -> Result<u64> {
+    let v = get(options, key);
+    if v.is_undefined() || v.is_null() {
+        Ok(default)
+    } else {
+        to_u64(&v, &format!("options.{key}"))
+    }
+}
+
+/// `options.limit`: the envelope cap of a receiver or of `unframeSnapshot`.
+fn envelope_limit(options: &JsValue) -> Result<u64> {
+    option_u64(options, "limit", DEFAULT_ENVELOPE_LIMIT)
+}
+
+/// A member or cluster ID: a hex string as etcd prints it, or a number.
 fn cluster_id_of(v: &JsValue, what: &str) -> Result<u64> {
     match v.as_string() {
         Some(s) => transport::peer::parse_id(&s),
@@ -555,7 +530,7 @@ pub fn encode_snapshot_envelope(
     };
     build()
         .map(|m| transport::encode_envelope(&m))
-        .map_err(|e| to_js(&e))
+        .map_err(JsValue::from)
 }
 
 /// Decodes a snapshot body and stores its db (`SaveDBFrom`); resolves to the JSON text
@@ -570,29 +545,21 @@ pub fn unframe_snapshot(
     #[wasm_bindgen(unchecked_param_type = "{ limit?: bigint | number }")] options: JsValue,
 ) -> Promise {
     let setup = || -> Result<_> {
-        let limit = get(&options, "limit");
-        let limit = if limit.is_undefined() || limit.is_null() {
-            DEFAULT_ENVELOPE_LIMIT
-        } else {
-            to_u64(&limit, "options.limit")?
-        };
         Ok((
             snapshotter.shared()?,
             js_to_async_read(body, "unframe body")?,
-            limit,
+            envelope_limit(&options)?,
         ))
     };
     let (folder, reader, limit) = match setup() {
         Ok(x) => x,
-        Err(e) => return Promise::reject(&to_js(&e)),
+        Err(e) => return Promise::reject(&e.into()),
     };
     future_to_promise(async move {
-        let out = transport::unframe(&folder, reader, limit)
-            .await
-            .map_err(|e| to_js(&e))?;
+        let out = transport::unframe(&folder, reader, limit).await?;
         serde_json::to_string(&out)
             .map(|s| JsValue::from_str(&s))
-            .map_err(|e| to_js(&Error::InvalidArgument(e.to_string())))
+            .map_err(|e| JsValue::from(Error::InvalidArgument(e.to_string())))
     })
 }
 
@@ -624,7 +591,7 @@ pub fn snapshot_request_headers(
         }
         Ok(h)
     };
-    let h = build().map_err(|e| to_js(&e))?;
+    let h = build()?;
     let o = Object::new();
     for (k, v) in h.to_pairs() {
         set(&o, k, &JsValue::from_str(&v));
@@ -639,5 +606,5 @@ pub fn check_post_response(
     body: &[u8],
     url: &str,
 ) -> std::result::Result<(), JsValue> {
-    transport::check_post_response(status, body, url).map_err(|e| to_js(&e))
+    transport::check_post_response(status, body, url).map_err(JsValue::from)
 }

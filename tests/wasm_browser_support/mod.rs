@@ -232,6 +232,7 @@ macro_rules! opfs_tests {
                 ("TypeMismatchError", "ERR_IS_A_DIRECTORY"),
                 ("NoModificationAllowedError", "ERR_LOCKED"),
                 ("QuotaExceededError", "ERR_NO_SPACE"),
+                ("NotAllowedError", "ERR_PERMISSION_DENIED"),
                 ("InvalidStateError", "ERR_IO"),
             ] {
                 let ex = web_sys::DomException::new_with_message_and_name("boom", name).unwrap();
