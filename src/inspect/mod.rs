@@ -24,6 +24,7 @@
 pub mod bbolt;
 pub mod etcdctl;
 pub mod info;
+pub mod keys;
 pub mod mvcc;
 pub mod mvccpb;
 pub mod source;
@@ -34,6 +35,7 @@ pub mod v2store;
 
 pub use bbolt::Bolt;
 pub use info::{BucketInfo, ClusterInfo, MvccMeta};
+pub use keys::{KeyEntry, KeyPage, KeyPageQuery};
 pub use mvcc::{Event, Mvcc, PrefixSpace, RangeQuery, RangeResult, Revision};
 pub use mvccpb::KeyValue;
 #[cfg(not(target_arch = "wasm32"))]

@@ -13,6 +13,7 @@ use futures_io::AsyncRead;
 use crate::error::{Error, Result};
 
 pub mod conformance;
+pub mod copy;
 pub mod fault;
 #[cfg(target_arch = "wasm32")]
 pub mod js;

@@ -2,18 +2,14 @@
 //! native `etcd-snap status` / `etcd-snap keys` (src/bin/etcd-snap/inspect_cmds.rs), so both
 //! CLIs print the same bytes. Each call opens the db, answers, and drops it.
 
-use std::borrow::Cow;
-
 use js_sys::{BigInt, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::inspect::{bytes_or_string, source_with_cache};
+use super::inspect::{CallbackSource, Reading, bytes_or_string, source_with_cache};
 use crate::error::{Error, Result};
-use crate::inspect::source::out_of_range;
 use crate::inspect::{Cached, Db, OpenOptions, PageSource, RangeQuery, etcdctl};
 use crate::js::error::from_js;
 use crate::js::util::{get, method};
-use crate::pb::DecodeError;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -55,50 +51,12 @@ extern "C" {
 /// large db (which a cache sized like the viewer's would end up holding whole).
 const CACHE_BYTES: usize = 8 << 20;
 
-/// `{ size, read(offset, length) }` failing as the native CLI's `FileSource` does: a thrown
-/// error with a Node `code` (`EIO`) is `read: input/output error`, a short read (the file
-/// shrank) is `unexpected EOF`.
-struct FileLike {
-    this: JsValue,
-    read: Function,
-    size: u64,
-}
-
-impl PageSource for FileLike {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        if offset.checked_add(len as u64).is_none_or(|e| e > self.size) {
-            return Err(out_of_range(offset, len, self.size));
-        }
-        let got = self
-            .read
-            .call2(&self.this, &(offset as f64).into(), &(len as f64).into())
-            .map_err(|e| from_js("read", "", &e))?;
-        let bytes = got
-            .dyn_into::<Uint8Array>()
-            .map_err(|_| Error::InvalidArgument("source.read: expected a Uint8Array".into()))?;
-        if (bytes.length() as usize) < len {
-            return Err(Error::Decode(DecodeError::UnexpectedEof));
-        }
-        Ok(Cow::Owned(bytes.subarray(0, len as u32).to_vec()))
-    }
-}
-
-/// The db behind `source`: a callback source as [`FileLike`], anything else as `InspectDb`.
+/// The db behind `source`: a callback source read as the native CLI reads a file
+/// ([`Reading::File`]), anything else as `InspectDb` reads it.
 fn open(source: JsValue, opts: OpenOptions) -> Result<Db<Box<dyn PageSource>>> {
     let src: Box<dyn PageSource> = match method(&source, "read") {
         Some(read) if source.dyn_ref::<Uint8Array>().is_none() => {
-            let size = get(&source, "size")
-                .as_f64()
-                .filter(|s| *s >= 0.0 && s.fract() == 0.0)
-                .ok_or_else(|| Error::InvalidArgument("source.size: not a byte count".into()))?;
-            let f = FileLike {
-                this: source,
-                read,
-                size: size as u64,
-            };
+            let f = CallbackSource::new(source, read, Reading::File)?;
             Box::new(Cached::new(f, 64 << 10, CACHE_BYTES))
         }
         _ => source_with_cache(source, CACHE_BYTES)?,
