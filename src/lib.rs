@@ -52,6 +52,7 @@ pub mod error;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;
 pub mod inspect;
+mod io_error;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 pub mod message;
