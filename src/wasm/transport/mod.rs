@@ -21,6 +21,7 @@ pub use node_http::snapshot_handler;
 use receiver::{
     body_reader, cluster_id_of, config_from_js, envelope_limit, handle, reply_to_js, set,
 };
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** Who the receiver is, for etcd's header checks, and what it does with a stored snapshot. */
