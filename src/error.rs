@@ -2,9 +2,7 @@
 //! scripts written against etcd keep working; [`Error::code`] is the stable identifier that
 //! the JavaScript layer exposes as `error.code`.
 
-use std::fmt;
-
-use crate::pb::DecodeError;
+pub use crate::io_error::{IoError, IoErrorKind, go_reason};
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,7 +57,7 @@ pub enum Error {
     InvalidArgument(String),
     /// A bbolt/etcd db that cannot be read (hostile or corrupt input): names the page, if
     /// one is to blame, and the problem.
-    #[error("{}", crate::inspect::BadDb::describe(*page, problem))]
+    #[error("{}", BadDb::describe(*page, problem))]
     BadDb {
         /// The page at fault, when the problem is in one page.
         page: Option<u64>,
@@ -67,11 +65,7 @@ pub enum Error {
         problem: String,
     },
     /// The sha256 trailer of an `etcdctl snapshot save` file does not match; etcd's message.
-    #[error(
-        "expected sha256 {}, got {}",
-        crate::inspect::go_bytes(expected),
-        crate::inspect::go_bytes(actual)
-    )]
+    #[error("expected sha256 {}, got {}", go_bytes(expected), go_bytes(actual))]
     DbHashMismatch {
         /// The trailer's digest.
         expected: [u8; 32],
@@ -120,6 +114,49 @@ pub enum Error {
     Busy(String),
 }
 
+/// A protobuf decode failure, worded exactly as gogo-protobuf (etcd 3.4) words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Input ended inside a field.
+    #[error("unexpected EOF")]
+    UnexpectedEof,
+    /// A varint longer than 64 bits.
+    #[error("proto: integer overflow")]
+    IntegerOverflow,
+    /// A length prefix that is negative as an int.
+    #[error("proto: negative length found during unmarshaling")]
+    NegativeLength,
+    /// A known field arrived with the wrong wire type.
+    #[error("proto: wrong wireType = {wire_type} for field {field}")]
+    WrongWireType {
+        /// The wire type seen.
+        wire_type: u8,
+        /// The Go field name (`Crc`, `Data`, ...).
+        field: &'static str,
+    },
+    /// Wire type 6 or 7.
+    #[error("proto: illegal wireType {0}")]
+    IllegalWireType(u8),
+    /// An end-group key outside a group.
+    #[error("proto: {0}: wiretype end group for non-group")]
+    EndGroup(&'static str),
+    /// Field number ≤ 0 after gogo's `int32(key >> 3)`; gogo prints the whole key varint as
+    /// the "wire type".
+    #[error("proto: {message}: illegal tag {field} (wire type {key})")]
+    IllegalTag {
+        /// The proto message name.
+        message: &'static str,
+        /// The field number as gogo computed it (0 or negative).
+        field: i32,
+        /// The whole key varint.
+        key: u64,
+    },
+    /// A failure gogo has no wording for (kept as prost reported it).
+    #[error("proto: {0}")]
+    Other(String),
+}
+
 impl Error {
     /// Stable machine-readable code, also used as `error.code` in JavaScript.
     pub fn code(&self) -> &'static str {
@@ -150,6 +187,45 @@ impl Error {
         }
     }
 
+    /// Every code [`Error::code`] can return (a storage error's is its [`IoErrorKind::code`]):
+    /// what reaches JavaScript as `error.code`. The TypeScript union `EtcdSnapError["code"]`
+    /// (`src/wasm/mod.rs`) is checked against it by a test.
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "ERR_NO_SNAPSHOT",
+        "ERR_EMPTY_SNAPSHOT",
+        "ERR_CRC_MISMATCH",
+        "ERR_NO_DB_SNAPSHOT",
+        "ERR_DECODE",
+        "ERR_SHORT_READ",
+        "ERR_EXPECT_EOF",
+        "ERR_LIMIT_EXCEEDED",
+        "ERR_REMOVE_ORPHAN",
+        "ERR_INVALID_ARGUMENT",
+        "ERR_BAD_DB",
+        "ERR_DB_HASH_MISMATCH",
+        "ERR_COMPACTED",
+        "ERR_FUTURE_REV",
+        "ERR_EOF",
+        "ERR_MEMBER_REMOVED",
+        "ERR_INCOMPATIBLE_VERSION",
+        "ERR_CLUSTER_ID_MISMATCH",
+        "ERR_PRECONDITION_FAILED",
+        "ERR_HTTP_STATUS",
+        "ERR_TRANSPORT",
+        "ERR_BUSY",
+        "ERR_NOT_FOUND",
+        "ERR_ALREADY_EXISTS",
+        "ERR_IS_A_DIRECTORY",
+        "ERR_LOCKED",
+        "ERR_NO_SPACE",
+        "ERR_PERMISSION_DENIED",
+        "ERR_SHORT_WRITE",
+        "ERR_UNSUPPORTED",
+        "ERR_IO",
+        "ERR_NOT_REGULAR_FILE",
+        "ERR_TOO_LARGE",
+    ];
+
     /// Shorthand for a storage error.
     pub fn io(
         kind: IoErrorKind,
@@ -179,81 +255,6 @@ impl Error {
     }
 }
 
-/// What kind of storage failure happened; backends map their platform errors onto these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IoErrorKind {
-    /// The name does not exist.
-    NotFound,
-    /// The name exists and the operation required that it did not.
-    AlreadyExists,
-    /// The name is a directory where a file was expected.
-    IsADirectory,
-    /// Another process or tab holds the directory lock.
-    Locked,
-    /// The disk or the origin's quota is full.
-    NoSpace,
-    /// Permission denied.
-    PermissionDenied,
-    /// A write accepted fewer bytes than it was given.
-    ShortWrite,
-    /// The operation is not supported by this backend.
-    Unsupported,
-    /// Anything else.
-    Other,
-    /// The name is not a regular file (a FIFO, socket or device, possibly behind a symlink):
-    /// never read, so it cannot hang or flood a reader, and never quarantined by `Load`.
-    NotRegular,
-    /// The file is too large for this runtime (a size or allocation limit of ours, not damage):
-    /// never a reason to quarantine a file (issue 9, item 5).
-    TooLarge,
-}
-
-impl IoErrorKind {
-    /// Stable machine-readable code.
-    pub fn code(self) -> &'static str {
-        match self {
-            IoErrorKind::NotFound => "ERR_NOT_FOUND",
-            IoErrorKind::AlreadyExists => "ERR_ALREADY_EXISTS",
-            IoErrorKind::IsADirectory => "ERR_IS_A_DIRECTORY",
-            IoErrorKind::Locked => "ERR_LOCKED",
-            IoErrorKind::NoSpace => "ERR_NO_SPACE",
-            IoErrorKind::PermissionDenied => "ERR_PERMISSION_DENIED",
-            IoErrorKind::ShortWrite => "ERR_SHORT_WRITE",
-            IoErrorKind::Unsupported => "ERR_UNSUPPORTED",
-            IoErrorKind::Other => "ERR_IO",
-            IoErrorKind::NotRegular => "ERR_NOT_REGULAR_FILE",
-            IoErrorKind::TooLarge => "ERR_TOO_LARGE",
-        }
-    }
-}
-
-/// A storage failure: operation, path and the platform's reason, displayed as Go's
-/// `*os.PathError` is (`open /dir/x.snap: no such file or directory`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IoError {
-    /// The failure class.
-    pub kind: IoErrorKind,
-    /// The operation, in Go's words (`open`, `read`, `rename`, `remove`, `sync`, ...).
-    pub op: &'static str,
-    /// The path or name as the backend knows it.
-    pub path: String,
-    /// The platform's reason, lowercase as Go prints it.
-    pub detail: String,
-}
-
-impl fmt::Display for IoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}: {}", self.op, self.detail)
-        } else {
-            write!(f, "{} {}: {}", self.op, self.path, self.detail)
-        }
-    }
-}
-
-impl std::error::Error for IoError {}
-
 /// Carries an [`Error`] through `std::io::Error` (the `AsyncRead` error type) and back out
 /// unchanged, so typed errors survive a trip through readers.
 impl From<Error> for std::io::Error {
@@ -274,30 +275,6 @@ impl From<std::io::Error> for Error {
     }
 }
 
-impl IoErrorKind {
-    /// The one map from an OS error (`std::io::Error`) to a kind; every native caller (the
-    /// `std::fs` backend, the CLI's own file access) goes through it. A held lock is not an OS
-    /// error here: the lock code reports [`IoErrorKind::Locked`] itself.
-    pub fn of_os(e: &std::io::Error) -> IoErrorKind {
-        use std::io::ErrorKind as K;
-        const ENOSPC: i32 = 28;
-        const EDQUOT: i32 = 122;
-        match e.kind() {
-            K::NotFound => IoErrorKind::NotFound,
-            K::AlreadyExists => IoErrorKind::AlreadyExists,
-            K::PermissionDenied => IoErrorKind::PermissionDenied,
-            K::IsADirectory => IoErrorKind::IsADirectory,
-            K::StorageFull | K::QuotaExceeded => IoErrorKind::NoSpace,
-            K::WriteZero => IoErrorKind::ShortWrite,
-            K::Unsupported => IoErrorKind::Unsupported,
-            _ if cfg!(target_os = "linux") && matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT)) => {
-                IoErrorKind::NoSpace
-            }
-            _ => IoErrorKind::Other,
-        }
-    }
-}
-
 impl Error {
     /// An OS error as the crate's error, worded as Go's `*os.PathError`
     /// (`open /dir/x.snap: no such file or directory`).
@@ -306,16 +283,161 @@ impl Error {
     }
 }
 
-/// Go prints OS errors as the lowercase strerror text without Rust's ` (os error N)` tail.
-pub fn go_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = match s.find(" (os error ") {
-        Some(i) => &s[..i],
-        None => &s[..],
-    };
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_lowercase().chain(c).collect(),
-        None => String::new(),
+/// Formats an [`Error::BadDb`].
+#[derive(Debug)]
+pub struct BadDb;
+
+impl BadDb {
+    /// `page N: problem`, or the problem alone.
+    pub fn describe(page: Option<u64>, problem: &str) -> String {
+        match page {
+            Some(p) => format!("page {p}: {problem}"),
+            None => problem.to_owned(),
+        }
+    }
+}
+
+/// Go's `%v` of a byte slice (`[1 2 3]`), as etcd's sha256 mismatch message prints it.
+pub fn go_bytes(b: &[u8]) -> String {
+    let parts: Vec<String> = b.iter().map(u8::to_string).collect();
+    format!("[{}]", parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, IoError, IoErrorKind as K};
+
+    /// One value of every variant; the exhaustive match stops the build when a variant is
+    /// added without being listed here (and so, through the test below, in `ALL_CODES`).
+    fn one_of_each() -> Vec<Error> {
+        let io = |kind| {
+            Error::Io(IoError {
+                kind,
+                op: "open",
+                path: String::new(),
+                detail: String::new(),
+            })
+        };
+        let mut all = vec![
+            Error::NoSnapshot,
+            Error::EmptySnapshot,
+            Error::CrcMismatch,
+            Error::NoDbSnapshot,
+            Error::Decode(super::DecodeError::UnexpectedEof),
+            Error::ShortRead { cause: None },
+            Error::ExpectEof,
+            Error::ExceedSizeLimit,
+            Error::RemoveOrphan {
+                name: String::new(),
+                source: Box::new(Error::Eof),
+            },
+            Error::InvalidArgument(String::new()),
+            Error::BadDb {
+                page: None,
+                problem: String::new(),
+            },
+            Error::DbHashMismatch {
+                expected: [0; 32],
+                actual: [0; 32],
+            },
+            Error::Compacted,
+            Error::FutureRev,
+            Error::Eof,
+            Error::MemberRemoved,
+            Error::IncompatibleVersion,
+            Error::ClusterIdMismatch,
+            Error::PreconditionFailed(String::new()),
+            Error::HttpStatus {
+                status: String::new(),
+                url: String::new(),
+            },
+            Error::Transport {
+                url: String::new(),
+                detail: String::new(),
+            },
+            Error::Busy(String::new()),
+        ];
+        for kind in [
+            K::NotFound,
+            K::AlreadyExists,
+            K::IsADirectory,
+            K::Locked,
+            K::NoSpace,
+            K::PermissionDenied,
+            K::ShortWrite,
+            K::Unsupported,
+            K::Other,
+            K::NotRegular,
+            K::TooLarge,
+        ] {
+            match kind {
+                K::NotFound
+                | K::AlreadyExists
+                | K::IsADirectory
+                | K::Locked
+                | K::NoSpace
+                | K::PermissionDenied
+                | K::ShortWrite
+                | K::Unsupported
+                | K::Other
+                | K::NotRegular
+                | K::TooLarge => all.push(io(kind)),
+            }
+        }
+        for e in &all {
+            match e {
+                Error::NoSnapshot
+                | Error::EmptySnapshot
+                | Error::CrcMismatch
+                | Error::NoDbSnapshot
+                | Error::Decode(_)
+                | Error::ShortRead { .. }
+                | Error::ExpectEof
+                | Error::ExceedSizeLimit
+                | Error::RemoveOrphan { .. }
+                | Error::Io(_)
+                | Error::InvalidArgument(_)
+                | Error::BadDb { .. }
+                | Error::DbHashMismatch { .. }
+                | Error::Compacted
+                | Error::FutureRev
+                | Error::Eof
+                | Error::MemberRemoved
+                | Error::IncompatibleVersion
+                | Error::ClusterIdMismatch
+                | Error::PreconditionFailed(_)
+                | Error::HttpStatus { .. }
+                | Error::Transport { .. }
+                | Error::Busy(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn all_codes_are_the_codes_errors_have() {
+        let codes: Vec<&str> = one_of_each().iter().map(Error::code).collect();
+        assert_eq!(codes, Error::ALL_CODES);
+    }
+
+    /// The hand-written TypeScript union of `error.code` names exactly the Rust codes.
+    #[test]
+    fn the_typescript_code_union_is_the_rust_list() {
+        let ts = include_str!("wasm/mod.rs");
+        let start = ts
+            .find("export interface EtcdSnapError")
+            .expect("EtcdSnapError");
+        let body = &ts[start..];
+        let body = &body[body.find("code:").expect("code:") + 5..];
+        let body = &body[..body.find(';').expect(";")];
+        let mut union: Vec<&str> = body
+            .split('|')
+            .map(|c| c.trim().trim_matches('"'))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let mut rust = Error::ALL_CODES.to_vec();
+        union.sort_unstable();
+        rust.sort_unstable();
+        assert_eq!(union, rust, "EtcdSnapError's code union in src/wasm/mod.rs");
     }
 }

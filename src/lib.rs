@@ -8,7 +8,10 @@
 //! [`inspect`]) is pure and does no I/O; the [`Snapshotter`] holds all of etcd's directory
 //! rules over the [`Storage`] trait; the **edges** are the storage backends
 //! ([`storage::MemoryStorage`], `storage::NativeStorage`, and in wasm builds Node fs, OPFS and
-//! JS-object backends), the HTTP transport (feature `http`) and the JavaScript bindings.
+//! JS-object backends), the HTTP transport (feature `http`) and the JavaScript bindings
+//! (`wasm`, which only convert and delegate). In wasm builds the JS interop layer (`js`:
+//! calling into JS, JS streams, errors across the boundary) sits below both the JS-facing
+//! backends and the bindings; [`error`] imports nothing of the crate.
 //!
 //! ```
 //! use etcd_snap::storage::MemoryStorage;
@@ -42,12 +45,16 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+mod crc;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod crc32c_braid;
 pub mod error;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;
 pub mod inspect;
+mod io_error;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 pub mod message;
 pub mod names;
 #[allow(missing_docs)]

@@ -4,16 +4,16 @@
 
 use bytes::Bytes;
 use futures_io::AsyncRead;
-use futures_util::AsyncReadExt as _;
 
 use crate::codec::{self, DecodedSnap};
 use crate::error::{Error, IoErrorKind, Result};
 use crate::names::{self, NameKind};
 use crate::pb::{Snapshot, WalSnapshot};
+use crate::storage::copy::copy_into;
 use crate::storage::{AtomicWrite as _, LockMode, Storage};
 
 /// Chunk size of [`Snapshotter::save_db_from`]: the only buffer a db stream passes through.
-pub const DB_COPY_CHUNK: usize = 1 << 20;
+pub const DB_COPY_CHUNK: usize = crate::storage::copy::COPY_CHUNK;
 
 /// How a folder is opened.
 #[derive(Debug, Clone)]
@@ -393,28 +393,10 @@ impl<S: Storage> Snapshotter<S> {
     /// #22314). On error etcd returns the bytes copied so far alongside the error; here only
     /// the error is returned. A failing existence check (other than not-found) aborts with
     /// that error, where etcd's `fileutil.Exist` would treat it as "absent" and rename over.
-    pub async fn save_db_from<R: AsyncRead + Unpin>(&self, mut r: R, index: u64) -> Result<u64> {
+    pub async fn save_db_from<R: AsyncRead + Unpin>(&self, r: R, index: u64) -> Result<u64> {
         let name = names::db_name(index);
-        let mut w = self.storage.create_atomic(&name).await?;
-        let mut buf = vec![0u8; DB_COPY_CHUNK];
-        let mut n: u64 = 0;
-        loop {
-            let got = match r.read(&mut buf).await {
-                Ok(0) => break,
-                Ok(got) => got,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let _ = w.abort().await;
-                    return Err(Error::from(e));
-                }
-            };
-            n += got as u64;
-            if let Err(e) = w.write(&buf[..got]).await {
-                let _ = w.abort().await;
-                return Err(e);
-            }
-        }
-        drop(buf);
+        let w = self.storage.create_atomic(&name).await?;
+        let (w, n) = copy_into(w, r).await?;
         match self.storage.exists(&name).await {
             Ok(true) => {
                 // etcd ignores the temp file's removal error here too; a leftover `tmp*`

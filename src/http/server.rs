@@ -24,7 +24,9 @@ use crate::error::Result;
 use crate::pb;
 use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
-use crate::transport::{EnvelopeBudget, Limits, LocalPeer, Reply, SNAPSHOT_PATH, receive};
+use crate::transport::{
+    EnvelopeBudget, Limits, LocalPeer, Reply, is_snapshot_path, not_found, receive,
+};
 
 /// Default body stall limit: generous next to etcd's 5 s read deadline, which fails snapshots
 /// on slow disks and links (etcd#16377).
@@ -153,13 +155,9 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
 
     /// Answers one request; any path other than `/raft/snapshot` is Go's `404 page not found`.
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
-        if req.uri().path() != SNAPSHOT_PATH {
-            return Response::builder()
-                .status(404)
-                .header("Content-Type", "text/plain; charset=utf-8")
-                .header("X-Content-Type-Options", "nosniff")
-                .body(Full::new(Bytes::from_static(b"404 page not found\n")))
-                .expect("static response");
+        let path = req.uri().path();
+        if !is_snapshot_path(path) {
+            return to_response(not_found(path));
         }
         let (parts, body) = req.into_parts();
         let header = |name: &str| {
@@ -190,13 +188,18 @@ impl<S: Storage + 'static> SnapshotReceiver<S> {
         if let Some(observe) = &self.observe {
             observe(&reply);
         }
-        let mut resp = Response::builder().status(reply.status);
-        for (k, v) in &reply.headers {
-            resp = resp.header(*k, v.as_str());
-        }
-        resp.body(Full::new(Bytes::from(reply.body)))
-            .expect("valid status and headers")
+        to_response(reply)
     }
+}
+
+/// A [`Reply`] as hyper's response: etcd's status, headers in etcd's order, and the body.
+fn to_response(reply: Reply) -> Response<Full<Bytes>> {
+    let mut resp = Response::builder().status(reply.status);
+    for (k, v) in &reply.headers {
+        resp = resp.header(*k, v.as_str());
+    }
+    resp.body(Full::new(Bytes::from(reply.body)))
+        .expect("valid status and headers")
 }
 
 /// Serves `receiver` on `listener`, forever: a failed `accept` is reported to the receiver's

@@ -24,6 +24,7 @@
 pub mod bbolt;
 pub mod etcdctl;
 pub mod info;
+pub mod keys;
 pub mod mvcc;
 pub mod mvccpb;
 pub mod source;
@@ -34,6 +35,7 @@ pub mod v2store;
 
 pub use bbolt::Bolt;
 pub use info::{BucketInfo, ClusterInfo, MvccMeta};
+pub use keys::{KeyEntry, KeyPage, KeyPageQuery};
 pub use mvcc::{Event, Mvcc, PrefixSpace, RangeQuery, RangeResult, Revision};
 pub use mvccpb::KeyValue;
 #[cfg(not(target_arch = "wasm32"))]
@@ -136,25 +138,7 @@ impl<S: PageSource> Db<S> {
     }
 }
 
-/// Formats a [`crate::Error::BadDb`].
-#[derive(Debug)]
-pub struct BadDb;
-
-impl BadDb {
-    /// `page N: problem`, or the problem alone.
-    pub fn describe(page: Option<u64>, problem: &str) -> String {
-        match page {
-            Some(p) => format!("page {p}: {problem}"),
-            None => problem.to_owned(),
-        }
-    }
-}
-
-/// Go's `%v` of a byte slice (`[1 2 3]`), as etcd's sha256 mismatch message prints it.
-pub fn go_bytes(b: &[u8]) -> String {
-    let parts: Vec<String> = b.iter().map(u8::to_string).collect();
-    format!("[{}]", parts.join(" "))
-}
+pub use crate::error::{BadDb, go_bytes};
 
 /// Serializes bytes as a lossy UTF-8 string (for display-only names).
 pub(crate) fn ser_lossy<Ser: serde::Serializer>(b: &[u8], s: Ser) -> Result<Ser::Ok, Ser::Error> {

@@ -59,12 +59,12 @@ pub fn status<S: PageSource>(db: &Bolt<S>) -> Result<Status> {
         Ok(ControlFlow::Continue(()))
     })?;
     for (name, bucket) in buckets {
-        hash = crate::codec::crc32c_append(hash, &name);
+        hash = crate::crc::crc32c_append(hash, &name);
         let is_key = name == b"key";
         db.walk(&bucket, None, &mut |e| {
-            hash = crate::codec::crc32c_append(hash, e.key);
+            hash = crate::crc::crc32c_append(hash, e.key);
             if !e.is_bucket {
-                hash = crate::codec::crc32c_append(hash, e.value);
+                hash = crate::crc::crc32c_append(hash, e.value);
             }
             if is_key {
                 // etcdctl would index out of range here; report it instead.

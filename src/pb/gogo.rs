@@ -16,48 +16,7 @@
 
 use prost::encoding::{WireType, encode_key, encode_varint};
 
-/// A protobuf decode failure, worded exactly as gogo-protobuf (etcd 3.4) words it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// Input ended inside a field.
-    #[error("unexpected EOF")]
-    UnexpectedEof,
-    /// A varint longer than 64 bits.
-    #[error("proto: integer overflow")]
-    IntegerOverflow,
-    /// A length prefix that is negative as an int.
-    #[error("proto: negative length found during unmarshaling")]
-    NegativeLength,
-    /// A known field arrived with the wrong wire type.
-    #[error("proto: wrong wireType = {wire_type} for field {field}")]
-    WrongWireType {
-        /// The wire type seen.
-        wire_type: u8,
-        /// The Go field name (`Crc`, `Data`, ...).
-        field: &'static str,
-    },
-    /// Wire type 6 or 7.
-    #[error("proto: illegal wireType {0}")]
-    IllegalWireType(u8),
-    /// An end-group key outside a group.
-    #[error("proto: {0}: wiretype end group for non-group")]
-    EndGroup(&'static str),
-    /// Field number ≤ 0 after gogo's `int32(key >> 3)`; gogo prints the whole key varint as
-    /// the "wire type".
-    #[error("proto: {message}: illegal tag {field} (wire type {key})")]
-    IllegalTag {
-        /// The proto message name.
-        message: &'static str,
-        /// The field number as gogo computed it (0 or negative).
-        field: i32,
-        /// The whole key varint.
-        key: u64,
-    },
-    /// A failure gogo has no wording for (kept as prost reported it).
-    #[error("proto: {0}")]
-    Other(String),
-}
+pub use crate::error::DecodeError;
 
 /// The wire shape of a known field, enough to replay gogo's checks.
 #[derive(Debug, Clone, Copy)]

@@ -23,27 +23,6 @@ use futures_util::AsyncReadExt;
 use super::{AtomicWrite, LockMode, Storage};
 use crate::error::{IoErrorKind, Result};
 
-/// Names of every check, in the order [`run_all`] runs them.
-pub const CHECKS: &[&str] = &[
-    "empty_list",
-    "commit_makes_visible",
-    "nothing_visible_before_commit",
-    "abort_leaves_nothing",
-    "drop_leaves_nothing",
-    "commit_overwrites",
-    "zero_length_file",
-    "streaming_read_large",
-    "missing_names_are_not_found",
-    "rename_moves",
-    "rename_replaces",
-    "remove_removes",
-    "unusual_names_round_trip",
-    "concurrent_writers",
-    "sync_dir_succeeds",
-    "lock_fail_then_release",
-    "lock_wait_until_release",
-];
-
 /// Runs every check, each on a fresh empty storage from `make`.
 pub async fn run_all<S, F, Fut>(mut make: F)
 where
@@ -56,32 +35,55 @@ where
     }
 }
 
-/// Runs the check called `name` (one of [`CHECKS`]) on `s`, which must be fresh and empty.
-///
-/// # Panics
-/// On a violation, or if `name` is unknown.
-pub async fn run_one<S: Storage>(name: &str, s: S) {
-    match name {
-        "empty_list" => empty_list(&s).await,
-        "commit_makes_visible" => commit_makes_visible(&s).await,
-        "nothing_visible_before_commit" => nothing_visible_before_commit(&s).await,
-        "abort_leaves_nothing" => abort_leaves_nothing(&s).await,
-        "drop_leaves_nothing" => drop_leaves_nothing(&s).await,
-        "commit_overwrites" => commit_overwrites(&s).await,
-        "zero_length_file" => zero_length_file(&s).await,
-        "streaming_read_large" => streaming_read_large(&s).await,
-        "missing_names_are_not_found" => missing_names_are_not_found(&s).await,
-        "rename_moves" => rename_moves(&s).await,
-        "rename_replaces" => rename_replaces(&s).await,
-        "remove_removes" => remove_removes(&s).await,
-        "unusual_names_round_trip" => unusual_names_round_trip(&s).await,
-        "concurrent_writers" => concurrent_writers(&s).await,
-        "sync_dir_succeeds" => sync_dir_succeeds(&s).await,
-        "lock_fail_then_release" => lock_fail_then_release(&s).await,
-        "lock_wait_until_release" => lock_wait_until_release(&s).await,
-        other => panic!("unknown conformance check {other:?}"),
-    }
+/// Calls `$m!(empty_list, commit_makes_visible, ...)` with the name of every check, in the
+/// order [`run_all`] runs them: the one list, from which [`CHECKS`], [`run_one`] and each
+/// backend's one-test-per-check suite are made
+/// (`etcd_snap::storage_conformance_checks!(my_tests)`).
+#[macro_export]
+macro_rules! storage_conformance_checks {
+    ($m:ident) => {
+        $m!(
+            empty_list,
+            commit_makes_visible,
+            nothing_visible_before_commit,
+            abort_leaves_nothing,
+            drop_leaves_nothing,
+            commit_overwrites,
+            zero_length_file,
+            streaming_read_large,
+            missing_names_are_not_found,
+            rename_moves,
+            rename_replaces,
+            remove_removes,
+            unusual_names_round_trip,
+            concurrent_writers,
+            sync_dir_succeeds,
+            lock_fail_then_release,
+            lock_wait_until_release,
+        );
+    };
 }
+
+macro_rules! checks {
+    ($($check:ident),* $(,)?) => {
+        /// Names of every check, in the order [`run_all`] runs them.
+        pub const CHECKS: &[&str] = &[$(stringify!($check)),*];
+
+        /// Runs the check called `name` (one of [`CHECKS`]) on `s`, which must be fresh and
+        /// empty.
+        ///
+        /// # Panics
+        /// On a violation, or if `name` is unknown.
+        pub async fn run_one<S: Storage>(name: &str, s: S) {
+            match name {
+                $(stringify!($check) => $check(&s).await,)*
+                other => panic!("unknown conformance check {other:?}"),
+            }
+        }
+    };
+}
+
+storage_conformance_checks!(checks);
 
 fn ok<T>(check: &str, what: &str, r: Result<T>) -> T {
     r.unwrap_or_else(|e| panic!("{check}: {what} failed: {e} ({})", e.code()))

@@ -27,12 +27,12 @@
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::memory::check_name;
+use super::check_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, Result};
-use crate::wasm::error::from_js;
-use crate::wasm::jsutil::{get, method, settle};
-use crate::wasm::stream::{JsAsyncRead, js_to_async_read};
+use crate::js::error::from_js;
+use crate::js::stream::{JsAsyncRead, js_to_async_read};
+use crate::js::util::{get, method, settle};
 
 /// The user's storage object.
 #[derive(Clone)]

@@ -31,7 +31,7 @@ use futures_io::AsyncRead;
 #[cfg(feature = "testing")]
 use super::fault::FaultPlan;
 use super::fault::Faults;
-use super::{AtomicWrite, LockMode, Metadata, Storage};
+use super::{AtomicWrite, LockMode, Metadata, Storage, check_name};
 use crate::error::{Error, IoError, IoErrorKind, Result};
 
 /// How the directory itself is named in error messages.
@@ -170,22 +170,6 @@ fn is_a_directory(name: &str) -> IoError {
         path: name.to_owned(),
         detail: "is a directory".to_owned(),
     }
-}
-
-/// Rejects names that are not a single plain file name (shared by every backend).
-pub(crate) fn check_name(name: &str) -> Result<()> {
-    if name.is_empty()
-        || name == "."
-        || name == ".."
-        || name.contains('/')
-        || name.contains('\\')
-        || name.contains('\0')
-    {
-        return Err(Error::InvalidArgument(format!(
-            "invalid storage name {name:?}: must be a plain file name"
-        )));
-    }
-    Ok(())
 }
 
 /// In-memory storage with a durability model and fault injection (feature `testing`).

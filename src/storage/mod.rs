@@ -11,10 +11,11 @@
 
 use futures_io::AsyncRead;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[cfg(feature = "testing")]
 pub mod conformance;
+pub mod copy;
 #[cfg(feature = "testing")]
 pub mod fault;
 /// Without `testing` the memory backend still counts its steps, but no plan can be set.
@@ -36,6 +37,23 @@ pub mod raw_name;
 pub use memory::MemoryStorage;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeStorage;
+
+/// Rejects names that are not a single plain file name (empty, `.`, `..`, or holding `/`, `\`
+/// or NUL), so no backend ever takes a name for a path. Every backend calls it first.
+pub fn check_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains('/')
+        || name.contains('\\')
+        || name.contains('\0')
+    {
+        return Err(Error::InvalidArgument(format!(
+            "invalid storage name {name:?}: must be a plain file name"
+        )));
+    }
+    Ok(())
+}
 
 /// What [`Storage::stat`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

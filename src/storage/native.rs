@@ -53,8 +53,8 @@ use std::task::{Context, Poll};
 
 use futures_io::AsyncRead;
 
+use super::check_name;
 use super::lock_file::{self, Attempt, Created, LockIo, Me, PidState, Seen};
-use super::memory::check_name;
 use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoErrorKind, Result};

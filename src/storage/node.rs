@@ -37,13 +37,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::check_name;
 use super::lock_file::{self, Attempt, Created, LockIo, Me, PidState, Seen};
-use super::memory::check_name;
 use super::raw_name;
 use super::{AtomicWrite, LockMode, Metadata, Storage};
 use crate::error::{Error, IoErrorKind, Result};
-use crate::wasm::error::from_js;
-use crate::wasm::jsutil::{get, method, sleep_ms};
+use crate::js::error::from_js;
+use crate::js::util::{get, method, sleep_ms};
 
 #[wasm_bindgen]
 extern "C" {

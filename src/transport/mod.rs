@@ -16,6 +16,7 @@ pub mod budget;
 pub mod frame;
 pub mod peer;
 pub mod receive;
+pub mod route;
 pub mod summary;
 
 pub use budget::{DEFAULT_ENVELOPE_BUDGET, EnvelopeBudget, Limits, Reservation};
@@ -25,4 +26,5 @@ pub use frame::{
 };
 pub use peer::{LocalPeer, SNAPSHOT_PATH, SenderHeaders, check_post_response, format_id};
 pub use receive::{Received, Reply, receive};
+pub use route::{is_snapshot_path, not_found, target_path};
 pub use summary::{MessageSummary, ReplyLine, Unframed, unframe};

@@ -7,6 +7,7 @@ use std::future::Future;
 use futures_io::AsyncRead;
 
 use crate::error::{Error, Result};
+use crate::names;
 use crate::pb;
 use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
@@ -42,7 +43,9 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn error(
+    /// A refusal as Go's `http.Error` writes it: `headers`, then the plain-text content type
+    /// and `nosniff`; the body is `body` plus `\n`; `e` is what the caller is told.
+    pub fn error(
         mut headers: Vec<(&'static str, String)>,
         status: u16,
         body: String,
@@ -56,6 +59,15 @@ impl Reply {
             body: body + "\n",
             outcome: Err(e),
         }
+    }
+
+    /// 503 `Snapshotter is closed`: a receiver whose folder was closed answers every request
+    /// so, so the server does not look healthy.
+    pub fn closed(local: &LocalPeer) -> Self {
+        let e = Error::InvalidArgument("Snapshotter is closed".into());
+        let body = e.to_string();
+        let id = vec![("X-Etcd-Cluster-ID", format_id(local.cluster_id))];
+        Reply::error(id, 503, body, e)
     }
 }
 
@@ -155,10 +167,15 @@ where
         headers: h,
         body: String::new(),
         outcome: Ok(Received {
-            db_path: crate::transport::summary::db_path(snapshotter, index),
+            db_path: db_path(snapshotter, index),
             message,
             raw,
             db_bytes,
         }),
     }
+}
+
+/// The name `SaveDBFrom` stores `index` under, as the backend shows it.
+pub fn db_path<S: Storage>(snapshotter: &Snapshotter<S>, index: u64) -> String {
+    snapshotter.storage().path_of(&names::db_name(index))
 }

@@ -10,13 +10,13 @@ use serde::Serialize;
 use sha2::Digest as _;
 
 use crate::error::{Error, Result};
-use crate::names;
 use crate::pb::{self, MessageType};
 use crate::snapshotter::Snapshotter;
 use crate::storage::Storage;
 use crate::summary::{SnapSummary, hex};
 use crate::transport::frame::{DecodedMessage, decode_envelope_raw};
 use crate::transport::receive::Reply;
+pub use crate::transport::receive::db_path;
 
 /// A raft message with etcd's field names, as the fixtures' `frame.json` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,11 +158,6 @@ impl ReplyLine {
         }
         line
     }
-}
-
-/// The name `SaveDBFrom` stores `index` under, as the backend shows it.
-pub fn db_path<S: Storage>(snapshotter: &Snapshotter<S>, index: u64) -> String {
-    snapshotter.storage().path_of(&names::db_name(index))
 }
 
 /// SHA-256 of everything read through it.

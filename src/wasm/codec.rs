@@ -6,14 +6,13 @@ use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{decoded_snap_to_js, snapshot_from_js, to_u64, unknown_from_js};
-use super::error::to_js;
 use crate::error::Error;
 use crate::{codec, names, summary};
 
 fn bytes_arg(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
     match v.dyn_ref::<Uint8Array>() {
         Some(a) => Ok(a.to_vec()),
-        None => Err(to_js(&Error::InvalidArgument(format!(
+        None => Err(JsValue::from(Error::InvalidArgument(format!(
             "{what}: expected a Uint8Array"
         )))),
     }
@@ -28,7 +27,7 @@ pub fn decode_snap(
     let b = bytes_arg(&bytes, "decodeSnap")?;
     codec::decode_snap_file_raw(Bytes::from(b))
         .map(|d| decoded_snap_to_js(&d))
-        .map_err(|e| to_js(&e))
+        .map_err(JsValue::from)
 }
 
 /// Encodes a snapshot as the exact bytes etcd's `SaveSnap` writes.
@@ -36,7 +35,7 @@ pub fn decode_snap(
 pub fn encode_snap(
     #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: JsValue,
 ) -> Result<Uint8Array, JsValue> {
-    let s = snapshot_from_js(&snapshot).map_err(|e| to_js(&e))?;
+    let s = snapshot_from_js(&snapshot)?;
     Ok(Uint8Array::from(&codec::encode_snap_file(&s)[..]))
 }
 
@@ -49,7 +48,7 @@ pub fn crc32c(
 ) -> Result<u32, JsValue> {
     const PIECE: u32 = 256 * 1024;
     let Some(a) = bytes.dyn_ref::<Uint8Array>() else {
-        return Err(to_js(&Error::InvalidArgument(
+        return Err(JsValue::from(Error::InvalidArgument(
             "crc32c: expected a Uint8Array".into(),
         )));
     };
@@ -73,8 +72,8 @@ pub fn snap_name(
     #[wasm_bindgen(unchecked_param_type = "bigint")] term: JsValue,
     #[wasm_bindgen(unchecked_param_type = "bigint")] index: JsValue,
 ) -> Result<String, JsValue> {
-    let t = to_u64(&term, "term").map_err(|e| to_js(&e))?;
-    let i = to_u64(&index, "index").map_err(|e| to_js(&e))?;
+    let t = to_u64(&term, "term")?;
+    let i = to_u64(&index, "index")?;
     Ok(names::snap_name(t, i))
 }
 
@@ -83,7 +82,7 @@ pub fn snap_name(
 pub fn db_name(
     #[wasm_bindgen(unchecked_param_type = "bigint")] index: JsValue,
 ) -> Result<String, JsValue> {
-    let i = to_u64(&index, "index").map_err(|e| to_js(&e))?;
+    let i = to_u64(&index, "index")?;
     Ok(names::db_name(i))
 }
 
@@ -95,10 +94,10 @@ pub fn db_name(
 pub fn snapshot_summary_json(
     #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: JsValue,
 ) -> Result<String, JsValue> {
-    let s = snapshot_from_js(&snapshot).map_err(|e| to_js(&e))?;
-    let unknown = unknown_from_js(&snapshot).map_err(|e| to_js(&e))?;
+    let s = snapshot_from_js(&snapshot)?;
+    let unknown = unknown_from_js(&snapshot)?;
     serde_json::to_string(&summary::SnapSummary::of_unknown(&s, &unknown))
-        .map_err(|e| to_js(&Error::InvalidArgument(format!("json: {e}"))))
+        .map_err(|e| JsValue::from(Error::InvalidArgument(format!("json: {e}"))))
 }
 
 /// The crate version this build was made from.

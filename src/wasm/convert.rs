@@ -5,9 +5,9 @@ use bytes::Bytes;
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::jsutil::get;
 use crate::codec::DecodedSnap;
 use crate::error::{Error, Result};
+use crate::js::util::get;
 use crate::pb::size::SnapshotUnknown;
 use crate::pb::{ConfState, Snapshot, SnapshotMetadata, WalSnapshot};
 use crate::snapshotter::{FileInfo, Options};

@@ -2,18 +2,14 @@
 //! native `etcd-snap status` / `etcd-snap keys` (src/bin/etcd-snap/inspect_cmds.rs), so both
 //! CLIs print the same bytes. Each call opens the db, answers, and drops it.
 
-use std::borrow::Cow;
-
 use js_sys::{BigInt, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::error::{from_js, to_js};
-use super::inspect::{bytes_or_string, source_with_cache};
-use super::jsutil::{get, method};
+use super::inspect::{CallbackSource, Reading, bytes_or_string, source_with_cache};
 use crate::error::{Error, Result};
-use crate::inspect::source::out_of_range;
 use crate::inspect::{Cached, Db, OpenOptions, PageSource, RangeQuery, etcdctl};
-use crate::pb::DecodeError;
+use crate::js::error::from_js;
+use crate::js::util::{get, method};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -55,50 +51,12 @@ extern "C" {
 /// large db (which a cache sized like the viewer's would end up holding whole).
 const CACHE_BYTES: usize = 8 << 20;
 
-/// `{ size, read(offset, length) }` failing as the native CLI's `FileSource` does: a thrown
-/// error with a Node `code` (`EIO`) is `read: input/output error`, a short read (the file
-/// shrank) is `unexpected EOF`.
-struct FileLike {
-    this: JsValue,
-    read: Function,
-    size: u64,
-}
-
-impl PageSource for FileLike {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        if offset.checked_add(len as u64).is_none_or(|e| e > self.size) {
-            return Err(out_of_range(offset, len, self.size));
-        }
-        let got = self
-            .read
-            .call2(&self.this, &(offset as f64).into(), &(len as f64).into())
-            .map_err(|e| from_js("read", "", &e))?;
-        let bytes = got
-            .dyn_into::<Uint8Array>()
-            .map_err(|_| Error::InvalidArgument("source.read: expected a Uint8Array".into()))?;
-        if (bytes.length() as usize) < len {
-            return Err(Error::Decode(DecodeError::UnexpectedEof));
-        }
-        Ok(Cow::Owned(bytes.subarray(0, len as u32).to_vec()))
-    }
-}
-
-/// The db behind `source`: a callback source as [`FileLike`], anything else as `InspectDb`.
+/// The db behind `source`: a callback source read as the native CLI reads a file
+/// ([`Reading::File`]), anything else as `InspectDb` reads it.
 fn open(source: JsValue, opts: OpenOptions) -> Result<Db<Box<dyn PageSource>>> {
     let src: Box<dyn PageSource> = match method(&source, "read") {
         Some(read) if source.dyn_ref::<Uint8Array>().is_none() => {
-            let size = get(&source, "size")
-                .as_f64()
-                .filter(|s| *s >= 0.0 && s.fract() == 0.0)
-                .ok_or_else(|| Error::InvalidArgument("source.size: not a byte count".into()))?;
-            let f = FileLike {
-                this: source,
-                read,
-                size: size as u64,
-            };
+            let f = CallbackSource::new(source, read, Reading::File)?;
             Box::new(Cached::new(f, 64 << 10, CACHE_BYTES))
         }
         _ => source_with_cache(source, CACHE_BYTES)?,
@@ -107,7 +65,7 @@ fn open(source: JsValue, opts: OpenOptions) -> Result<Db<Box<dyn PageSource>>> {
 }
 
 fn invalid(msg: impl Into<String>) -> JsValue {
-    to_js(&Error::InvalidArgument(msg.into()))
+    JsValue::from(Error::InvalidArgument(msg.into()))
 }
 
 #[derive(Clone, Copy)]
@@ -202,7 +160,7 @@ pub fn etcdctl_status(
             WriteOut::Table => etcdctl::status_table(&st),
         })
     };
-    run().map_err(|e| to_js(&e))
+    run().map_err(JsValue::from)
 }
 
 /// The query of `options`, parsed as `etcd-snap keys` parses its flags.
@@ -242,9 +200,9 @@ pub fn etcdctl_keys(
         let db = open(source, c.open)?;
         let text = etcdctl::keys_text(&db, &q, matches!(c.write_out, WriteOut::Table))?;
         c.warn(&db);
-        Ok(text)
+        Ok::<_, Error>(text)
     };
-    run().map_err(|e| to_js(&e))
+    run().map_err(JsValue::from)
 }
 
 /// [`etcdctl_keys`] streamed: `write(text)` is called with each piece of the answer (about
@@ -269,7 +227,7 @@ pub fn etcdctl_keys_stream(
                 .map_err(|e| from_js("write", "/dev/stdout", &e))
         })?;
         c.warn(&db);
-        Ok(())
+        Ok::<_, Error>(())
     };
-    run().map_err(|e| to_js(&e))
+    run().map_err(JsValue::from)
 }

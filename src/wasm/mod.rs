@@ -1,6 +1,6 @@
 //! The WebAssembly / JavaScript surface (wasm32 only): thin `#[wasm_bindgen]` wrappers over
 //! the library, JS <-> Rust conversions, and the single place where errors become JS `Error`s
-//! ([`error::to_js`]). Nothing here holds snapshot logic.
+//! (`impl From<Error> for JsValue` in [`crate::js::error`]). Nothing here holds snapshot logic.
 //!
 //! Panics: caller input is validated before use (no `unwrap` on JS values), and a panic hook
 //! prints any panic to `console.error` before the instance traps.
@@ -8,19 +8,19 @@
 pub mod codec;
 pub mod convert;
 pub mod dyn_storage;
-pub mod error;
 pub mod inspect;
 pub mod inspect_cli;
-pub mod jsutil;
 pub mod opfs_hook;
 pub mod snapshotter;
-pub mod stream;
 pub mod transport;
 pub mod viewer;
 
 use wasm_bindgen::prelude::*;
 
 pub use dyn_storage::DynStorage;
+
+// The JS interop helpers now live in `crate::js`; the old paths keep working.
+pub use crate::js::{error, stream, util as jsutil};
 
 /// Runs when the module is instantiated: routes panic messages to `console.error`.
 #[wasm_bindgen(start)]
@@ -107,12 +107,17 @@ export interface FileInfo {
   /** The error code when `verdict` is an error. */
   code: string | null;
 }
-/** An `Error` thrown by etcd-snap: etcd's message plus a stable `code`. */
+/** An `Error` thrown by etcd-snap: etcd's message plus a stable `code` (the Rust
+ *  `Error::ALL_CODES`; a test keeps the two equal). */
 export interface EtcdSnapError extends Error {
   code:
     | "ERR_NO_SNAPSHOT" | "ERR_EMPTY_SNAPSHOT" | "ERR_CRC_MISMATCH" | "ERR_NO_DB_SNAPSHOT"
     | "ERR_DECODE" | "ERR_SHORT_READ" | "ERR_EXPECT_EOF" | "ERR_LIMIT_EXCEEDED"
-    | "ERR_REMOVE_ORPHAN" | "ERR_INVALID_ARGUMENT" | "ERR_NOT_FOUND" | "ERR_ALREADY_EXISTS"
+    | "ERR_REMOVE_ORPHAN" | "ERR_INVALID_ARGUMENT" | "ERR_BAD_DB" | "ERR_DB_HASH_MISMATCH"
+    | "ERR_COMPACTED" | "ERR_FUTURE_REV" | "ERR_EOF" | "ERR_MEMBER_REMOVED"
+    | "ERR_INCOMPATIBLE_VERSION" | "ERR_CLUSTER_ID_MISMATCH" | "ERR_PRECONDITION_FAILED"
+    | "ERR_HTTP_STATUS" | "ERR_TRANSPORT" | "ERR_BUSY"
+    | "ERR_NOT_FOUND" | "ERR_ALREADY_EXISTS"
     | "ERR_IS_A_DIRECTORY" | "ERR_LOCKED" | "ERR_NO_SPACE" | "ERR_PERMISSION_DENIED"
     | "ERR_SHORT_WRITE" | "ERR_UNSUPPORTED" | "ERR_IO" | "ERR_NOT_REGULAR_FILE"
     | "ERR_TOO_LARGE";

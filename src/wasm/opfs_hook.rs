@@ -9,8 +9,8 @@
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::dyn_storage::DynStorage;
-use super::jsutil::get;
 use crate::error::{Error, Result};
+use crate::js::util::get;
 use crate::storage::opfs::{OpfsMode, OpfsStorage};
 
 /// Builds the OPFS storage the spec object asks for.

@@ -15,12 +15,11 @@ use super::convert::{
     wal_snaps_from_js,
 };
 use super::dyn_storage::DynStorage;
-use super::error::to_js;
-use super::jsutil::get;
 use super::opfs_hook::open_opfs;
-use super::stream::js_to_async_read;
 use crate::Snapshotter;
 use crate::error::{Error, Result};
+use crate::js::stream::js_to_async_read;
+use crate::js::util::get;
 use crate::storage::js::JsStorage;
 use crate::storage::node::NodeStorage;
 use crate::storage::{MemoryStorage, Storage as _};
@@ -99,11 +98,11 @@ fn promise<F>(f: F) -> Promise
 where
     F: Future<Output = Result<JsValue>> + 'static,
 {
-    future_to_promise(async move { f.await.map_err(|e| to_js(&e)) })
+    future_to_promise(async move { f.await.map_err(JsValue::from) })
 }
 
 fn rejected(e: Error) -> Promise {
-    Promise::reject(&to_js(&e))
+    Promise::reject(&e.into())
 }
 
 impl JsSnapshotter {
@@ -296,7 +295,7 @@ impl JsSnapshotter {
     /// How `name` in this folder is shown in messages (a full path for Node fs).
     #[wasm_bindgen(js_name = pathOf)]
     pub fn path_of(&self, name: &str) -> Result<String, JsValue> {
-        let s = self.inner().map_err(|e| to_js(&e))?;
+        let s = self.inner()?;
         Ok(s.storage().path_of(name))
     }
 

@@ -6,10 +6,9 @@
 use js_sys::{Array, JSON};
 use wasm_bindgen::prelude::*;
 
-use super::error::{kind_of, to_js};
-use super::jsutil::get;
 use crate::error::{Error, IoErrorKind};
 use crate::inspect::{Status, etcdctl};
+use crate::js::util::get;
 use crate::{names, snapshotter};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -25,7 +24,7 @@ export interface LoadPickEntry {
 "#;
 
 fn invalid(msg: String) -> JsValue {
-    to_js(&Error::InvalidArgument(msg))
+    Error::InvalidArgument(msg).into()
 }
 
 /// How etcd's scans and cleanups treat `name` (`names::classify`): the `kind` of
@@ -63,7 +62,7 @@ pub fn load_pick(
             Some("ok") => Ok(()),
             Some(_) => {
                 let code = get(&e, "code").as_string();
-                match kind_of(code.as_deref(), None) {
+                match IoErrorKind::of_js(code.as_deref(), None) {
                     IoErrorKind::Other => Err(None),
                     kind => Err(Some(kind)),
                 }

@@ -106,25 +106,7 @@ macro_rules! opfs_tests {
 
         const MODE: OpfsMode = $mode;
 
-        $crate::conformance_tests!(
-            empty_list,
-            commit_makes_visible,
-            nothing_visible_before_commit,
-            abort_leaves_nothing,
-            drop_leaves_nothing,
-            commit_overwrites,
-            zero_length_file,
-            streaming_read_large,
-            missing_names_are_not_found,
-            rename_moves,
-            rename_replaces,
-            remove_removes,
-            unusual_names_round_trip,
-            concurrent_writers,
-            sync_dir_succeeds,
-            lock_fail_then_release,
-            lock_wait_until_release,
-        );
+        etcd_snap::storage_conformance_checks!(conformance_tests);
 
         /// Browsers without `FileSystemHandle.move()`: copy + remove still passes the
         /// checks that rename or publish files.
@@ -232,6 +214,7 @@ macro_rules! opfs_tests {
                 ("TypeMismatchError", "ERR_IS_A_DIRECTORY"),
                 ("NoModificationAllowedError", "ERR_LOCKED"),
                 ("QuotaExceededError", "ERR_NO_SPACE"),
+                ("NotAllowedError", "ERR_PERMISSION_DENIED"),
                 ("InvalidStateError", "ERR_IO"),
             ] {
                 let ex = web_sys::DomException::new_with_message_and_name("boom", name).unwrap();

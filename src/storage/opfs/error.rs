@@ -1,5 +1,5 @@
 //! DOMException -> [`Error`]: OPFS reports failures as DOMException names, which map onto the
-//! crate's storage kinds so JavaScript callers see the same `code`s as with every backend.
+//! crate's storage kinds ([`IoErrorKind::of_js`], the one map) so JavaScript callers see the same `code`s as with every backend.
 
 use wasm_bindgen::JsValue;
 
@@ -22,23 +22,10 @@ pub(crate) fn name_and_message(e: &JsValue) -> (String, String) {
     }
 }
 
-/// The storage kind a DOMException name stands for.
-pub(crate) fn kind_of(name: &str) -> IoErrorKind {
-    match name {
-        "NotFoundError" => IoErrorKind::NotFound,
-        // A file where a directory was expected or the reverse (getFileHandle on a directory).
-        "TypeMismatchError" => IoErrorKind::IsADirectory,
-        // An open sync access handle or writable holds the file.
-        "NoModificationAllowedError" => IoErrorKind::Locked,
-        "QuotaExceededError" => IoErrorKind::NoSpace,
-        _ => IoErrorKind::Other,
-    }
-}
-
 /// Maps a rejected OPFS call onto [`Error::Io`], worded like Go's `*os.PathError`.
 pub(crate) fn dom_error(op: &'static str, path: impl Into<String>, e: JsValue) -> Error {
     let (name, message) = name_and_message(&e);
-    let kind = kind_of(&name);
+    let kind = IoErrorKind::of_js(None, Some(&name));
     let detail = match kind {
         IoErrorKind::NotFound => "no such file or directory".to_string(),
         IoErrorKind::IsADirectory => "is a directory".to_string(),

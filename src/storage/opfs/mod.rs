@@ -39,7 +39,7 @@ use web_sys::{
 };
 
 use crate::error::{Error, IoErrorKind, Result};
-use crate::storage::{AtomicWrite, LockMode, Metadata, Storage};
+use crate::storage::{AtomicWrite, LockMode, Metadata, Storage, check_name};
 
 mod async_handle;
 mod error;
@@ -185,15 +185,6 @@ fn temp_name() -> String {
     let a = (js_sys::Math::random() * 1e10) as u64;
     let b = (js_sys::Math::random() * 1e10) as u64;
     format!("tmp{a:010}{b:010}")
-}
-
-fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\\') {
-        return Err(Error::InvalidArgument(format!(
-            "opfs: {name:?} is not a plain file name"
-        )));
-    }
-    Ok(())
 }
 
 impl OpfsStorage {
@@ -574,7 +565,7 @@ async fn remove_tmp_entry(dir: &FileSystemDirectoryHandle, tmp: &str) {
                 let busy = e
                     .dyn_ref::<web_sys::DomException>()
                     .is_some_and(|d| d.name() == "NoModificationAllowedError");
-                if !busy || crate::wasm::jsutil::sleep_ms(10).await.is_err() {
+                if !busy || crate::js::util::sleep_ms(10).await.is_err() {
                     return;
                 }
             }

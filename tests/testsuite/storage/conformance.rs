@@ -34,25 +34,8 @@ macro_rules! checks {
     };
 }
 
-checks!(
-    empty_list,
-    commit_makes_visible,
-    nothing_visible_before_commit,
-    abort_leaves_nothing,
-    drop_leaves_nothing,
-    commit_overwrites,
-    zero_length_file,
-    streaming_read_large,
-    missing_names_are_not_found,
-    rename_moves,
-    rename_replaces,
-    remove_removes,
-    unusual_names_round_trip,
-    concurrent_writers,
-    sync_dir_succeeds,
-    lock_fail_then_release,
-    lock_wait_until_release,
-);
+// The suite's own list (src/storage/conformance.rs), one test per check and backend.
+etcd_snap::storage_conformance_checks!(checks);
 
 /// `run_all` drives the same checks through a factory.
 #[test]

@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::error::from_js;
-use super::jsutil::{get, method};
+use super::util::{get, method};
 use crate::error::{Error, Result};
 
 /// The reader [`js_to_async_read`] returns: copies each JS chunk straight into the caller's

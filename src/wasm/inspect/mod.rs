@@ -8,20 +8,23 @@
 //! integers (bigint otherwise), keys and values as `Uint8Array`. All calls are synchronous
 //! except the storage helpers; errors are JS `Error`s with `code` (`ERR_BAD_DB`, ...).
 
-use std::borrow::Cow;
+mod json;
+mod keep;
+mod source;
 
-use futures_util::AsyncReadExt as _;
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
-use super::error::{from_js, to_js};
-use super::jsutil::{get, method};
-use super::stream::js_to_async_read;
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::inspect::mvcc::Mvcc;
-use crate::inspect::{Cached, Db, OpenOptions, PageSource, Prefix, Revision};
-use crate::storage::{AtomicWrite as _, Storage as _};
+use crate::inspect::{Db, KeyPageQuery, OpenOptions, PageSource as _, Prefix, Revision};
+use crate::js::util::get;
+pub(crate) use json::bytes_or_string;
+use json::{int_js, set, to_js_value};
+pub use keep::{remove_storage_file, write_storage_file};
+pub(crate) use source::{CallbackSource, Reading, Src, source_from_js, source_with_cache};
+
+type OpenDb = Db<Src>;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -99,248 +102,8 @@ export interface V2StoreInfo {
 }
 "#;
 
-fn js_err(e: Error) -> JsValue {
-    to_js(&e)
-}
-
 fn invalid(msg: impl Into<String>) -> JsValue {
-    to_js(&Error::InvalidArgument(msg.into()))
-}
-
-// ---------------------------------------------------------------------------------------
-// Sources
-
-/// A `Blob` read slice by slice with `FileReaderSync` (dedicated workers only).
-struct BlobSource {
-    blob: JsValue,
-    slice: Function,
-    reader: JsValue,
-    read_as: Function,
-    size: u64,
-}
-
-impl BlobSource {
-    fn new(blob: JsValue) -> Result<Self> {
-        let size = get(&blob, "size")
-            .as_f64()
-            .ok_or_else(|| Error::InvalidArgument("blob.size: not a number".into()))?;
-        let slice = method(&blob, "slice")
-            .ok_or_else(|| Error::InvalidArgument("blob.slice: not a function".into()))?;
-        let ctor = get(&js_sys::global().into(), "FileReaderSync");
-        let ctor = ctor.dyn_into::<Function>().map_err(|_| {
-            Error::InvalidArgument(
-                "InspectDb.open: a Blob can be read only in a worker (FileReaderSync); pass a Uint8Array instead".into(),
-            )
-        })?;
-        let reader = Reflect::construct(&ctor, &Array::new())
-            .map_err(|e| from_js("open", "FileReaderSync", &e))?;
-        let read_as = method(&reader, "readAsArrayBuffer").ok_or_else(|| {
-            Error::InvalidArgument("FileReaderSync.readAsArrayBuffer missing".into())
-        })?;
-        Ok(BlobSource {
-            blob,
-            slice,
-            reader,
-            read_as,
-            size: size as u64,
-        })
-    }
-}
-
-impl PageSource for BlobSource {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        let end = offset
-            .checked_add(len as u64)
-            .filter(|&e| e <= self.size)
-            .ok_or_else(|| crate::inspect::source::out_of_range(offset, len, self.size))?;
-        let part = self
-            .slice
-            .call2(&self.blob, &(offset as f64).into(), &(end as f64).into())
-            .map_err(|e| from_js("read", "blob", &e))?;
-        let buf = self
-            .read_as
-            .call1(&self.reader, &part)
-            .map_err(|e| from_js("read", "blob", &e))?;
-        let bytes = Uint8Array::new(&buf);
-        if bytes.length() as usize != len {
-            return Err(Error::io(
-                crate::IoErrorKind::Other,
-                "read",
-                "blob",
-                format!("got {} bytes of {len}", bytes.length()),
-            ));
-        }
-        Ok(Cow::Owned(bytes.to_vec()))
-    }
-}
-
-/// A JS object with `size` and a synchronous `read(offset, length)`.
-struct CallbackSource {
-    this: JsValue,
-    read: Function,
-    size: u64,
-}
-
-impl PageSource for CallbackSource {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>> {
-        if offset.checked_add(len as u64).is_none_or(|e| e > self.size) {
-            return Err(crate::inspect::source::out_of_range(offset, len, self.size));
-        }
-        let got = self
-            .read
-            .call2(&self.this, &(offset as f64).into(), &(len as f64).into())
-            .map_err(|e| from_js("read", "source", &e))?;
-        let bytes = got
-            .dyn_into::<Uint8Array>()
-            .map_err(|_| Error::InvalidArgument("source.read: expected a Uint8Array".into()))?;
-        if bytes.length() as usize != len {
-            return Err(Error::io(
-                crate::IoErrorKind::Other,
-                "read",
-                "source",
-                format!("source.read returned {} bytes of {len}", bytes.length()),
-            ));
-        }
-        Ok(Cow::Owned(bytes.to_vec()))
-    }
-}
-
-type Src = Box<dyn PageSource>;
-type OpenDb = Db<Src>;
-
-pub(super) fn source_from_js(v: JsValue) -> Result<Src> {
-    source_with_cache(v, 128 << 20)
-}
-
-/// As [`source_from_js`], caching at most `cache_bytes` of a `Blob` or callback source (the
-/// npm CLI makes one pass and keeps this small; wasm memory never shrinks).
-pub(super) fn source_with_cache(v: JsValue, cache_bytes: usize) -> Result<Src> {
-    if let Some(a) = v.dyn_ref::<Uint8Array>() {
-        return Ok(Box::new(a.to_vec()));
-    }
-    if !v.is_object() {
-        return Err(Error::InvalidArgument(
-            "InspectDb.open: expected a Uint8Array, a Blob or { size, read(offset, length) }"
-                .into(),
-        ));
-    }
-    if let Some(read) = method(&v, "read") {
-        let size = get(&v, "size")
-            .as_f64()
-            .filter(|s| *s >= 0.0 && s.fract() == 0.0)
-            .ok_or_else(|| Error::InvalidArgument("source.size: not a byte count".into()))?;
-        let cb = CallbackSource {
-            this: v,
-            read,
-            size: size as u64,
-        };
-        return Ok(Box::new(Cached::new(cb, 64 << 10, cache_bytes)));
-    }
-    if method(&v, "slice").is_some() {
-        return Ok(Box::new(Cached::new(
-            BlobSource::new(v)?,
-            64 << 10,
-            cache_bytes,
-        )));
-    }
-    Err(Error::InvalidArgument(
-        "InspectDb.open: expected a Uint8Array, a Blob or { size, read(offset, length) }".into(),
-    ))
-}
-
-// ---------------------------------------------------------------------------------------
-// JSON-ish conversion
-
-fn camel(k: &str) -> String {
-    let mut out = String::with_capacity(k.len());
-    let mut up = false;
-    for c in k.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-
-fn int_js(n: i128) -> JsValue {
-    let f = n as f64;
-    if f.abs() <= MAX_SAFE {
-        JsValue::from_f64(f)
-    } else if n > i64::MAX as i128 {
-        js_sys::BigInt::from(n as u64).into()
-    } else {
-        js_sys::BigInt::from(n as i64).into()
-    }
-}
-
-fn value_to_js(v: &serde_json::Value) -> JsValue {
-    use serde_json::Value as V;
-    match v {
-        V::Null => JsValue::NULL,
-        V::Bool(b) => JsValue::from_bool(*b),
-        V::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                int_js(i as i128)
-            } else if let Some(u) = n.as_u64() {
-                if (u as f64) <= MAX_SAFE {
-                    JsValue::from_f64(u as f64)
-                } else {
-                    js_sys::BigInt::from(u).into()
-                }
-            } else {
-                JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
-        V::String(s) => JsValue::from_str(s),
-        V::Array(a) => a.iter().map(value_to_js).collect::<Array>().into(),
-        V::Object(m) => {
-            let o = Object::new();
-            for (k, v) in m {
-                // Keep etcd's own JSON names (peerURLs, totalKey); camelCase snake_case ones.
-                let key = if k.contains('_') { camel(k) } else { k.clone() };
-                let _ = Reflect::set(&o, &JsValue::from_str(&key), &value_to_js(v));
-            }
-            o.into()
-        }
-    }
-}
-
-fn to_js_value<T: serde::Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    serde_json::to_value(v)
-        .map(|v| value_to_js(&v))
-        .map_err(|e| invalid(format!("serialize: {e}")))
-}
-
-fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), &v.into());
-}
-
-pub(super) fn bytes_or_string(v: &JsValue, what: &str) -> Result<Vec<u8>, JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(Vec::new());
-    }
-    if let Some(s) = v.as_string() {
-        return Ok(s.into_bytes());
-    }
-    match v.dyn_ref::<Uint8Array>() {
-        Some(a) => Ok(a.to_vec()),
-        None => Err(invalid(format!(
-            "{what}: expected a string or a Uint8Array"
-        ))),
-    }
+    JsValue::from(Error::InvalidArgument(msg.into()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -416,7 +179,7 @@ impl InspectDb {
         let cell = self.cell.as_mut().ok_or_else(closed)?;
         cell.with_dependent_mut(|db, lazy| {
             if lazy.0.is_none() {
-                lazy.0 = Some(db.mvcc().map_err(js_err)?);
+                lazy.0 = Some(db.mvcc()?);
             }
             f(lazy.0.as_ref().expect("built above"))
         })
@@ -441,8 +204,8 @@ impl InspectDb {
                 return Err(invalid("options.verifyTrailer: expected a boolean"));
             }
         }
-        let src = source_from_js(source).map_err(js_err)?;
-        let db = Db::open_with(src, opts).map_err(js_err)?;
+        let src = source_from_js(source)?;
+        let db = Db::open_with(src, opts)?;
         Ok(InspectDb {
             cell: Some(DbCell::new(db, |_| Lazy(None))),
         })
@@ -497,7 +260,7 @@ impl InspectDb {
     /// `etcdctl snapshot status` (bbolt's integrity check first, as etcdctl).
     #[wasm_bindgen(unchecked_return_type = "DbStatus")]
     pub fn status(&self) -> Result<JsValue, JsValue> {
-        let s = self.db()?.status().map_err(js_err)?;
+        let s = self.db()?.status()?;
         to_js_value(&s)
     }
 
@@ -515,13 +278,13 @@ impl InspectDb {
     /// Top-level buckets with entry and page totals.
     #[wasm_bindgen(unchecked_return_type = "DbBucket[]")]
     pub fn buckets(&self) -> Result<JsValue, JsValue> {
-        to_js_value(&self.db()?.buckets().map_err(js_err)?)
+        to_js_value(&self.db()?.buckets()?)
     }
 
     /// meta, members, leases, auth and alarms.
     #[wasm_bindgen(js_name = clusterInfo, unchecked_return_type = "DbClusterInfo")]
     pub fn cluster_info(&self) -> Result<JsValue, JsValue> {
-        to_js_value(&self.db()?.cluster_info().map_err(js_err)?)
+        to_js_value(&self.db()?.cluster_info()?)
     }
 
     /// Builds the key index if needed (reads the whole `key` bucket once) and sums it up.
@@ -549,65 +312,31 @@ impl InspectDb {
         } else {
             Some(bytes_or_string(&after, "query.after")?)
         };
-        let limit = count_opt(&q, "limit", 100, 10_000)?;
-        let count = get(&q, "count").as_bool().unwrap_or(false);
+        let query = KeyPageQuery {
+            prefix,
+            after,
+            limit: count_opt(&q, "limit", 100, 10_000)?,
+            count: get(&q, "count").as_bool().unwrap_or(false),
+        };
         self.with_index(|m| {
-            let current = m.current_revision();
-            let start = match &after {
-                // The smallest key greater than `after`.
-                Some(a) if a.as_slice() >= prefix.as_slice() => {
-                    let mut s = a.clone();
-                    s.push(0);
-                    s
-                }
-                _ => prefix.clone(),
-            };
+            let page = m.key_page(&query);
             let list = Array::new();
-            let mut last: Option<&[u8]> = None;
-            let mut more = false;
-            for (key, events) in m.keys_from(&start) {
-                if !key.starts_with(&prefix) {
-                    break;
-                }
-                if list.length() as usize == limit {
-                    more = true;
-                    break;
-                }
+            for k in &page.keys {
                 let o = Object::new();
-                set(&o, "key", Uint8Array::from(key));
-                set(&o, "revisions", int_js(events.len() as i128));
-                let newest = events.last();
-                let live = newest.is_some_and(|e| !e.tombstone && e.rev.main <= current);
-                set(&o, "live", live);
-                set(
-                    &o,
-                    "lastRevision",
-                    int_js(newest.map_or(0, |e| e.rev.main) as i128),
-                );
-                set(
-                    &o,
-                    "bytes",
-                    int_js(events.iter().map(|e| e.size).sum::<u64>() as i128),
-                );
+                set(&o, "key", Uint8Array::from(k.key));
+                set(&o, "revisions", int_js(k.revisions as i128));
+                set(&o, "live", k.live);
+                set(&o, "lastRevision", int_js(k.last_revision as i128));
+                set(&o, "bytes", int_js(k.bytes as i128));
                 list.push(&o);
-                last = Some(key);
             }
             let out = Object::new();
             set(&out, "keys", list);
-            let next: JsValue = match (more, last) {
-                (true, Some(k)) => Uint8Array::from(k).into(),
-                _ => JsValue::NULL,
-            };
+            let next: JsValue = page
+                .next
+                .map_or(JsValue::NULL, |k| Uint8Array::from(k).into());
             set(&out, "next", next);
-            let total: JsValue = if count {
-                let n = m
-                    .keys_from(&prefix)
-                    .take_while(|(k, _)| k.starts_with(&prefix))
-                    .count();
-                int_js(n as i128)
-            } else {
-                JsValue::NULL
-            };
+            let total: JsValue = page.total.map_or(JsValue::NULL, |n| int_js(n as i128));
             set(&out, "total", total);
             Ok(out.into())
         })
@@ -631,7 +360,7 @@ impl InspectDb {
             let out = Array::new();
             let all = m.history(&key);
             for ev in &all[all.len().saturating_sub(limit)..] {
-                let kv = m.value_at(ev.rev, ev.tombstone).map_err(js_err)?;
+                let kv = m.value_at(ev.rev, ev.tombstone)?;
                 let o = Object::new();
                 let Revision { main, sub } = ev.rev;
                 set(&o, "main", int_js(main as i128));
@@ -665,7 +394,7 @@ impl InspectDb {
                 .iter()
                 .find(|e| e.rev.main as f64 == main && e.rev.sub as f64 == sub)
                 .ok_or_else(|| invalid(format!("no stored revision {main}_{sub} of that key")))?;
-            let kv = m.value_at(ev.rev, ev.tombstone).map_err(js_err)?;
+            let kv = m.value_at(ev.rev, ev.tombstone)?;
             Ok(Uint8Array::from(kv.value.as_slice()))
         })
     }
@@ -692,101 +421,6 @@ impl InspectDb {
 /// etcd 3.4 keeps in a `.snap`'s data. Throws `ERR_INVALID_ARGUMENT` if it is not that JSON.
 #[wasm_bindgen(js_name = v2StoreInfo, unchecked_return_type = "V2StoreInfo")]
 pub fn v2_store_info(data: &[u8]) -> Result<JsValue, JsValue> {
-    let v = crate::inspect::v2store::parse(data).map_err(js_err)?;
+    let v = crate::inspect::v2store::parse(data)?;
     to_js_value(&v)
-}
-
-// ---------------------------------------------------------------------------------------
-// Keeping files in OPFS (the viewer keeps opened folders there with these)
-
-async fn storage_of(spec: JsValue) -> Result<super::DynStorage> {
-    if get(&spec, "opfs").is_undefined() {
-        return Err(Error::InvalidArgument(
-            "storage: expected an OPFS spec { opfs: path | handle, ... }".into(),
-        ));
-    }
-    super::opfs_hook::open_opfs(&spec).await
-}
-
-/// Writes `source` (bytes, a `Blob`, a `ReadableStream` or async iterable of bytes) to
-/// `name` in the OPFS folder `spec` names (as in `Snapshotter.open({ opfs })`), atomically
-/// and durably through the OPFS backend. Resolves to the bytes written. Unlike `saveSnap`,
-/// this keeps any file as it is (a broken `.snap`, a member `db`).
-#[wasm_bindgen(js_name = opfsWriteFile, unchecked_return_type = "Promise<number>")]
-pub fn write_storage_file(
-    #[wasm_bindgen(unchecked_param_type = "StorageSpec")] spec: JsValue,
-    name: String,
-    #[wasm_bindgen(
-        unchecked_param_type = "Uint8Array | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>"
-    )]
-    source: JsValue,
-) -> Promise {
-    let source = if source.dyn_ref::<Uint8Array>().is_some() {
-        Ok(source)
-    } else if let (Some(stream), true) = (
-        method(&source, "stream"),
-        method(&source, "slice").is_some(),
-    ) {
-        stream
-            .call0(&source)
-            .map_err(|e| from_js("read", name.clone(), &e))
-    } else {
-        Ok(source)
-    };
-    future_to_promise(async move {
-        let run = async {
-            let source = source?;
-            let storage = storage_of(spec).await?;
-            let mut w = storage.create_atomic(&name).await?;
-            let mut total = 0u64;
-            if let Some(a) = source.dyn_ref::<Uint8Array>() {
-                let v = a.to_vec();
-                w.write(&v).await?;
-                total = v.len() as u64;
-            } else {
-                let mut r = js_to_async_read(source, "opfsWriteFile source")?;
-                let mut buf = vec![0u8; 1 << 20];
-                loop {
-                    let n = r.read(&mut buf).await.map_err(|e| {
-                        let mut err = Error::from(e);
-                        if let Error::Io(io) = &mut err {
-                            io.op = "read";
-                            io.path = name.clone();
-                        }
-                        err
-                    })?;
-                    if n == 0 {
-                        break;
-                    }
-                    w.write(&buf[..n]).await?;
-                    total += n as u64;
-                }
-            }
-            w.commit().await?;
-            storage.sync_dir().await?;
-            Ok::<_, Error>(JsValue::from_f64(total as f64))
-        };
-        run.await.map_err(|e| to_js(&e))
-    })
-}
-
-/// Removes `name` from the OPFS folder `spec` names; resolves to false if it was not there.
-#[wasm_bindgen(js_name = opfsRemoveFile, unchecked_return_type = "Promise<boolean>")]
-pub fn remove_storage_file(
-    #[wasm_bindgen(unchecked_param_type = "StorageSpec")] spec: JsValue,
-    name: String,
-) -> Promise {
-    future_to_promise(async move {
-        let run = async {
-            let storage = storage_of(spec).await?;
-            match storage.remove(&name).await {
-                Ok(()) => {}
-                Err(e) if e.code() == "ERR_NOT_FOUND" => return Ok(JsValue::FALSE),
-                Err(e) => return Err(e),
-            }
-            storage.sync_dir().await?;
-            Ok::<_, Error>(JsValue::TRUE)
-        };
-        run.await.map_err(|e| to_js(&e))
-    })
 }
