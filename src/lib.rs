@@ -41,6 +41,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod codec;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod crc32c_braid;
