@@ -54,8 +54,10 @@ pub enum InspectCmd {
         #[arg(long, value_name = "R", default_value_t = 0)]
         rev: i64,
         /// Return at most N keys (0 = all); `count` still counts every match.
+        // u64, not usize: the same values parse on wasm32 (a limit past what fits in memory
+        // lists everything).
         #[arg(long, value_name = "N", default_value_t = 0)]
-        limit: usize,
+        limit: u64,
         /// Output format.
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "json")]
         write_out: WriteOut,
@@ -116,7 +118,7 @@ impl InspectCmd {
                     prefix.unwrap_or_default().as_bytes(),
                     from.as_deref().map(str::as_bytes),
                     rev,
-                    limit,
+                    usize::try_from(limit).unwrap_or(usize::MAX),
                 );
                 // Streamed to stdout as keys are found: bounded memory (issue 9, item 9).
                 etcdctl::write_keys(&db, &q, write_out == WriteOut::Table, &mut |s| {

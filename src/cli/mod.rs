@@ -32,7 +32,7 @@ mod node_http;
 mod print;
 mod progress;
 mod snap;
-mod wire;
+pub(crate) mod wire;
 
 use std::ffi::OsString;
 

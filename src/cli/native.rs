@@ -209,9 +209,7 @@ fn serve(dir: &Path, options: Options, cfg: &ServeConfig, print: LinePrinter) ->
         let addr = listener
             .local_addr()
             .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-        print(&to_json(
-            &serde_json::json!({ "listening": addr.to_string() }),
-        )?);
+        print(&crate::cli::wire::listening_line(&addr.to_string())?);
         // Never returns: accept errors are printed and retried (crate::http::serve).
         match serve(listener, Rc::new(recv)).await {}
     })

@@ -6,6 +6,7 @@
 //! worded by the one Node map ([`from_js`]), as Go words them.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::path::Path;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -70,6 +71,23 @@ struct Stdio {
     stdin: Function,
     stdout_tty: bool,
     stderr_tty: bool,
+    /// One JS buffer output is copied into, reused (the shim writes synchronously): `keys`
+    /// prints a large answer in pieces, and a fresh buffer per piece would pile up off the
+    /// JS heap faster than the collector frees it.
+    scratch: RefCell<Uint8Array>,
+}
+
+impl Stdio {
+    /// `bytes` in the reused JS buffer (grown when too small); valid until the next call.
+    fn staged(&self, bytes: &[u8]) -> Uint8Array {
+        let mut s = self.scratch.borrow_mut();
+        if (s.length() as usize) < bytes.len() {
+            *s = Uint8Array::new_with_length(bytes.len().next_power_of_two() as u32);
+        }
+        let view = s.subarray(0, bytes.len() as u32);
+        view.copy_from(bytes);
+        view
+    }
 }
 
 /// The npm package's host: the shim's stdio, `node:fs`, `node:http`.
@@ -94,6 +112,7 @@ impl NodeHost {
                 stdin: f("stdin")?,
                 stdout_tty: get(io, "stdoutIsTTY").as_bool() == Some(true),
                 stderr_tty: get(io, "stderrIsTTY").as_bool() == Some(true),
+                scratch: RefCell::new(Uint8Array::new_with_length(64 << 10)),
             }),
         })
     }
@@ -265,7 +284,7 @@ impl Host for NodeHost {
     fn write_stdout(&self, bytes: &[u8]) -> Result<()> {
         self.io
             .stdout
-            .call1(&JsValue::NULL, &Uint8Array::from(bytes))
+            .call1(&JsValue::NULL, &self.io.staged(bytes))
             .map(drop)
             .map_err(|e| from_js("write", "/dev/stdout", &e))
     }

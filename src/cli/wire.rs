@@ -316,6 +316,12 @@ async fn send<H: Host>(
     )
 }
 
+/// The first line `serve-snapshots` prints: `{"listening":ADDR}`.
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+pub(super) fn listening_line(addr: &str) -> Result<String> {
+    print::to_json(&serde_json::json!({ "listening": addr }))
+}
+
 /// Serves until killed; each line the server reports (`{"listening":..}`, then one
 /// `ReplyLine` per request) is printed as it comes.
 #[cfg(any(feature = "http", target_arch = "wasm32"))]

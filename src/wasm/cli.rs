@@ -13,9 +13,10 @@ use crate::cli::node::NodeHost;
 const TS_TYPES: &'static str = r#"
 /** What `runCli` prints through and reads from (the process's stdio in the npm bin). */
 export interface CliHost {
-  /** Writes the bytes to stdout whole (synchronously); a throw fails the command. */
+  /** Writes the bytes to stdout whole, synchronously (they are valid only during the call);
+   *  a throw fails the command. */
   stdout(bytes: Uint8Array): void;
-  /** Writes the bytes to stderr. */
+  /** Writes the bytes to stderr, as `stdout`. */
   stderr(bytes: Uint8Array): void;
   /** Standard input as a byte stream (called only by commands that read `-`). */
   stdin(): AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
