@@ -195,8 +195,10 @@ pub async fn send(req: &SendRequest, mut msg: Message<NodeFile>) -> Result<Sent>
                     state.borrow_mut().drained = false;
                     let more = call(&request, "write", &[Uint8Array::from(&buf[..n]).into()])?;
                     if more == false {
-                        until(&state, |e| e.drained || e.status.is_some() || e.error.is_some())
-                            .await;
+                        until(&state, |e| {
+                            e.drained || e.status.is_some() || e.error.is_some()
+                        })
+                        .await;
                     }
                 }
                 Err(e) => break Err(Error::from(e)),
@@ -249,7 +251,12 @@ async fn reply(state: &Shared, url: &str) -> Result<()> {
 /// server waits); no whole-request deadline (Node's default 300 s would cut a large snapshot
 /// on a slow link), but a body that stalls for 60 s closes the socket (native:
 /// `DEFAULT_IDLE_TIMEOUT`).
-pub async fn serve(dir: &str, options: Options, cfg: &ServeConfig, print: LinePrinter) -> Result<()> {
+pub async fn serve(
+    dir: &str,
+    options: Options,
+    cfg: &ServeConfig,
+    print: LinePrinter,
+) -> Result<()> {
     let listen = cfg.listen.as_str();
     let (host, port) = listen
         .rsplit_once(':')
@@ -266,7 +273,11 @@ pub async fn serve(dir: &str, options: Options, cfg: &ServeConfig, print: LinePr
     let hopts = Object::new();
     set(&hopts, "clusterId", js_sys::BigInt::from(cfg.cluster_id));
     set(&hopts, "limit", js_sys::BigInt::from(cfg.limit));
-    set(&hopts, "envelopeBudget", js_sys::BigInt::from(cfg.envelope_budget));
+    set(
+        &hopts,
+        "envelopeBudget",
+        js_sys::BigInt::from(cfg.envelope_budget),
+    );
     let lines = print.clone();
     let on_reply = Closure::<dyn FnMut(JsValue)>::new(move |r: JsValue| {
         if let Some(line) = get(&r, "line").as_string() {
@@ -296,7 +307,11 @@ pub async fn serve(dir: &str, options: Options, cfg: &ServeConfig, print: LinePr
     set(&server, "maxConnections", cfg.max_connections.max(1) as f64);
 
     let listening = Promise::new(&mut |resolve, reject| {
-        let _ = call(&server, "once", &[JsValue::from_str("error"), reject.into()]);
+        let _ = call(
+            &server,
+            "once",
+            &[JsValue::from_str("error"), reject.into()],
+        );
         let _ = call(
             &server,
             "listen",
@@ -304,7 +319,12 @@ pub async fn serve(dir: &str, options: Options, cfg: &ServeConfig, print: LinePr
         );
     });
     if let Err(e) = JsFuture::from(listening).await {
-        return Err(Error::io(IoErrorKind::Other, "listen", listen, message_of(&e)));
+        return Err(Error::io(
+            IoErrorKind::Other,
+            "listen",
+            listen,
+            message_of(&e),
+        ));
     }
     let addr = call(&server, "address", &[])?;
     let address = get(&addr, "address").as_string().unwrap_or_default();
