@@ -308,7 +308,11 @@ impl Host for NodeHost {
     }
 
     fn storage(&self, dir: &Path) -> Result<NodeStorage> {
-        NodeStorage::new(path_str(dir)?)
+        // `read NAME` of a bare name has an empty folder; NodeStorage wants one spelled out.
+        match path_str(dir)? {
+            "" => NodeStorage::new("."),
+            d => NodeStorage::new(d),
+        }
     }
 
     fn create_dir_all(&self, dir: &Path) -> Result<()> {

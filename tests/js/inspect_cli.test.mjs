@@ -1,4 +1,4 @@
-// The npm CLI's `status` and `keys` (pkg/cli.cjs -> cli_inspect.cjs, wasm) against the native
+// The npm CLI's `status` and `keys` (pkg/cli.cjs -> runCli, wasm) against the native
 // `etcd-snap` binary: same arguments -> same stdout (JSON or table), same exit status, same
 // last stderr line. On a real etcd 3.4.23 .snap.db, the viewer's sample member db (hostile and
 // non-ASCII keys), an `etcdctl snapshot save` file (sha256 trailer; its status is checked
