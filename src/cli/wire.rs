@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
@@ -14,12 +15,16 @@ use futures_util::future::Either;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use super::host::{Host, SendRequest, ServeConfig};
+use super::host::Host;
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+use super::host::{SendRequest, ServeConfig};
 use super::print;
 use super::snap::LockArgs;
 use crate::pb::{self, ConfState, MessageType, Snapshot, SnapshotMetadata};
 use crate::summary::hex;
-use crate::transport::{self, DEFAULT_ENVELOPE_LIMIT, SenderHeaders};
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+use crate::transport::SenderHeaders;
+use crate::transport::{self, DEFAULT_ENVELOPE_LIMIT};
 use crate::{Error, Options, Result, Snapshotter};
 
 /// rafthttp snapshot stream subcommands.
@@ -141,6 +146,7 @@ fn parse_id(s: &str) -> std::result::Result<u64, String> {
     .map_err(|e| format!("bad ID {s:?}: {e}"))
 }
 
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
 fn parse_hex(s: &str) -> std::result::Result<u64, String> {
     transport::peer::parse_id(s).map_err(|e| e.to_string())
 }
