@@ -160,6 +160,8 @@ test('usage errors: exit 2 from both CLIs', () => {
     assert.equal(n.status, 2, `native ${args.join(' ')}`);
     assert.equal(j.status, 2, `node ${args.join(' ')}: ${j.stderr}`);
     assert.equal(j.stdout, '');
+    // One command layer (src/cli/): clap's usage text on both, byte for byte.
+    assert.equal(j.stderr, n.stderr, `usage text of ${args.join(' ')}`);
   }
 });
 
