@@ -4,9 +4,9 @@
 //! (issue 8). Snap folders are opened through [`Host::storage`], the platform's
 //! [`Storage`] backend; all directory rules stay in the library.
 //!
-//! Two hosts exist: [`native`](super::native) (std::fs, src/http over tokio) and, in wasm,
-//! [`node`](super::node) (`node:fs`, `node:http`, the package's stdio handed in by
-//! `pkg-config/cli.cjs`).
+//! Two hosts exist: the native one (src/cli/native.rs: std::fs, src/http over tokio) and, in
+//! wasm, the Node one (src/cli/node.rs: `node:fs`, `node:http`, the package's stdio handed
+//! in by `pkg-config/cli.cjs`).
 
 #![allow(async_fn_in_trait)]
 

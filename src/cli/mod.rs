@@ -5,11 +5,11 @@
 //! bytes and exit with the same status (issue 8).
 //!
 //! Subcommands live in one module per area, each a clap `Subcommand` enum flattened into
-//! [`Command`] below:
-//! - [`snap`]: etcd's `snap` package operations (`read`, `load`, `save`, `savedb`,
+//! `Command` below:
+//! - `snap`: etcd's `snap` package operations (`read`, `load`, `save`, `savedb`,
 //!   `release`, `ls`);
-//! - [`wire`]: the rafthttp snapshot stream (`frame`, `unframe`, `send`, `serve-snapshots`);
-//! - [`inspect`]: what is inside a snapshot (`status`, `keys`).
+//! - `wire`: the rafthttp snapshot stream (`frame`, `unframe`, `send`, `serve-snapshots`);
+//! - `inspect`: what is inside a snapshot (`status`, `keys`).
 //!
 //! Contract shared by every subcommand:
 //! - results go to stdout as one JSON document (or a table where a `-w` flag asks for it);

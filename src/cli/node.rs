@@ -2,7 +2,7 @@
 //! (pkg-config/cli.cjs hands in `stdout(bytes)`, `stderr(bytes)`, `stdin()` and whether each
 //! output is a terminal); snap folders are [`NodeStorage`]; plain files are `node:fs`'s
 //! synchronous calls on one file descriptor (positioned reads for dbs, so a large one is never
-//! whole in memory); the network is `node:http` ([`super::node_http`]). Node errors are
+//! whole in memory); the network is `node:http` (src/cli/node_http.rs). Node errors are
 //! worded by the one Node map ([`from_js`]), as Go words them.
 
 use std::borrow::Cow;
