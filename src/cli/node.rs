@@ -308,9 +308,9 @@ impl Host for NodeHost {
     }
 
     fn storage(&self, dir: &Path) -> Result<NodeStorage> {
-        // `read NAME` of a bare name has an empty folder; NodeStorage wants one spelled out.
+        // `read NAME` of a bare name has an empty folder: the current one, shown as nothing.
         match path_str(dir)? {
-            "" => NodeStorage::new("."),
+            "" => NodeStorage::current_dir(),
             d => NodeStorage::new(d),
         }
     }

@@ -78,6 +78,11 @@ test('read: every fixture .snap, good and corrupt', (t) => {
     }
   }
   same(t, empty, ['read', '{A}/snap/missing.snap'], { expectStatus: 1 });
+  // A bare name (the current folder): messages show the path as given, on both.
+  const here = (d) => fs.copyFileSync(path.join(fixtures, 'single/member-snap/0000000000000002-0000000000000101.snap'), path.join(d, 'x.snap'));
+  same(t, here, ['read', 'x.snap'], { expectStatus: 0 });
+  const n = same(t, here, ['read', 'missing.snap'], { expectStatus: 1 });
+  assert.equal(n.err, 'open missing.snap: no such file or directory');
 });
 
 test('load, load --wal-snaps, and load of an all-broken folder', (t) => {
