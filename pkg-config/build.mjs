@@ -73,7 +73,7 @@ fs.writeFileSync(path.join(out, 'node.mjs'),
   `// Node ESM entry: the same instance as node.cjs.\nimport m from './node.cjs';\n` +
   `export const { ${exported.join(', ')} } = m;\nexport default m.init;\n`);
 
-for (const f of ['node.cjs', 'browser.js', 'index.d.ts', 'cli.cjs', 'cli_wire.cjs', 'cli_inspect.cjs', 'README.md']) {
+for (const f of ['node.cjs', 'browser.js', 'index.d.ts', 'cli.cjs', 'README.md']) {
   fs.copyFileSync(path.join(here, f), path.join(out, f));
 }
 fs.chmodSync(path.join(out, 'cli.cjs'), 0o755);

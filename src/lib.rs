@@ -44,6 +44,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod codec;
 mod crc;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]

@@ -240,13 +240,23 @@ impl NodeStorage {
         })
     }
 
+    /// The current directory, named by nothing: messages show bare names, as the native
+    /// backend does for an empty path (the CLI's `read NAME`, src/cli/node.rs). Only file
+    /// calls work on it; listing, locking and syncing need a named directory.
+    pub(crate) fn current_dir() -> Result<Self> {
+        Ok(NodeStorage {
+            fs: node_fs()?,
+            dir: String::new(),
+        })
+    }
+
     /// The directory as given.
     pub fn dir(&self) -> &str {
         &self.dir
     }
 
     fn join(&self, name: &str) -> String {
-        if self.dir.ends_with('/') {
+        if self.dir.is_empty() || self.dir.ends_with('/') {
             format!("{}{name}", self.dir)
         } else {
             format!("{}/{name}", self.dir)
@@ -268,7 +278,7 @@ impl NodeStorage {
             std::borrow::Cow::Borrowed(_) => Ok((JsValue::from_str(&self.join(name)), shown)),
             std::borrow::Cow::Owned(raw) => {
                 let mut p = self.dir.as_bytes().to_vec();
-                if !self.dir.ends_with('/') {
+                if !self.dir.is_empty() && !self.dir.ends_with('/') {
                     p.push(b'/');
                 }
                 p.extend_from_slice(&raw);

@@ -1,6 +1,6 @@
-//! The npm CLI's `status` and `keys`: the same library calls and etcdctl-shaped text as the
-//! native `etcd-snap status` / `etcd-snap keys` (src/bin/etcd-snap/inspect_cmds.rs), so both
-//! CLIs print the same bytes. Each call opens the db, answers, and drops it.
+//! `status` and `keys` for JavaScript callers: the same library calls and etcdctl-shaped text
+//! as `etcd-snap status` / `etcd-snap keys` (src/cli/inspect.rs), so both print the same bytes.
+//! Each call opens the db, answers, and drops it.
 
 use js_sys::{BigInt, Function, Uint8Array};
 use wasm_bindgen::prelude::*;

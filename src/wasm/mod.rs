@@ -5,6 +5,8 @@
 //! Panics: caller input is validated before use (no `unwrap` on JS values), and a panic hook
 //! prints any panic to `console.error` before the instance traps.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod codec;
 pub mod convert;
 pub mod dyn_storage;

@@ -119,6 +119,14 @@ impl JsSnapshotter {
         self.inner()
     }
 
+    /// Wraps a folder opened in Rust (the npm CLI's `serve-snapshots`, src/cli/node_http.rs,
+    /// hands it to [`snapshot_handler`](super::transport::snapshot_handler)).
+    pub(crate) fn from_snapshotter(s: Snapshotter<DynStorage>) -> Self {
+        JsSnapshotter {
+            inner: Rc::new(RefCell::new(Some(Rc::new(s)))),
+        }
+    }
+
     /// The slot itself, for a handler that must keep serving this folder for as long as it
     /// lives (not just while the JS object does) and notice `close()`.
     pub(crate) fn slot(&self) -> Slot {

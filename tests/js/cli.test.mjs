@@ -34,6 +34,7 @@ function same(t, setup, args, { stdin, expectStatus } = {}) {
       status: r.status,
       stdout: r.stdout.replaceAll(dir, '{A}'),
       err: r.status === 0 ? '' : lastLine(r.stderr).replaceAll(dir, '{A}'),
+      stderr: r.stderr.replaceAll(dir, '{A}'),
       after: listing(dir),
     });
   }
@@ -43,6 +44,10 @@ function same(t, setup, args, { stdin, expectStatus } = {}) {
   if (n.status <= 1) {
     assert.equal(j.stdout, n.stdout, `${what}: stdout`);
     assert.equal(j.err, n.err, `${what}: last stderr line`);
+  } else {
+    // One command layer (src/cli/): a usage error is clap's text on both, byte for byte.
+    assert.equal(j.stderr, n.stderr, `${what}: usage text`);
+    assert.equal(j.stdout, n.stdout, `${what}: stdout`);
   }
   assert.deepEqual(j.after, n.after, `${what}: folder afterwards`);
   if (expectStatus !== undefined) assert.equal(n.status, expectStatus, `${what}: native status ${n.err}`);
@@ -73,6 +78,11 @@ test('read: every fixture .snap, good and corrupt', (t) => {
     }
   }
   same(t, empty, ['read', '{A}/snap/missing.snap'], { expectStatus: 1 });
+  // A bare name (the current folder): messages show the path as given, on both.
+  const here = (d) => fs.copyFileSync(path.join(fixtures, 'single/member-snap/0000000000000002-0000000000000101.snap'), path.join(d, 'x.snap'));
+  same(t, here, ['read', 'x.snap'], { expectStatus: 0 });
+  const n = same(t, here, ['read', 'missing.snap'], { expectStatus: 1 });
+  assert.equal(n.err, 'open missing.snap: no such file or directory');
 });
 
 test('load, load --wal-snaps, and load of an all-broken folder', (t) => {
@@ -128,8 +138,17 @@ test('save, savedb (file and stdin), release', (t) => {
 
 test('usage errors exit 2 on both', (t) => {
   same(t, empty, ['frobnicate'], { expectStatus: 2 });
+  same(t, empty, [], { expectStatus: 2 });
+  same(t, empty, ['keys', '{A}/db', '--limit', '-1'], { expectStatus: 2 });
+  same(t, empty, ['send', 'http://127.0.0.1:1', '1', '2', 'db'], { expectStatus: 2 });
   same(t, empty, ['save', '{A}/snap', 'x', '1', '-'], { expectStatus: 2 });
   same(t, empty, ['ls'], { expectStatus: 2 });
+});
+
+test('--help, help SUBCOMMAND and --version print the same bytes on both', (t) => {
+  for (const args of [['--help'], ['help', 'serve-snapshots'], ['keys', '--help'], ['--version']]) {
+    same(t, empty, args, { expectStatus: 0 });
+  }
 });
 
 test('savedb draws a progress bar only when stderr is a terminal', (t) => {

@@ -1,4 +1,4 @@
-// The npm CLI's `status` and `keys` (pkg/cli.cjs -> cli_inspect.cjs, wasm) against the native
+// The npm CLI's `status` and `keys` (pkg/cli.cjs -> runCli, wasm) against the native
 // `etcd-snap` binary: same arguments -> same stdout (JSON or table), same exit status, same
 // last stderr line. On a real etcd 3.4.23 .snap.db, the viewer's sample member db (hostile and
 // non-ASCII keys), an `etcdctl snapshot save` file (sha256 trailer; its status is checked
@@ -160,6 +160,8 @@ test('usage errors: exit 2 from both CLIs', () => {
     assert.equal(n.status, 2, `native ${args.join(' ')}`);
     assert.equal(j.status, 2, `node ${args.join(' ')}: ${j.stderr}`);
     assert.equal(j.stdout, '');
+    // One command layer (src/cli/): clap's usage text on both, byte for byte.
+    assert.equal(j.stderr, n.stderr, `usage text of ${args.join(' ')}`);
   }
 });
 

@@ -1,25 +1,31 @@
 //! The rafthttp snapshot stream (`POST /raft/snapshot` bodies): `frame`, `unframe`, `send`,
-//! `serve-snapshots`. The framing and handler rules live in `etcd_snap::transport`; the HTTP
-//! side in `etcd_snap::http` (feature `http`, on by default).
+//! `serve-snapshots`. The framing and handler rules live in `crate::transport`; the HTTP
+//! client and server are the host's ([`Host::send`], [`Host::serve`]): natively src/http,
+//! in the npm package `node:http` around the same `transport` code.
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use clap::{Args, Subcommand};
-use futures_executor::block_on;
-use futures_util::io::AllowStdIo;
+use futures_util::future::Either;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use etcd_snap::pb::{self, ConfState, MessageType, Snapshot, SnapshotMetadata};
-use etcd_snap::storage::NativeStorage;
-use etcd_snap::summary::hex;
-use etcd_snap::transport::{self, DEFAULT_ENVELOPE_LIMIT};
-use etcd_snap::{Error, Options, Result, Snapshotter};
-
-use crate::print_json;
+use super::host::Host;
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+use super::host::{SendRequest, ServeConfig};
+use super::print;
+use super::snap::LockArgs;
+use crate::pb::{self, ConfState, MessageType, Snapshot, SnapshotMetadata};
+use crate::summary::hex;
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+use crate::transport::SenderHeaders;
+use crate::transport::{self, DEFAULT_ENVELOPE_LIMIT};
+use crate::{Error, Options, Result, Snapshotter};
 
 /// rafthttp snapshot stream subcommands.
 #[derive(Debug, Subcommand)]
@@ -43,11 +49,11 @@ pub enum WireCmd {
         #[arg(long, default_value_t = DEFAULT_ENVELOPE_LIMIT)]
         limit: u64,
         #[command(flatten)]
-        lock: crate::snap_cmds::LockArgs,
+        lock: LockArgs,
     },
     /// Stream a snapshot to an etcd peer (POST PEER_URL/raft/snapshot, chunked, etcd's
     /// headers); prints {"status":204,...} on success.
-    #[cfg(feature = "http")]
+    #[cfg(any(feature = "http", target_arch = "wasm32"))]
     Send {
         /// The peer URL, e.g. http://127.0.0.1:2380.
         peer_url: String,
@@ -65,7 +71,7 @@ pub enum WireCmd {
     },
     /// Receive snapshots as an etcd peer's /raft/snapshot handler does, storing each db in DIR;
     /// prints {"listening":ADDR}, then one JSON line per request.
-    #[cfg(feature = "http")]
+    #[cfg(any(feature = "http", target_arch = "wasm32"))]
     ServeSnapshots {
         /// The snap folder (created if missing).
         dir: PathBuf,
@@ -81,7 +87,7 @@ pub enum WireCmd {
         #[command(flatten)]
         bounds: ServeBounds,
         #[command(flatten)]
-        lock: crate::snap_cmds::LockArgs,
+        lock: LockArgs,
     },
 }
 
@@ -140,16 +146,15 @@ fn parse_id(s: &str) -> std::result::Result<u64, String> {
     .map_err(|e| format!("bad ID {s:?}: {e}"))
 }
 
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
 fn parse_hex(s: &str) -> std::result::Result<u64, String> {
     transport::peer::parse_id(s).map_err(|e| e.to_string())
 }
 
 impl MsgArgs {
-    fn message(&self) -> Result<pb::Message> {
+    fn message<H: Host>(&self, host: &H) -> Result<pb::Message> {
         let data = match &self.data {
-            Some(p) => Some(Bytes::from(
-                std::fs::read(p).map_err(|e| fs_error("open", p, &e))?,
-            )),
+            Some(p) => Some(Bytes::from(host.read_file(p)?)),
             None => None,
         };
         Ok(pb::Message {
@@ -173,39 +178,28 @@ impl MsgArgs {
             ..Default::default()
         })
     }
-
-    /// The db file and its size (the declared size of the Message body).
-    fn db(&self) -> Result<(std::fs::File, u64)> {
-        let f =
-            std::fs::File::open(&self.dbfile).map_err(|e| fs_error("open", &self.dbfile, &e))?;
-        let size = f
-            .metadata()
-            .map_err(|e| fs_error("stat", &self.dbfile, &e))?
-            .len();
-        Ok((f, size))
-    }
 }
 
 impl WireCmd {
-    /// Runs the subcommand.
-    pub fn run(self) -> Result<()> {
+    /// Runs the subcommand on `host`.
+    pub async fn run<H: Host>(self, host: &H) -> Result<()> {
         match self {
-            WireCmd::Frame { out, msg } => block_on(frame(&out, &msg)),
+            WireCmd::Frame { out, msg } => frame(host, &out, &msg).await,
             WireCmd::Unframe {
                 input,
                 dir,
                 limit,
                 lock,
-            } => block_on(unframe(&input, &dir, limit, lock.options())),
-            #[cfg(feature = "http")]
+            } => unframe(host, &input, &dir, limit, lock.options()).await,
+            #[cfg(any(feature = "http", target_arch = "wasm32"))]
             WireCmd::Send {
                 peer_url,
                 msg,
                 cluster_id,
                 server_version,
                 peer_urls,
-            } => net::send(&peer_url, &msg, cluster_id, server_version, &peer_urls),
-            #[cfg(feature = "http")]
+            } => send(host, peer_url, &msg, cluster_id, server_version, &peer_urls).await,
+            #[cfg(any(feature = "http", target_arch = "wasm32"))]
             WireCmd::ServeSnapshots {
                 dir,
                 listen,
@@ -213,7 +207,17 @@ impl WireCmd {
                 limit,
                 bounds,
                 lock,
-            } => net::serve_snapshots(&dir, &listen, cluster_id, limit, &bounds, lock.options()),
+            } => {
+                let cfg = ServeConfig {
+                    listen,
+                    cluster_id,
+                    limit,
+                    envelope_budget: bounds.envelope_budget,
+                    max_connections: bounds.max_connections,
+                    header_timeout_ms: bounds.header_timeout_ms,
+                };
+                serve(host, &dir, &cfg, lock.options()).await
+            }
         }
     }
 }
@@ -227,12 +231,12 @@ struct Framed {
     sha256: String,
 }
 
-async fn frame(out: &Path, args: &MsgArgs) -> Result<()> {
-    let m = args.message()?;
-    let (db, size) = args.db()?;
-    let (mut msg, _) = etcd_snap::Message::new(m, AllowStdIo::new(db), size)?;
-    let file = std::fs::File::create(out).map_err(|e| fs_error("open", out, &e))?;
-    let mut sink = HashWriter::new(AllowStdIo::new(std::io::BufWriter::new(file)));
+async fn frame<H: Host>(host: &H, out: &Path, args: &MsgArgs) -> Result<()> {
+    let m = args.message(host)?;
+    let (db, size) = host.open_file(&args.dbfile)?;
+    let (mut msg, _) = crate::Message::new(m, db, size)?;
+    let file = host.create_file(out)?;
+    let mut sink = HashWriter::new(futures_util::io::BufWriter::with_capacity(1 << 20, file));
     let length_prefix = transport::encode_envelope(&msg.message).len() as u64 - 8;
     let framed = futures_util::io::BufReader::with_capacity(
         1 << 20,
@@ -245,26 +249,95 @@ async fn frame(out: &Path, args: &MsgArgs) -> Result<()> {
     sink.inner
         .flush()
         .await
-        .map_err(|e| fs_error("write", out, &e))?;
+        .map_err(|e| Error::os("write", out.display().to_string(), &e))?;
     msg.close_with_error(None)?;
-    print_json(&Framed {
-        path: out.display().to_string(),
-        bytes,
-        length_prefix,
-        db_bytes: size,
-        sha256: hex(&sink.hash.finalize()),
-    })
+    print::json(
+        host,
+        &Framed {
+            path: out.display().to_string(),
+            bytes,
+            length_prefix,
+            db_bytes: size,
+            sha256: hex(&sink.hash.finalize()),
+        },
+    )
 }
 
-async fn unframe(input: &str, dir: &Path, limit: u64, options: Options) -> Result<()> {
-    let reader: Box<dyn std::io::Read> = match input {
-        "-" => Box::new(std::io::stdin().lock()),
-        f => Box::new(std::fs::File::open(f).map_err(|e| fs_error("open", Path::new(f), &e))?),
+async fn unframe<H: Host>(
+    host: &H,
+    input: &str,
+    dir: &Path,
+    limit: u64,
+    options: Options,
+) -> Result<()> {
+    let reader = match input {
+        "-" => Either::Right(host.stdin()),
+        f => Either::Left(host.open_file(Path::new(f))?.0),
     };
-    let r = AllowStdIo::new(std::io::BufReader::with_capacity(1 << 20, reader));
-    std::fs::create_dir_all(dir).map_err(|e| fs_error("mkdir", dir, &e))?;
-    let s = Snapshotter::open(NativeStorage::new(dir), options).await?;
-    print_json(&transport::unframe(&s, r, limit).await?)
+    let r = futures_util::io::BufReader::with_capacity(1 << 20, reader);
+    host.create_dir_all(dir)?;
+    let s = Snapshotter::open(host.storage(dir)?, options).await?;
+    print::json(host, &transport::unframe(&s, r, limit).await?)
+}
+
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+#[derive(Serialize)]
+struct SendResult {
+    status: u16,
+    url: String,
+    bytes: u64,
+    db_bytes: u64,
+    elapsed_ms: u128,
+}
+
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+async fn send<H: Host>(
+    host: &H,
+    peer_url: String,
+    args: &MsgArgs,
+    cluster_id: u64,
+    server_version: String,
+    peer_urls: &str,
+) -> Result<()> {
+    let m = args.message(host)?;
+    let (db, size) = host.open_file(&args.dbfile)?;
+    let (msg, _) = crate::Message::new(m, db, size)?;
+    let mut headers = SenderHeaders::new(args.from, cluster_id);
+    headers.server_version = server_version;
+    headers.peer_urls = peer_urls
+        .split(',')
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect();
+    let sent = host.send(&SendRequest { peer_url, headers }, msg).await?;
+    print::json(
+        host,
+        &SendResult {
+            status: sent.status,
+            url: sent.url,
+            bytes: sent.bytes,
+            db_bytes: size,
+            elapsed_ms: sent.elapsed_ms,
+        },
+    )
+}
+
+/// The first line `serve-snapshots` prints: `{"listening":ADDR}`.
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+pub(super) fn listening_line(addr: &str) -> Result<String> {
+    print::to_json(&serde_json::json!({ "listening": addr }))
+}
+
+/// Serves until killed; each line the server reports (`{"listening":..}`, then one
+/// `ReplyLine` per request) is printed as it comes.
+#[cfg(any(feature = "http", target_arch = "wasm32"))]
+async fn serve<H: Host>(host: &H, dir: &Path, cfg: &ServeConfig, options: Options) -> Result<()> {
+    host.create_dir_all(dir)?;
+    let h = host.clone();
+    let printer = Rc::new(move |line: &str| {
+        let _ = print::text(&h, line);
+    });
+    host.serve(dir, options, cfg, printer).await
 }
 
 /// SHA-256 of everything written through it.
@@ -300,110 +373,5 @@ impl<W: futures_util::io::AsyncWrite + Unpin> futures_util::io::AsyncWrite for H
     }
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_close(cx)
-    }
-}
-
-/// A local file failure worded like Go's `*os.PathError`.
-fn fs_error(op: &'static str, path: &Path, e: &std::io::Error) -> Error {
-    Error::os(op, path.display().to_string(), e)
-}
-
-#[cfg(feature = "http")]
-mod net {
-    use std::path::Path;
-    use std::rc::Rc;
-
-    use serde::Serialize;
-    use serde_json::json;
-
-    use etcd_snap::http::{SendOptions, SnapshotReceiver, send_snapshot, serve};
-    use etcd_snap::storage::NativeStorage;
-    use etcd_snap::transport::{LocalPeer, Reply, ReplyLine};
-    use etcd_snap::{Error, Options, Result, Snapshotter};
-    use futures_util::io::AllowStdIo;
-
-    use super::MsgArgs;
-    use crate::print_json;
-
-    fn runtime() -> Result<tokio::runtime::Runtime> {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::InvalidArgument(format!("tokio runtime: {e}")))
-    }
-
-    #[derive(Serialize)]
-    struct SendResult {
-        status: u16,
-        url: String,
-        bytes: u64,
-        db_bytes: u64,
-        elapsed_ms: u128,
-    }
-
-    pub(super) fn send(
-        peer_url: &str,
-        args: &MsgArgs,
-        cluster_id: u64,
-        server_version: String,
-        peer_urls: &str,
-    ) -> Result<()> {
-        let m = args.message()?;
-        let (db, size) = args.db()?;
-        let (msg, _) = etcd_snap::Message::new(m, AllowStdIo::new(db), size)?;
-        let mut opts = SendOptions::new(args.from, cluster_id);
-        opts.headers.server_version = server_version;
-        opts.headers.peer_urls = peer_urls
-            .split(',')
-            .filter(|u| !u.is_empty())
-            .map(str::to_string)
-            .collect();
-        let sent = runtime()?.block_on(send_snapshot(peer_url, msg, &opts))?;
-        print_json(&SendResult {
-            status: sent.status,
-            url: sent.url,
-            bytes: sent.bytes,
-            db_bytes: size,
-            elapsed_ms: sent.elapsed.as_millis(),
-        })
-    }
-
-    pub(super) fn serve_snapshots(
-        dir: &Path,
-        listen: &str,
-        cluster_id: u64,
-        limit: u64,
-        bounds: &super::ServeBounds,
-        options: Options,
-    ) -> Result<()> {
-        let rt = runtime()?;
-        let local = tokio::task::LocalSet::new();
-        local.block_on(&rt, async {
-            std::fs::create_dir_all(dir).map_err(|e| super::fs_error("mkdir", dir, &e))?;
-            let snap = Snapshotter::open(NativeStorage::new(dir), options).await?;
-            let observe = Rc::new(|r: &Reply| {
-                let _ = print_json(&ReplyLine::of(r));
-            });
-            let recv = SnapshotReceiver::new(snap, LocalPeer::new(cluster_id))
-                .with_limit(limit)
-                .with_envelope_budget(bounds.envelope_budget)
-                .with_max_connections(usize::try_from(bounds.max_connections).unwrap_or(usize::MAX))
-                .with_header_timeout(std::time::Duration::from_millis(bounds.header_timeout_ms))
-                .with_observer(observe);
-            let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-                Error::io(
-                    etcd_snap::IoErrorKind::Other,
-                    "listen",
-                    listen,
-                    etcd_snap::error::go_reason(&e),
-                )
-            })?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-            print_json(&json!({ "listening": addr.to_string() }))?;
-            // Never returns: accept errors are printed and retried (etcd_snap::http::serve).
-            match serve(listener, Rc::new(recv)).await {}
-        })
     }
 }

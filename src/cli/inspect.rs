@@ -1,15 +1,16 @@
 //! Subcommands that look inside a db: `status` (etcdctl `snapshot status`) and `keys`
 //! (etcdctl `get --prefix/--rev/--limit`, read from the file instead of a server). The
-//! output shapes live in the library (`etcd_snap::inspect::etcdctl`) so the npm CLI prints
-//! the same bytes.
+//! output shapes live in the library (`crate::inspect::etcdctl`).
 
-use std::io::Write as _;
+use std::path::Path;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 
-use etcd_snap::Result;
-use etcd_snap::inspect::{Db, FileSource, OpenOptions, etcdctl};
+use super::host::Host;
+use super::print;
+use crate::Result;
+use crate::inspect::{Db, OpenOptions, PageSource, etcdctl};
 
 /// Output format (`-w`), as etcdctl names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,8 +54,10 @@ pub enum InspectCmd {
         #[arg(long, value_name = "R", default_value_t = 0)]
         rev: i64,
         /// Return at most N keys (0 = all); `count` still counts every match.
+        // u64, not usize: the same values parse on wasm32 (a limit past what fits in memory
+        // lists everything).
         #[arg(long, value_name = "N", default_value_t = 0)]
-        limit: usize,
+        limit: u64,
         /// Output format.
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "json")]
         write_out: WriteOut,
@@ -65,9 +68,9 @@ pub enum InspectCmd {
 }
 
 /// Opens a db file read a page at a time with positioned reads (never loaded whole).
-fn open(file: &PathBuf, skip_hash_check: bool) -> Result<Db<FileSource>> {
+fn open<H: Host>(host: &H, file: &Path, skip_hash_check: bool) -> Result<Db<H::Source>> {
     Db::open_with(
-        FileSource::open(file)?,
+        host.open_source(file)?,
         OpenOptions {
             verify_trailer: !skip_hash_check,
         },
@@ -75,42 +78,31 @@ fn open(file: &PathBuf, skip_hash_check: bool) -> Result<Db<FileSource>> {
 }
 
 /// Damage bbolt reads through (the answer is etcdctl's): one `warning:` line each on stderr.
-fn warn(db: &Db<FileSource>) {
+fn warn<H: Host, S: PageSource>(host: &H, db: &Db<S>) {
     for w in db.warnings() {
-        eprintln!("warning: {w}");
+        print::warning(host, &w);
     }
 }
 
-fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| {
-            if text.ends_with('\n') {
-                Ok(())
-            } else {
-                out.write_all(b"\n")
-            }
-        })
-        .and_then(|()| out.flush())
-        .map_err(crate::stdout_error)
-}
-
 impl InspectCmd {
-    /// Runs the subcommand.
-    pub fn run(self) -> Result<()> {
+    /// Runs the subcommand on `host`.
+    pub fn run<H: Host>(self, host: &H) -> Result<()> {
         match self {
             InspectCmd::Status {
                 file,
                 write_out,
                 skip_hash_check,
             } => {
-                let db = open(&file, skip_hash_check)?;
+                let db = open(host, &file, skip_hash_check)?;
                 let st = db.status()?;
-                warn(&db);
-                print(&match write_out {
-                    WriteOut::Json => etcdctl::status_json(&st),
-                    WriteOut::Table => etcdctl::status_table(&st),
-                })
+                warn(host, &db);
+                print::text(
+                    host,
+                    &match write_out {
+                        WriteOut::Json => etcdctl::status_json(&st),
+                        WriteOut::Table => etcdctl::status_table(&st),
+                    },
+                )
             }
             InspectCmd::Keys {
                 file,
@@ -121,20 +113,19 @@ impl InspectCmd {
                 write_out,
                 skip_hash_check,
             } => {
-                let db = open(&file, skip_hash_check)?;
+                let db = open(host, &file, skip_hash_check)?;
                 let q = etcdctl::keys_query(
                     prefix.unwrap_or_default().as_bytes(),
                     from.as_deref().map(str::as_bytes),
                     rev,
-                    limit,
+                    usize::try_from(limit).unwrap_or(usize::MAX),
                 );
                 // Streamed to stdout as keys are found: bounded memory (issue 9, item 9).
-                let mut out = std::io::stdout().lock();
                 etcdctl::write_keys(&db, &q, write_out == WriteOut::Table, &mut |s| {
-                    out.write_all(s.as_bytes()).map_err(crate::stdout_error)
+                    host.write_stdout(s.as_bytes())
                 })?;
-                warn(&db);
-                out.flush().map_err(crate::stdout_error)
+                warn(host, &db);
+                Ok(())
             }
         }
     }

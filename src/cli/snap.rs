@@ -1,24 +1,23 @@
-//! etcd's `snap` package operations on a real directory: `read`, `load`, `save`, `savedb`,
-//! `release`, `ls`. Each is a thin shell over [`Snapshotter`] on [`NativeStorage`]; all
-//! directory rules live in the library.
+//! etcd's `snap` package operations on a folder: `read`, `load`, `save`, `savedb`,
+//! `release`, `ls`. Each is a thin shell over [`Snapshotter`] on the host's storage backend;
+//! all directory rules live in the library.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use clap::{Subcommand, ValueEnum};
-use futures_executor::block_on;
-use futures_util::io::AllowStdIo;
+use futures_util::future::Either;
 use serde::Serialize;
 
-use etcd_snap::names::{self, NameKind};
-use etcd_snap::storage::NativeStorage;
-use etcd_snap::{
+use super::host::Host;
+use super::print;
+use super::progress::{self, Progress};
+use crate::inspect::{Db, OpenOptions};
+use crate::names::{self, NameKind};
+use crate::{
     ConfState, Error, FileInfo, LockMode, Options, Result, Snapshot, SnapshotMetadata, Snapshotter,
     Storage, WalSnapshot,
 };
-
-use crate::print_json;
 
 /// The `snap` package subcommands.
 #[derive(Debug, Subcommand)]
@@ -156,40 +155,38 @@ fn parse_wal_snaps(s: &str) -> std::result::Result<WalSnaps, String> {
 }
 
 impl SnapCmd {
-    /// Runs the subcommand to completion on the current thread.
-    pub fn run(self) -> Result<()> {
-        block_on(async {
-            match self {
-                SnapCmd::Read { file } => read(&file).await,
-                SnapCmd::Load {
-                    dir,
-                    wal_snaps,
-                    lock,
-                } => load(&dir, wal_snaps, lock).await,
-                SnapCmd::Save {
-                    dir,
-                    term,
-                    index,
-                    datafile,
-                    voters,
-                    learners,
-                    lock,
-                } => save(&dir, term, index, &datafile, voters, learners, lock).await,
-                SnapCmd::Savedb {
-                    dir,
-                    index,
-                    src,
-                    lock,
-                } => savedb(&dir, index, &src, lock).await,
-                SnapCmd::Release { dir, index, lock } => release(&dir, index, lock).await,
-                SnapCmd::Ls { dir, write_out } => ls(&dir, write_out).await,
-            }
-        })
+    /// Runs the subcommand on `host`.
+    pub async fn run<H: Host>(self, host: &H) -> Result<()> {
+        match self {
+            SnapCmd::Read { file } => read(host, &file).await,
+            SnapCmd::Load {
+                dir,
+                wal_snaps,
+                lock,
+            } => load(host, &dir, wal_snaps, lock).await,
+            SnapCmd::Save {
+                dir,
+                term,
+                index,
+                datafile,
+                voters,
+                learners,
+                lock,
+            } => save(host, &dir, term, index, &datafile, voters, learners, lock).await,
+            SnapCmd::Savedb {
+                dir,
+                index,
+                src,
+                lock,
+            } => savedb(host, &dir, index, &src, lock).await,
+            SnapCmd::Release { dir, index, lock } => release(host, &dir, index, lock).await,
+            SnapCmd::Ls { dir, write_out } => ls(host, &dir, write_out).await,
+        }
     }
 }
 
 /// Options for tools that only look: no lock, no cleanup, nothing renamed.
-fn read_only() -> Options {
+pub(super) fn read_only() -> Options {
     Options {
         lock: None,
         clean_tmp_on_open: false,
@@ -197,11 +194,7 @@ fn read_only() -> Options {
     }
 }
 
-fn storage_at(dir: &Path) -> NativeStorage {
-    NativeStorage::new(dir)
-}
-
-async fn read(file: &Path) -> Result<()> {
+async fn read<H: Host>(host: &H, file: &Path) -> Result<()> {
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -209,17 +202,22 @@ async fn read(file: &Path) -> Result<()> {
     // A bare name keeps an empty directory, so messages show the path as given (like Go's
     // `Read(path)`); opening without a lock does no directory I/O.
     let dir = file.parent().unwrap_or(Path::new(""));
-    let s = Snapshotter::open(storage_at(dir), read_only()).await?;
-    print_json(&s.read_raw(name).await?.summary())
+    let s = Snapshotter::open(host.storage(dir)?, read_only()).await?;
+    print::json(host, &s.read_raw(name).await?.summary())
 }
 
-async fn load(dir: &Path, wal_snaps: Option<WalSnaps>, lock: LockArgs) -> Result<()> {
-    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
+async fn load<H: Host>(
+    host: &H,
+    dir: &Path,
+    wal_snaps: Option<WalSnaps>,
+    lock: LockArgs,
+) -> Result<()> {
+    let s = Snapshotter::open(host.storage(dir)?, lock.options()).await?;
     let snap = match wal_snaps {
         None => s.load_raw().await?,
         Some(WalSnaps(w)) => s.load_newest_available_raw(&w).await?,
     };
-    print_json(&snap.summary())
+    print::json(host, &snap.summary())
 }
 
 #[derive(Serialize)]
@@ -228,7 +226,9 @@ struct Saved {
     bytes: u64,
 }
 
-async fn save(
+#[allow(clippy::too_many_arguments)]
+async fn save<H: Host>(
+    host: &H,
     dir: &Path,
     term: u64,
     index: u64,
@@ -239,9 +239,7 @@ async fn save(
 ) -> Result<()> {
     let data = match datafile {
         "-" => None,
-        f => Some(Bytes::from(
-            std::fs::read(f).map_err(|e| fs_error("open", f, &e))?,
-        )),
+        f => Some(Bytes::from(host.read_file(Path::new(f))?)),
     };
     let snap = Snapshot {
         data,
@@ -255,20 +253,26 @@ async fn save(
             term,
         },
     };
-    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
+    let s = Snapshotter::open(host.storage(dir)?, lock.options()).await?;
     s.save_snap(&snap).await?;
     if index == 0 {
-        return print_json(&Saved {
-            path: None,
-            bytes: 0,
-        });
+        return print::json(
+            host,
+            &Saved {
+                path: None,
+                bytes: 0,
+            },
+        );
     }
     let name = names::snap_name(term, index);
     let bytes = s.storage().stat(&name).await?.size;
-    print_json(&Saved {
-        path: Some(s.storage().path_of(&name)),
-        bytes,
-    })
+    print::json(
+        host,
+        &Saved {
+            path: Some(s.storage().path_of(&name)),
+            bytes,
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -277,15 +281,32 @@ struct SavedDb {
     path: String,
 }
 
-async fn savedb(dir: &Path, index: u64, src: &str, lock: LockArgs) -> Result<()> {
-    let input: Box<dyn Read> = match src {
-        "-" => Box::new(std::io::stdin().lock()),
-        f => Box::new(std::fs::File::open(f).map_err(|e| fs_error("open", f, &e))?),
+/// Streams SRC (never whole in memory) into the folder, with [`progress`] on a terminal.
+async fn savedb<H: Host>(
+    host: &H,
+    dir: &Path,
+    index: u64,
+    src: &str,
+    lock: LockArgs,
+) -> Result<()> {
+    let (input, total) = match src {
+        "-" => (Either::Right(host.stdin()), None),
+        f => {
+            let (file, size) = host.open_file(Path::new(f))?;
+            (Either::Left(file), Some(size))
+        }
     };
-    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
-    let bytes = s.save_db_from(AllowStdIo::new(input), index).await?;
+    let s = Snapshotter::open(host.storage(dir)?, lock.options()).await?;
+    let bytes = if progress::wanted(host, total) {
+        let mut p = Progress::new(host, input, total);
+        let r = s.save_db_from(&mut p, index).await;
+        p.finish();
+        r?
+    } else {
+        s.save_db_from(input, index).await?
+    };
     let path = s.db_file_path(index).await?;
-    print_json(&SavedDb { bytes, path })
+    print::json(host, &SavedDb { bytes, path })
 }
 
 #[derive(Serialize)]
@@ -293,8 +314,8 @@ struct Released {
     removed: Vec<String>,
 }
 
-async fn release(dir: &Path, index: u64, lock: LockArgs) -> Result<()> {
-    let s = Snapshotter::open(storage_at(dir), lock.options()).await?;
+async fn release<H: Host>(host: &H, dir: &Path, index: u64, lock: LockArgs) -> Result<()> {
+    let s = Snapshotter::open(host.storage(dir)?, lock.options()).await?;
     let dbs = |names: Vec<String>| -> Vec<String> {
         names
             .into_iter()
@@ -313,7 +334,7 @@ async fn release(dir: &Path, index: u64, lock: LockArgs) -> Result<()> {
     let after = dbs(s.storage().list().await?);
     let mut removed: Vec<String> = before.into_iter().filter(|n| !after.contains(n)).collect();
     removed.sort();
-    print_json(&Released { removed })
+    print::json(host, &Released { removed })
 }
 
 /// One `ls` row; also the JSON shape.
@@ -355,74 +376,57 @@ impl From<FileInfo> for Entry {
 /// column is last and unpadded) and the JSON array's shape are known before any file is
 /// read; each `.snap` is then verified in bounded memory ([`Snapshotter::verify`]). The
 /// bytes printed are the same as building the whole table or array first.
-async fn ls(dir: &Path, format: Format) -> Result<()> {
-    use std::io::Write as _;
-    let s = Snapshotter::open(storage_at(dir), read_only()).await?;
+async fn ls<H: Host>(host: &H, dir: &Path, format: Format) -> Result<()> {
+    let s = Snapshotter::open(host.storage(dir)?, read_only()).await?;
     let mut infos = s.entries().await?;
     infos.sort_by_cached_key(|f| display(&f.name));
-    let mut out = std::io::stdout().lock();
     let widths = match format {
         Format::Table => {
             let rows: Vec<[String; 6]> =
                 infos.iter().map(|f| row(&Entry::from(f.clone()))).collect();
             let w = widths(&rows);
-            writeln!(out, "{}", line(&header(), &w)).map_err(crate::stdout_error)?;
+            host.write_stdout(format!("{}\n", line(&header(), &w)).as_bytes())?;
             Some(w)
         }
         Format::Json => {
-            write!(out, "[").map_err(crate::stdout_error)?;
+            host.write_stdout(b"[")?;
             None
         }
     };
     for (i, mut f) in infos.into_iter().enumerate() {
         s.judge(&mut f).await;
-        let raw = raw_entry_path(dir, &f.name);
+        let name = f.name.clone();
         let mut e = Entry::from(f);
         if e.kind == "db" && !e.dir {
-            let (verdict, code) = db_verdict(&raw);
+            let (verdict, code) = db_verdict(host.open_entry_source(dir, &name));
             e.verdict = Some(verdict);
             e.code = code;
         }
-        match &widths {
-            Some(w) => writeln!(out, "{}", line(&row(&e), w)),
+        let text = match &widths {
+            Some(w) => format!("{}\n", line(&row(&e), w)),
             None => {
-                let text = serde_json::to_string(&e)
-                    .map_err(|e| Error::InvalidArgument(format!("json: {e}")))?;
                 let sep = if i == 0 { "" } else { "," };
-                write!(out, "{sep}{text}").and_then(|()| out.flush())
+                format!("{sep}{}", print::to_json(&e)?)
             }
-        }
-        .map_err(crate::stdout_error)?;
+        };
+        host.write_stdout(text.as_bytes())?;
     }
     if widths.is_none() {
-        writeln!(out, "]").map_err(crate::stdout_error)?;
+        host.write_stdout(b"]\n")?;
     }
     Ok(())
 }
 
 /// A listed name as people see it (lossy for non-UTF-8 bytes, as Node shows it).
 fn display(name: &str) -> String {
-    etcd_snap::storage::raw_name::display(name).into_owned()
-}
-
-/// The real path of a listed entry (its raw bytes, also when they are not UTF-8).
-fn raw_entry_path(dir: &Path, name: &str) -> PathBuf {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt as _;
-        let raw = etcd_snap::storage::raw_name::decode(name);
-        dir.join(std::ffi::OsStr::from_bytes(&raw))
-    }
-    #[cfg(not(unix))]
-    dir.join(name)
+    crate::storage::raw_name::display(name).into_owned()
 }
 
 /// A cheap look at a `.snap.db`: can bbolt's meta pages be opened, as etcd must do when it
 /// renames the file to `db`? Reads a few pages, never the whole file; `etcd-snap status`
 /// runs the full integrity check.
-fn db_verdict(path: &Path) -> (String, Option<&'static str>) {
-    use etcd_snap::inspect::{Db, OpenOptions, source::FileSource};
-    let opened = FileSource::open(path).and_then(|src| {
+fn db_verdict<S: crate::inspect::PageSource>(src: Result<S>) -> (String, Option<&'static str>) {
+    let opened = src.and_then(|src| {
         Db::open_with(
             src,
             OpenOptions {
@@ -477,9 +481,4 @@ fn line(r: &[String; 6], widths: &[usize; 5]) -> String {
     }
     line.push_str(&r[5]);
     line.trim_end().to_owned()
-}
-
-/// A local file failure worded like Go's `*os.PathError`.
-fn fs_error(op: &'static str, path: &str, e: &std::io::Error) -> Error {
-    Error::os(op, path, e)
 }
