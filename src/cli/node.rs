@@ -22,9 +22,9 @@ use crate::inspect::source::out_of_range;
 use crate::inspect::{Cached, PageSource};
 use crate::pb::DecodeError;
 use crate::storage::node::{NodeStorage, node_fs};
-use crate::wasm::error::from_js;
-use crate::wasm::jsutil::{get, method};
-use crate::wasm::stream::{JsAsyncRead, js_to_async_read};
+use crate::js::error::from_js;
+use crate::js::util::{get, method};
+use crate::js::stream::{JsAsyncRead, js_to_async_read};
 use crate::{Message, Options};
 
 #[wasm_bindgen]

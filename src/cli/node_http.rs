@@ -21,8 +21,8 @@ use crate::error::{Error, IoErrorKind, Result};
 use crate::storage::node::NodeStorage;
 use crate::transport;
 use crate::wasm::DynStorage;
-use crate::wasm::error::message_of;
-use crate::wasm::jsutil::{get, method, sleep_ms};
+use crate::js::error::message_of;
+use crate::js::util::{get, method, sleep_ms};
 use crate::wasm::snapshotter::JsSnapshotter;
 use crate::{Message, Options, Snapshotter};
 

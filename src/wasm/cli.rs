@@ -6,7 +6,6 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::error::to_js;
 use crate::cli::node::NodeHost;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -34,7 +33,7 @@ pub fn run_cli(
 ) -> Promise {
     let host = match NodeHost::new(&host) {
         Ok(h) => h,
-        Err(e) => return Promise::reject(&to_js(&e)),
+        Err(e) => return Promise::reject(&e.into()),
     };
     future_to_promise(async move {
         let code = crate::cli::run(&host, argv).await;

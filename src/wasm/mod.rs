@@ -21,9 +21,6 @@ use wasm_bindgen::prelude::*;
 
 pub use dyn_storage::DynStorage;
 
-// The JS interop helpers now live in `crate::js`; the old paths keep working.
-pub use crate::js::{error, stream, util as jsutil};
-
 /// Runs when the module is instantiated: routes panic messages to `console.error`.
 #[wasm_bindgen(start)]
 pub fn start() {
