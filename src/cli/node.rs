@@ -20,11 +20,11 @@ use super::host::{Host, LinePrinter, SendRequest, Sent, ServeConfig, Stream};
 use crate::error::{Error, IoErrorKind, Result};
 use crate::inspect::source::out_of_range;
 use crate::inspect::{Cached, PageSource};
+use crate::js::error::from_js;
+use crate::js::stream::{JsAsyncRead, js_to_async_read};
+use crate::js::util::{get, method};
 use crate::pb::DecodeError;
 use crate::storage::node::{NodeStorage, node_fs};
-use crate::js::error::from_js;
-use crate::js::util::{get, method};
-use crate::js::stream::{JsAsyncRead, js_to_async_read};
 use crate::{Message, Options};
 
 #[wasm_bindgen]

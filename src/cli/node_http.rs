@@ -18,11 +18,11 @@ use wasm_bindgen_futures::JsFuture;
 use super::host::{LinePrinter, SendRequest, Sent, ServeConfig};
 use super::node::NodeFile;
 use crate::error::{Error, IoErrorKind, Result};
+use crate::js::error::message_of;
+use crate::js::util::{get, method, sleep_ms};
 use crate::storage::node::NodeStorage;
 use crate::transport;
 use crate::wasm::DynStorage;
-use crate::js::error::message_of;
-use crate::js::util::{get, method, sleep_ms};
 use crate::wasm::snapshotter::JsSnapshotter;
 use crate::{Message, Options, Snapshotter};
 
