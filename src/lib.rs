@@ -51,6 +51,7 @@ mod crc;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod crc32c_braid;
 pub mod error;
+pub mod etcd_version;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;
 pub mod inspect;
@@ -70,6 +71,7 @@ pub mod transport;
 pub mod wasm;
 
 pub use error::{Error, IoError, IoErrorKind, Result};
+pub use etcd_version::EtcdVersion;
 pub use message::{CloseNotify, ExactReader, Message};
 pub use pb::{ConfState, Snapshot, SnapshotMetadata, WalSnapshot};
 pub use snapshotter::{FileInfo, Options, Snapshotter};
