@@ -30,7 +30,7 @@ mod messages;
 mod replay;
 mod request;
 mod snapdir;
-pub mod wal_view;
+mod wal_view;
 
 use serde::Serialize;
 
@@ -38,10 +38,12 @@ pub use choose::{Recommendation, choose_member};
 pub use db::DbFacts;
 pub use messages::{Failure, Level};
 pub use snapdir::SnapFact;
-pub use wal_view::{Repair, WalEntry, WalOutcome, WalRead, WalView};
+pub use wal_view::Repair;
+use wal_view::WalOutcome;
 
 use crate::pb::WalSnapshot;
 use crate::storage::ReadOnly;
+use crate::wal::{EntryInfo, ReadAll, Wal};
 use crate::{EtcdVersion, Result, Storage};
 
 /// A bootstrap step, in etcd's order.
@@ -114,6 +116,8 @@ pub enum WarningKind {
     TruncatesWal,
     /// WAL segments wholly before the snapshot (kept until etcd purges them).
     WalSegmentsBeforeSnapshot,
+    /// Write mode's `ZeroToEnd` zeroes a torn write after the last valid record.
+    ZeroesWalTail,
     /// Leftover `.tmp` / `.broken` files in the WAL folder.
     WalLeftovers,
     /// The db holds no consistent index (etcd warns `consistent index was never saved`).
@@ -290,11 +294,8 @@ impl Diagnosis {
 ///
 /// `Err` only when a folder cannot be read at all; what etcd fails on is
 /// [`Verdict::Fails`]. Both folders are read through [`ReadOnly`].
-pub async fn diagnose_with<S: Storage, W: WalView>(
-    snap: S,
-    wal: &W,
-    v: EtcdVersion,
-) -> Result<Diagnosis> {
+pub async fn diagnose<S: Storage, W: Storage>(snap: S, wal: W, v: EtcdVersion) -> Result<Diagnosis> {
+    let wal = Wal::open(ReadOnly::new(wal)).await?;
     // Opened without the lock and without cleanup: the Snapshotter does no I/O then.
     let snap = crate::Snapshotter::open(
         ReadOnly::new(snap),
@@ -311,7 +312,7 @@ pub async fn diagnose_with<S: Storage, W: WalView>(
         warnings: Vec::new(),
         facts: Facts::default(),
     };
-    let verdict = d.run(&snap, wal).await?;
+    let verdict = d.run(&snap, &wal).await?;
     Ok(Diagnosis {
         etcd: v,
         verdict,
@@ -345,10 +346,10 @@ impl Doctor {
         });
     }
 
-    async fn run<S: Storage, W: WalView>(
+    async fn run<S: Storage, W: Storage>(
         &mut self,
         sn: &crate::Snapshotter<ReadOnly<S>>,
-        wal: &W,
+        wal: &Wal<ReadOnly<W>>,
     ) -> Result<Verdict> {
         let v = self.v;
         let snap = sn.storage();
@@ -402,10 +403,10 @@ impl Doctor {
         );
 
         // 3. wal.Exist.
-        let mut wal_names = wal.names().await?;
-        wal_names.sort_unstable();
-        self.facts.wal_segments = wal_names.iter().filter(|n| parse_wal_name(n).is_some()).cloned().collect();
-        if wal_names.is_empty() {
+        let listing = wal.listing();
+        self.facts.wal_segments = listing.segments.iter().map(|s| s.name.clone()).collect();
+        let any = !(listing.segments.is_empty() && listing.spares.is_empty() && listing.leftovers.is_empty() && listing.other.is_empty());
+        if !any {
             self.step(StepId::WalExists, "etcd etcdserver/server.go:313", "no WAL: a new member");
             self.warn(
                 WarningKind::NoWal,
@@ -415,17 +416,13 @@ impl Doctor {
             return Ok(Verdict::NewMember);
         }
         self.step(StepId::WalExists, "etcd etcdserver/server.go:313", format!("WAL found ({} segment(s))", self.facts.wal_segments.len()));
-        let leftovers: Vec<String> = wal_names
-            .iter()
-            .filter(|n| parse_wal_name(n).is_none())
-            .cloned()
-            .collect();
+        let leftovers: Vec<String> = listing.leftovers.iter().chain(&listing.other).cloned().collect();
         if !leftovers.is_empty() {
             self.warn(WarningKind::WalLeftovers, "files in member/wal that are not segments (etcd ignores them)", leftovers);
         }
 
         // 4. ValidSnapshotEntries.
-        let wal_snaps = match wal.valid_snapshot_entries(v).await? {
+        let wal_snaps = match wal_view::valid_snapshot_entries(wal, v).await? {
             Ok(s) => s,
             Err(e) => {
                 self.step(StepId::ValidSnapshotEntries, "etcd wal/wal.go:558", format!("fails: {e}"));
@@ -566,7 +563,7 @@ impl Doctor {
         let meta = <request::Metadata as prost::Message>::decode(read.metadata.as_ref()).unwrap_or_default();
         self.facts.member_id = Some(meta.node_id);
         self.facts.cluster_id = Some(meta.cluster_id);
-        let hs = read.hard_state.clone();
+        let hs = read.state.clone();
         self.facts.commit = Some(hs.commit);
         self.facts.term = Some(hs.term);
         let last = read.entries.last().map_or(at.index, |e| e.index).max(at.index);
@@ -575,7 +572,7 @@ impl Doctor {
             .facts
             .wal_segments
             .windows(2)
-            .filter(|w| parse_wal_name(&w[1]).is_some_and(|(_, first)| first <= at.index))
+            .filter(|w| crate::wal::SegmentName::parse(&w[1]).is_some_and(|n| n.index <= at.index))
             .map(|w| w[0].clone())
             .collect();
         if !before.is_empty() {
@@ -621,9 +618,15 @@ impl Doctor {
 
         // 11. Replay.
         let ci = db_facts.consistent_index;
-        let replay: Vec<&WalEntry> = read.entries.iter().filter(|e| e.index > at.index && e.index <= hs.commit).collect();
-        let to_mvcc: Vec<&WalEntry> = replay.iter().copied().filter(|e| e.index > ci).collect();
-        let revision = self.revision(&live.1, &db_facts, &to_mvcc)?;
+        let replay: Vec<EntryInfo> = read.entries.iter().filter(|e| e.index > at.index && e.index <= hs.commit).copied().collect();
+        let to_mvcc: Vec<EntryInfo> = replay.iter().filter(|e| e.index > ci && e.entry_type == 0).copied().collect();
+        let mut reqs = Vec::new();
+        wal.visit_entries(&to_mvcc, &mut |_, data| {
+            reqs.extend(request::decode_normal(&data));
+            Ok(())
+        })
+        .await?;
+        let revision = self.revision(&live.1, &db_facts, &reqs)?;
         self.step(
             StepId::Replay,
             "etcd etcdserver/server.go:2203",
@@ -644,9 +647,9 @@ impl Doctor {
     }
 
     /// `readWAL` (etcd etcdserver/storage.go:85): open, read, one repair.
-    async fn read_wal<W: WalView>(&mut self, wal: &W, at: WalSnapshot) -> Result<std::result::Result<WalRead, Failure>> {
+    async fn read_wal<W: Storage>(&mut self, wal: &Wal<W>, at: WalSnapshot) -> Result<std::result::Result<ReadAll, Failure>> {
         let v = self.v;
-        let mut outcome = wal.read_all(at, v).await?;
+        let mut outcome = wal_view::read_wal(wal, at, v).await?;
         let mut repaired = false;
         loop {
             match outcome {
@@ -660,7 +663,14 @@ impl Doctor {
                 }
                 WalOutcome::Read(r) => {
                     self.step(StepId::ReadWal, "etcd wal/wal.go:436", format!("reads {} entries after the snapshot", r.entries.len()));
-                    return Ok(Ok(r));
+                    if let Some(z) = &r.zeroed_tail {
+                        self.warn(
+                            WarningKind::ZeroesWalTail,
+                            format!("etcd zeroes {} bytes of {} from offset {} (a torn write after the last valid record; first non-zero byte at {})", z.len, z.segment, z.offset, z.first_nonzero),
+                            vec![z.segment.clone()],
+                        );
+                    }
+                    return Ok(Ok(*r));
                 }
                 WalOutcome::Torn { repair, after } => {
                     const EOF: &str = "unexpected EOF";
@@ -696,12 +706,7 @@ impl Doctor {
     }
 
     /// The db's revision plus the mvcc writes of `entries` (see `replay`).
-    fn revision(&mut self, bytes: &[u8], f: &DbFacts, entries: &[&WalEntry]) -> Result<Revision> {
-        let reqs: Vec<request::InternalRaftRequest> = entries
-            .iter()
-            .filter(|e| e.kind == 0)
-            .filter_map(|e| request::decode_normal(&e.data))
-            .collect();
+    fn revision(&mut self, bytes: &[u8], f: &DbFacts, reqs: &[request::InternalRaftRequest]) -> Result<Revision> {
         let writes = |r: &request::InternalRaftRequest| r.put.is_some() || r.delete_range.is_some() || r.txn.is_some() || r.lease_revoke.is_some();
         if !reqs.iter().any(writes) {
             return Ok(Revision::Known(f.revision));
@@ -715,19 +720,10 @@ impl Doctor {
             None => None,
         };
         let mut ks = replay::Keyspace::new(mvcc.as_ref(), f.revision, f.leases.iter().copied());
-        for r in &reqs {
+        for r in reqs {
             ks.apply(r)?;
         }
         Ok(Revision::Known(ks.rev))
     }
 }
 
-/// `%016x-%016x.wal` → (seq, first index) (etcd wal/util.go:88 `parseWALName`).
-pub fn parse_wal_name(name: &str) -> Option<(u64, u64)> {
-    let stem = name.strip_suffix(".wal")?;
-    let (a, b) = stem.split_once('-')?;
-    if a.len() != 16 || b.len() != 16 {
-        return None;
-    }
-    Some((u64::from_str_radix(a, 16).ok()?, u64::from_str_radix(b, 16).ok()?))
-}

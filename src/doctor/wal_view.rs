@@ -1,90 +1,121 @@
-//! What the doctor asks of the WAL: etcd's `wal.Exist`, `ValidSnapshotEntries`, `Open` +
-//! `ReadAll` with `readWAL`'s one repair of a torn tail (etcd etcdserver/storage.go:85).
-//! Answered by the WAL reader (`src/wal/`) through [`WalView`].
+//! What the doctor asks of the WAL reader (`src/wal/`), in the shape of etcdserver's
+//! `readWAL` (etcd etcdserver/storage.go:85): `wal.Open` at the snapshot, `ReadAll`, and on
+//! `io.ErrUnexpectedEOF` one `Repair` and a second `ReadAll`.
 
-#![allow(async_fn_in_trait)]
-
-use bytes::Bytes;
 use serde::Serialize;
 
 use crate::pb::WalSnapshot;
-use crate::pb::HardState;
-use crate::{EtcdVersion, Result};
-
-/// One raft entry of the WAL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalEntry {
-    /// Raft index.
-    pub index: u64,
-    /// Raft term.
-    pub term: u64,
-    /// `raftpb.EntryType`: 0 normal, 1 conf change, 2 conf change v2.
-    pub kind: i32,
-    /// The entry's data (for a normal entry, etcd's request).
-    pub data: Bytes,
-}
-
-/// A successful `ReadAll`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalRead {
-    /// The metadata record (`etcdserverpb.Metadata`).
-    pub metadata: Bytes,
-    /// The last HardState.
-    pub hard_state: HardState,
-    /// Entries after the snapshot, as `ReadAll` leaves them (later ones overwrite).
-    pub entries: Vec<WalEntry>,
-}
+use crate::wal::{OpenMode, ReadAll, RepairOutcome, Wal};
+use crate::{Error, EtcdVersion, Result, Storage};
 
 /// What `wal.Repair` does with the last segment (etcd wal/repair.go:30).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "repair", rename_all = "snake_case")]
 pub enum Repair {
-    /// The last segment ends in a torn record: it is copied to `<segment>.broken` and
-    /// truncated at `offset`, losing `lost_bytes` (and the entries in them).
+    /// The last segment ends in a torn record: copied to `<segment>.broken`, truncated at
+    /// `offset`, losing `lost_bytes` and the entries in them.
     Truncates {
         /// The segment's name.
         segment: String,
         /// Where the torn record starts.
         offset: u64,
-        /// Bytes cut off (up to the end of the file; preallocated zeros included).
+        /// Bytes cut off.
         lost_bytes: u64,
         /// Entries whose records were cut off.
         lost_entries: u64,
     },
-    /// The last segment reads to its end: nothing to repair (the tear is in an earlier one).
+    /// The last segment reads to its end: `Repair` says yes and changes nothing (the tear
+    /// is in an earlier segment), so the second `ReadAll` tears again.
     Nothing,
     /// The last segment has another error: `Repair` returns false.
     Fails,
 }
 
 /// `wal.Open` + `ReadAll` at a snapshot, with `readWAL`'s repair.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WalOutcome {
-    /// `wal.Open` failed with this error (etcd wal/wal.go:345 `openAtIndex`).
+#[derive(Debug)]
+pub(super) enum WalOutcome {
+    /// `wal.Open` failed (etcd wal/wal.go:345 `openAtIndex`).
     OpenFailed(String),
-    /// `ReadAll` failed with this error, which is not `io.ErrUnexpectedEOF`.
+    /// `ReadAll` failed with an error `Repair` does not take.
     ReadFailed(String),
-    /// `ReadAll` hit `io.ErrUnexpectedEOF`: what `Repair` does, and the second `ReadAll`
-    /// after a truncation (`None` when the repair does not truncate).
+    /// `ReadAll` hit `io.ErrUnexpectedEOF`: what `Repair` does, and after a truncation the
+    /// second read.
     Torn {
-        /// `Repair`'s action.
         repair: Repair,
-        /// The second read, after the truncation.
         after: Option<Box<WalOutcome>>,
     },
     /// Read.
-    Read(WalRead),
+    Read(Box<ReadAll>),
 }
 
-/// The WAL folder, as the doctor reads it.
-pub trait WalView {
-    /// Every name in the WAL folder (`wal.Exist` is "any name": etcd wal/util.go:48).
-    async fn names(&self) -> Result<Vec<String>>;
-    /// `wal.ValidSnapshotEntries` (etcd wal/wal.go:558): `Ok(Err(e))` is etcd's error `e`.
-    async fn valid_snapshot_entries(
-        &self,
-        v: EtcdVersion,
-    ) -> Result<std::result::Result<Vec<WalSnapshot>, String>>;
-    /// `wal.Open(at)` + `ReadAll`, then `readWAL`'s repair.
-    async fn read_all(&self, at: WalSnapshot, v: EtcdVersion) -> Result<WalOutcome>;
+fn is_unexpected_eof(e: &Error, v: EtcdVersion) -> bool {
+    // 3.4 repairs on `err == io.ErrUnexpectedEOF` only; 3.5 on `errors.Is` (v3.5.16
+    // server/etcdserver/storage.go:104), which also takes its wrapped size-limit error.
+    match e {
+        Error::WalUnexpectedEof => true,
+        Error::WalMaxEntrySizeEof { .. } => v == EtcdVersion::V3_5,
+        _ => false,
+    }
+}
+
+/// `ValidSnapshotEntries`: `Ok(Err(e))` is etcd's error `e` (the WAL is damaged), `Err` a
+/// folder that cannot be read.
+pub(super) async fn valid_snapshot_entries<S: Storage>(
+    wal: &Wal<S>,
+    v: EtcdVersion,
+) -> Result<std::result::Result<Vec<WalSnapshot>, String>> {
+    match wal.valid_snapshot_entries(v).await {
+        Ok(s) => Ok(Ok(s)),
+        Err(e @ Error::Io(_)) => Err(e),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// `readWAL`'s open, read and repair.
+pub(super) async fn read_wal<S: Storage>(
+    wal: &Wal<S>,
+    at: WalSnapshot,
+    v: EtcdVersion,
+) -> Result<WalOutcome> {
+    match wal.read_all(at, v, OpenMode::Write).await {
+        Ok(r) => Ok(match r.torn_tail.clone() {
+            Some(t) => WalOutcome::Torn {
+                repair: Repair::Truncates {
+                    segment: t.segment,
+                    offset: t.offset,
+                    lost_bytes: t.lost_bytes,
+                    lost_entries: t.lost_entries,
+                },
+                after: Some(Box::new(WalOutcome::Read(Box::new(r)))),
+            },
+            None => WalOutcome::Read(Box::new(r)),
+        }),
+        Err(e @ Error::Io(_)) => Err(e),
+        // `selectWALFiles`: no segment at or before the snapshot, or a gap after it.
+        Err(Error::WalFileNotFound) => Ok(WalOutcome::OpenFailed(
+            Error::WalFileNotFound.to_string(),
+        )),
+        // The reader already tried `Repair`: ask what it does to tell the cases apart.
+        Err(e) if is_unexpected_eof(&e, v) => Ok(match wal.repair(v).await? {
+            RepairOutcome::Clean => WalOutcome::Torn {
+                repair: Repair::Nothing,
+                after: None,
+            },
+            RepairOutcome::Fails(_) => WalOutcome::Torn {
+                repair: Repair::Fails,
+                after: None,
+            },
+            // Truncated, and the second `ReadAll` failed with `e`.
+            RepairOutcome::Truncate(t) => WalOutcome::Torn {
+                repair: Repair::Truncates {
+                    segment: t.segment,
+                    offset: t.offset,
+                    lost_bytes: t.lost_bytes,
+                    lost_entries: t.lost_entries,
+                },
+                after: Some(Box::new(WalOutcome::ReadFailed(e.to_string()))),
+            },
+        }),
+        Err(e) => Ok(WalOutcome::ReadFailed(e.to_string())),
+    }
 }
