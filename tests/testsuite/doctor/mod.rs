@@ -1,0 +1,3 @@
+//! The member doctor (issue 10).
+
+mod scratch;
