@@ -69,6 +69,7 @@ pub mod storage;
 pub mod summary;
 pub mod transport;
 pub mod wal;
+pub mod walpayload;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -20,4 +20,5 @@ mod message;
 mod pb;
 mod snapshotter;
 mod storage;
+mod walpayload;
 mod wire;
