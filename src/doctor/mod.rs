@@ -560,7 +560,8 @@ impl Doctor {
             Ok(r) => r,
             Err(f) => return Ok(Verdict::Fails(f)),
         };
-        let meta = <request::Metadata as prost::Message>::decode(read.metadata.as_ref()).unwrap_or_default();
+        // etcd `pbutil.MustUnmarshal(&metadata, wmetadata)` (etcd etcdserver/storage.go:132).
+        let meta = crate::walpayload::decode_metadata(&read.metadata).unwrap_or(crate::walpayload::Metadata { node_id: 0, cluster_id: 0 });
         self.facts.member_id = Some(meta.node_id);
         self.facts.cluster_id = Some(meta.cluster_id);
         let hs = read.state.clone();
@@ -621,12 +622,22 @@ impl Doctor {
         let replay: Vec<EntryInfo> = read.entries.iter().filter(|e| e.index > at.index && e.index <= hs.commit).copied().collect();
         let to_mvcc: Vec<EntryInfo> = replay.iter().filter(|e| e.index > ci && e.entry_type == 0).copied().collect();
         let mut reqs = Vec::new();
-        wal.visit_entries(&to_mvcc, &mut |_, data| {
-            reqs.extend(request::decode_normal(&data));
+        let mut unknown = Vec::new();
+        wal.visit_entries(&to_mvcc, &mut |e, data| {
+            match request::decode_normal(&data) {
+                request::Decoded::NoMvcc => {}
+                request::Decoded::V3(r) => reqs.push(*r),
+                request::Decoded::Unknown(err) => unknown.push(format!("entry {}: {err}", e.index)),
+            }
             Ok(())
         })
         .await?;
-        let revision = self.revision(&live.1, &db_facts, &reqs)?;
+        let revision = if unknown.is_empty() {
+            self.revision(&live.1, &db_facts, &reqs)?
+        } else {
+            self.warn(WarningKind::Uncertain, "entries whose request does not decode: what they write to mvcc is unknown", unknown.clone());
+            Revision::Unknown(format!("{} replayed entries do not decode ({})", unknown.len(), unknown[0]))
+        };
         self.step(
             StepId::Replay,
             "etcd etcdserver/server.go:2203",

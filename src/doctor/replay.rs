@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::Result;
 use crate::inspect::{KeyValue, Mvcc, PageSource};
 
-use super::request::{Compare, DeleteRangeRequest, InternalRaftRequest, Op, PutRequest, TargetUnion, TxnRequest};
+use super::request::{
+    Compare, DeleteRangeRequest, InternalRaftRequest, Op, PutRequest, RequestOp, TargetUnion, TxnRequest,
+};
 
 /// The end of a key range as etcd's `mkGteRange` and mvcc read it: absent = the key alone,
 /// `"\0"` = every key from `key` on.
@@ -176,24 +178,24 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
             Err(()) => return Ok(Err(())),
         };
         // A key put twice in one txn keeps the first put's creation.
-        let created_here = w.puts.get(&p.key).is_some_and(|x| x.created);
+        let created_here = w.puts.get(p.key.as_ref()).is_some_and(|x| x.created);
         let (value, lease) = match &cur {
             Some(kv) if p.ignore_value || p.ignore_lease => (
-                if p.ignore_value { kv.value.clone() } else { p.value.clone() },
+                if p.ignore_value { kv.value.clone() } else { p.value.to_vec() },
                 if p.ignore_lease { kv.lease } else { p.lease },
             ),
-            _ => (p.value.clone(), p.lease),
+            _ => (p.value.to_vec(), p.lease),
         };
         let kv = KeyValue {
-            key: p.key.clone(),
+            key: p.key.to_vec(),
             create_revision: cur.as_ref().map_or(0, |c| c.create_revision),
             mod_revision: 0,
             version: cur.as_ref().map_or(0, |c| c.version) + 1,
             value,
             lease,
         };
-        w.puts.insert(p.key.clone(), PutMark { created: cur.is_none() || created_here });
-        self.overlay.insert(p.key.clone(), Some(kv));
+        w.puts.insert(p.key.to_vec(), PutMark { created: cur.is_none() || created_here });
+        self.overlay.insert(p.key.to_vec(), Some(kv));
         w.changes += 1;
         Ok(Ok(()))
     }
@@ -224,7 +226,7 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
         Ok(kvs.iter().all(|kv| compare_kv(c, kv)))
     }
 
-    fn branch<'t>(&self, t: &'t TxnRequest) -> Result<&'t [super::request::RequestOp]> {
+    fn branch<'t>(&self, t: &'t TxnRequest) -> Result<&'t [RequestOp]> {
         for c in &t.compare {
             if !self.compare(c)? {
                 return Ok(&t.failure);
@@ -238,12 +240,12 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
     fn check_txn(&self, t: &TxnRequest) -> Result<std::result::Result<(), ()>> {
         for op in self.branch(t)? {
             match &op.request {
-                Some(Op::Put(p)) => {
+                Some(Op::RequestPut(p)) => {
                     if self.put_check(p)?.is_err() {
                         return Ok(Err(()));
                     }
                 }
-                Some(Op::Txn(inner)) => {
+                Some(Op::RequestTxn(inner)) => {
                     if self.check_txn(inner)?.is_err() {
                         return Ok(Err(()));
                     }
@@ -258,12 +260,12 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
         let ops = self.branch(t)?.to_vec();
         for op in &ops {
             match &op.request {
-                Some(Op::Put(p)) => {
+                Some(Op::RequestPut(p)) => {
                     let _ = self.put(p, w)?;
                 }
-                Some(Op::DeleteRange(d)) => self.delete(d, w)?,
-                Some(Op::Txn(inner)) => self.txn(inner, w)?,
-                Some(Op::Range(_)) | None => {}
+                Some(Op::RequestDeleteRange(d)) => self.delete(d, w)?,
+                Some(Op::RequestTxn(inner)) => self.txn(inner, w)?,
+                Some(Op::RequestRange(_)) | None => {}
             }
         }
         Ok(())
@@ -288,7 +290,7 @@ fn compare_kv(c: &Compare, kv: &KeyValue) -> bool {
     let u = c.target_union.as_ref();
     let ord: Ordering = match c.target {
         3 => match u {
-            Some(TargetUnion::Value(v)) => kv.value.as_slice().cmp(v.as_slice()),
+            Some(TargetUnion::Value(v)) => kv.value.as_slice().cmp(v.as_ref()),
             _ => kv.value.as_slice().cmp(&[][..]),
         },
         1 => int(kv.create_revision, match u { Some(TargetUnion::CreateRevision(x)) => Some(*x), _ => None }),
@@ -308,8 +310,8 @@ fn compare_kv(c: &Compare, kv: &KeyValue) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::request::{LeaseGrantRequest, LeaseRevokeRequest, RequestOp};
     use super::*;
+    use crate::walpayload::pb::etcdserverpb::{LeaseGrantRequest, LeaseRevokeRequest};
 
     fn put(k: &str) -> InternalRaftRequest {
         InternalRaftRequest {
