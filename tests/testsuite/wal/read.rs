@@ -348,3 +348,32 @@ fn raw_records_walk_every_record_and_can_go_past_crc_errors() {
     assert_eq!(seen.len(), w.records.len());
     assert_eq!(seen.iter().filter(|r| !r.1).count(), 1, "{seen:?}");
 }
+
+#[test]
+fn a_torn_write_counts_the_entries_repair_loses() {
+    let mut w = sample();
+    let big = w.raw(ENTRY, Some(pb::encode(&entry(6, 1, &[9u8; 2000]))));
+    w.entries(&[entry(7, 1, b"seven"), entry(8, 1, b"eight")]);
+    w.state(1, 1, 8);
+    let mut seg = w.segments[0].1.clone();
+    // One whole sector inside entry 6's data never reached the disk.
+    let sector = (big.offset + 8).div_ceil(512) * 512;
+    seg[sector..sector + 512].fill(0);
+    let s = etcd_snap::storage::MemoryStorage::new();
+    s.insert(&w.segments[0].0, seg.clone());
+    let r = read_all(&s, AT0, V34, OpenMode::Write).unwrap();
+    let t = r.torn_tail.clone().unwrap();
+    assert_eq!(t.offset, big.offset as u64);
+    assert_eq!(t.lost_bytes, (seg.len() - big.offset) as u64);
+    assert_eq!(t.lost_entries, 3, "entries 6, 7, 8");
+    assert_eq!(ids(&r).last(), Some(&(5, 1)));
+    assert_eq!(r.state.commit, 5);
+    // In a middle segment the same damage is not a torn write: a CRC error.
+    let mut w2 = WalBuilder::create(b"metadata");
+    w2.cut(8, HardState::default());
+    let s2 = etcd_snap::storage::MemoryStorage::new();
+    s2.insert(&w.segments[0].0, seg);
+    s2.insert(&w2.segments[1].0, w2.segments[1].1.clone());
+    let e = read_all(&s2, AT0, V34, OpenMode::Write).unwrap_err();
+    assert!(matches!(e, Error::WalRecordCrcMismatch), "{e}");
+}
