@@ -50,6 +50,7 @@ pub mod codec;
 mod crc;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod crc32c_braid;
+pub mod datadir;
 pub mod error;
 pub mod etcd_version;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
@@ -69,6 +70,7 @@ pub mod storage;
 pub mod summary;
 pub mod transport;
 pub mod wal;
+pub mod waldump;
 pub mod walpayload;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -9,20 +9,23 @@
 //! - `snap`: etcd's `snap` package operations (`read`, `load`, `save`, `savedb`,
 //!   `release`, `ls`);
 //! - `wire`: the rafthttp snapshot stream (`frame`, `unframe`, `send`, `serve-snapshots`);
-//! - `inspect`: what is inside a snapshot (`status`, `keys`).
+//! - `inspect`: what is inside a snapshot (`status`, `keys`);
+//! - `member`: a whole member's data dir (`wal`, `doctor`).
 //!
 //! Contract shared by every subcommand:
 //! - results go to stdout as one JSON document (or a table where a `-w` flag asks for it);
 //! - a failed operation exits with status 1 and prints etcd's error string as the **last line**
 //!   of stderr (`snap: crc mismatch`); any underlying causes come on the lines before it;
 //! - a usage error (unknown subcommand or flag, missing or malformed argument) exits with
-//!   status 2, clap's convention, with clap's message on stderr.
+//!   status 2, clap's convention, with clap's message on stderr;
+//! - `doctor` exits with status 3 when etcd would fail to start on a member it read.
 //!
 //! The entry is `async` because the Node host's storage and network are promise-based; the
 //! native host drives it with a plain `block_on` (its storage never waits).
 
 pub mod host;
 mod inspect;
+mod member;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(target_arch = "wasm32")]
@@ -48,7 +51,8 @@ pub use host::Host;
     about,
     propagate_version = true,
     after_help = "Exit status: 0 on success; 1 when the operation fails (etcd's error string is \
-                  the last line of stderr); 2 on a usage error."
+                  the last line of stderr); 2 on a usage error; 3 when `doctor` predicts that etcd \
+                  fails to start on at least one member."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -64,10 +68,13 @@ enum Command {
     Wire(wire::WireCmd),
     #[command(flatten)]
     Inspect(inspect::InspectCmd),
+    #[command(flatten)]
+    Member(member::MemberCmd),
 }
 
 /// Runs the command line `args` (the program name first, as `std::env::args_os` gives it)
-/// on `host`; returns the exit status: 0 success, 1 a failed operation, 2 a usage error.
+/// on `host`; returns the exit status: 0 success, 1 a failed operation, 2 a usage error,
+/// 3 `doctor`'s "etcd would fail".
 pub async fn run<H: Host, I, T>(host: &H, args: I) -> u8
 where
     I: IntoIterator<Item = T>,
@@ -78,12 +85,13 @@ where
         Err(e) => return print::usage(host, &e),
     };
     let result = match cli.command {
-        Command::Snap(c) => c.run(host).await,
-        Command::Wire(c) => c.run(host).await,
-        Command::Inspect(c) => c.run(host),
+        Command::Snap(c) => c.run(host).await.map(|()| 0),
+        Command::Wire(c) => c.run(host).await.map(|()| 0),
+        Command::Inspect(c) => c.run(host).map(|()| 0),
+        Command::Member(c) => c.run(host).await,
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             print::report(host, &e);
             1
