@@ -15,9 +15,7 @@ use crate::pb::HardState;
 use crate::snapshotter::{AfterReadError, after_read_error};
 use crate::storage::ReadOnly;
 use crate::wal::{EntryInfo, OpenMode, RawRecord, ReadAll, Wal};
-use crate::walpayload::{
-    self, DEFAULT_ENTRY_TYPES, EntryFilter, EntryView, Metadata, format_id,
-};
+use crate::walpayload::{self, DEFAULT_ENTRY_TYPES, EntryFilter, EntryView, Metadata, format_id};
 use crate::{ConfState, EtcdVersion, Options, Snapshotter, Storage, WalSnapshot};
 
 /// What to dump (etcd-dump-logs' flags, plus `end_index`).
@@ -56,7 +54,10 @@ pub struct DumpSnapshot {
     pub conf_state: ConfState,
 }
 
-fn ser_conf_state<S: serde::Serializer>(cs: &ConfState, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn ser_conf_state<S: serde::Serializer>(
+    cs: &ConfState,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     let ids = |v: &[u64]| v.iter().map(|i| format_id(*i)).collect::<Vec<_>>();
     serde_json::json!({
         "voters": ids(&cs.voters),

@@ -11,8 +11,8 @@ use super::inspect::WriteOut;
 use super::print;
 use crate::datadir::{self, DirKind};
 use crate::doctor::{self, Diagnosis, Verdict};
-use crate::waldump::{self, DumpQuery, RawLine, WalDump};
 use crate::wal::Wal;
+use crate::waldump::{self, DumpQuery, RawLine, WalDump};
 use crate::walpayload::{self, DEFAULT_ENTRY_TYPES};
 use crate::{Error, EtcdVersion, Result};
 
@@ -157,7 +157,9 @@ impl MemberCmd {
                             .visit(&mut |e| {
                                 let sep = if first { "" } else { "," };
                                 first = false;
-                                host.write_stdout(format!("{sep}{}", print::to_json(&e)?).as_bytes())
+                                host.write_stdout(
+                                    format!("{sep}{}", print::to_json(&e)?).as_bytes(),
+                                )
                             })
                             .await?;
                         host.write_stdout(format!("],\"count\":{n}}}\n").as_bytes())?;
@@ -173,7 +175,8 @@ impl MemberCmd {
                 let mut members = Vec::new();
                 for dir in &dirs {
                     let (snap, wal) = member_dirs(host, dir).await?;
-                    let d = doctor::diagnose(host.storage(&snap)?, host.storage(&wal)?, etcd).await?;
+                    let d =
+                        doctor::diagnose(host.storage(&snap)?, host.storage(&wal)?, etcd).await?;
                     members.push((dir.display().to_string(), d));
                 }
                 let rec = (members.len() > 1).then(|| doctor::choose_member(&members));
@@ -193,7 +196,12 @@ impl MemberCmd {
 /// `--raw`: every record, CRC mismatches reported on stderr and read past.
 async fn raw_records<H: Host>(host: &H, wal_dir: &Path, write_out: WriteOut) -> Result<u8> {
     let wal = Wal::open(crate::storage::ReadOnly::new(host.storage(wal_dir)?)).await?;
-    let names: Vec<String> = wal.listing().segments.iter().map(|s| s.name.clone()).collect();
+    let names: Vec<String> = wal
+        .listing()
+        .segments
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
     let mut lines = Vec::new();
     let mut failed = Ok(());
     let mut out = String::new();
@@ -264,7 +272,13 @@ fn doctor_table(members: &[(String, Diagnosis)], rec: Option<&doctor::Recommenda
         out.push_str(&d.summary());
         out.push_str("\n\nSteps:\n");
         for (n, s) in d.steps.iter().enumerate() {
-            out.push_str(&format!("  {:>2}. {}: {}  ({})\n", n + 1, step_name(s.id), s.outcome, s.cite));
+            out.push_str(&format!(
+                "  {:>2}. {}: {}  ({})\n",
+                n + 1,
+                step_name(s.id),
+                s.outcome,
+                s.cite
+            ));
         }
         out.push_str("\nWarnings:\n");
         if d.warnings.is_empty() {
@@ -323,10 +337,17 @@ fn facts_text(f: &doctor::Facts) -> String {
         }
     ));
     if let Some(ws) = &f.wal_snapshots {
-        let list: Vec<String> = ws.iter().map(|s| format!("{}/{}", s.term, s.index)).collect();
+        let list: Vec<String> = ws
+            .iter()
+            .map(|s| format!("{}/{}", s.term, s.index))
+            .collect();
         out.push_str(&format!(
             "  WAL snapshot records (term/index): {}\n",
-            if list.is_empty() { "none".to_owned() } else { list.join(", ") }
+            if list.is_empty() {
+                "none".to_owned()
+            } else {
+                list.join(", ")
+            }
         ));
     }
     for s in &f.snaps {
@@ -339,7 +360,10 @@ fn facts_text(f: &doctor::Facts) -> String {
     }
     for db in [&f.db, &f.snap_db].into_iter().flatten() {
         match &db.open_error {
-            Some(e) => out.push_str(&format!("  {} ({} bytes): does not open: {e}\n", db.name, db.size)),
+            Some(e) => out.push_str(&format!(
+                "  {} ({} bytes): does not open: {e}\n",
+                db.name, db.size
+            )),
             None => out.push_str(&format!(
                 "  {} ({} bytes): consistent index {}, revision {}\n",
                 db.name, db.size, db.consistent_index, db.revision

@@ -1,3 +1,4 @@
 //! The `etcd-snap` binary's snap subcommands over real files.
+mod member;
 mod snap;
 mod snap_files;
