@@ -316,8 +316,8 @@ mod tests {
     fn put(k: &str) -> InternalRaftRequest {
         InternalRaftRequest {
             put: Some(PutRequest {
-                key: k.into(),
-                value: b"v".to_vec(),
+                key: k.as_bytes().to_vec().into(),
+                value: b"v".to_vec().into(),
                 ..Default::default()
             }),
             ..Default::default()
@@ -327,8 +327,9 @@ mod tests {
     fn del(k: &str, end: &[u8]) -> InternalRaftRequest {
         InternalRaftRequest {
             delete_range: Some(DeleteRangeRequest {
-                key: k.into(),
-                range_end: end.to_vec(),
+                key: k.as_bytes().to_vec().into(),
+                range_end: end.to_vec().into(),
+                ..Default::default()
             }),
             ..Default::default()
         }
@@ -365,15 +366,15 @@ mod tests {
                 compare: vec![Compare {
                     result: 0,
                     target: 0,
-                    key: b"a".to_vec(),
+                    key: b"a".to_vec().into(),
                     target_union: Some(TargetUnion::Version(want)),
-                    range_end: vec![],
+                    range_end: Default::default(),
                 }],
                 success: vec![
-                    op(Op::Put(PutRequest { key: b"b".to_vec(), ..Default::default() })),
-                    op(Op::Put(PutRequest { key: b"c".to_vec(), ..Default::default() })),
+                    op(Op::RequestPut(PutRequest { key: b"b".to_vec().into(), ..Default::default() })),
+                    op(Op::RequestPut(PutRequest { key: b"c".to_vec().into(), ..Default::default() })),
                 ],
-                failure: vec![op(Op::DeleteRange(DeleteRangeRequest { key: b"z".to_vec(), range_end: vec![] }))],
+                failure: vec![op(Op::RequestDeleteRange(DeleteRangeRequest { key: b"z".to_vec().into(), ..Default::default() }))],
             }),
             ..Default::default()
         };
@@ -391,7 +392,7 @@ mod tests {
         p.put.as_mut().unwrap().lease = 7;
         assert!(!k.apply(&p).unwrap(), "lease 7 does not exist");
         let grant = InternalRaftRequest {
-            lease_grant: Some(LeaseGrantRequest { id: 7 }),
+            lease_grant: Some(LeaseGrantRequest { id: 7, ttl: 60 }),
             ..Default::default()
         };
         assert!(!k.apply(&grant).unwrap());
