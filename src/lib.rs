@@ -54,6 +54,7 @@ pub mod error;
 pub mod etcd_version;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;
+pub mod doctor;
 pub mod inspect;
 mod io_error;
 #[cfg(target_arch = "wasm32")]
@@ -67,6 +68,7 @@ pub mod storage;
 #[allow(missing_docs)]
 pub mod summary;
 pub mod transport;
+pub mod wal;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

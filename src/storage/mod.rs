@@ -33,8 +33,10 @@ pub mod node;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
 pub mod raw_name;
+pub mod read_only;
 
 pub use memory::MemoryStorage;
+pub use read_only::ReadOnly;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeStorage;
 
