@@ -121,14 +121,42 @@ fn cases_exercise_what_they_should(v: Version) {
     }
 }
 
-/// What the doctor predicts for a data dir, as an [`Outcome`].
-///
-/// The doctor (branch i10-doctor, `etcd_snap::doctor::diagnose`) is not merged on this branch
-/// yet: [`compare_with`] takes any predictor, and this test runs it with the doctor once the
-/// branch is merged (replace the body of this function; nothing else changes).
+/// What the doctor predicts for a data dir, as an [`Outcome`] (etcd's log words: zap's
+/// `msg: error`, the data dir shown as `<data-dir>`).
 fn doctor_predict(data_dir: &std::path::Path, v: Version) -> Outcome {
-    let _ = (data_dir, v);
-    unimplemented!("etcd_snap::doctor::diagnose is not on this branch yet")
+    use etcd_snap::doctor::{Verdict, diagnose};
+    use etcd_snap::storage::NativeStorage;
+    let ev = match v {
+        Version::V3_4 => etcd_snap::EtcdVersion::V3_4,
+        Version::V3_5 => etcd_snap::EtcdVersion::V3_5,
+    };
+    let member = data_dir.join("member");
+    let d = futures_executor::block_on(diagnose(
+        NativeStorage::new(member.join("snap")),
+        NativeStorage::new(member.join("wal")),
+        ev,
+    ))
+    .unwrap_or_else(|e| panic!("{}: the doctor cannot read it: {e}", data_dir.display()));
+    match d.verdict {
+        Verdict::Starts(s) => Outcome::Starts {
+            snapshot_index: s.snapshot.map_or(0, |w| w.index),
+            commit_index: s.commit,
+            revision: match s.revision {
+                etcd_snap::doctor::Revision::Known(r) => r,
+                etcd_snap::doctor::Revision::Unknown(why) => panic!("revision unknown: {why}"),
+            },
+        },
+        Verdict::Fails(f) => Outcome::Fails {
+            message: match &f.error {
+                Some(e) => format!("{}: {e}", f.msg),
+                None => f.msg.clone(),
+            }
+            .replace(&data_dir.display().to_string(), "<data-dir>"),
+        },
+        Verdict::NewMember => Outcome::Fails {
+            message: d.summary(),
+        },
+    }
 }
 
 /// The tally line and every disagreement; fails unless every case agrees.
