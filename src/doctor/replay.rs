@@ -19,7 +19,8 @@ use crate::Result;
 use crate::inspect::{KeyValue, Mvcc, PageSource};
 
 use super::request::{
-    Compare, DeleteRangeRequest, InternalRaftRequest, Op, PutRequest, RequestOp, TargetUnion, TxnRequest,
+    Compare, DeleteRangeRequest, InternalRaftRequest, Op, PutRequest, RequestOp, TargetUnion,
+    TxnRequest,
 };
 
 /// The end of a key range as etcd's `mkGteRange` and mvcc read it: absent = the key alone,
@@ -50,7 +51,11 @@ pub(super) struct Keyspace<'m, 'd, S> {
 
 impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
     /// The keyspace of a db at revision `rev` with the leases `leases` (the `lease` bucket).
-    pub fn new(base: Option<&'m Mvcc<'d, S>>, rev: i64, leases: impl IntoIterator<Item = i64>) -> Self {
+    pub fn new(
+        base: Option<&'m Mvcc<'d, S>>,
+        rev: i64,
+        leases: impl IntoIterator<Item = i64>,
+    ) -> Self {
         Keyspace {
             base,
             overlay: BTreeMap::new(),
@@ -181,7 +186,11 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
         let created_here = w.puts.get(p.key.as_ref()).is_some_and(|x| x.created);
         let (value, lease) = match &cur {
             Some(kv) if p.ignore_value || p.ignore_lease => (
-                if p.ignore_value { kv.value.clone() } else { p.value.to_vec() },
+                if p.ignore_value {
+                    kv.value.clone()
+                } else {
+                    p.value.to_vec()
+                },
                 if p.ignore_lease { kv.lease } else { p.lease },
             ),
             _ => (p.value.to_vec(), p.lease),
@@ -194,7 +203,12 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
             value,
             lease,
         };
-        w.puts.insert(p.key.to_vec(), PutMark { created: cur.is_none() || created_here });
+        w.puts.insert(
+            p.key.to_vec(),
+            PutMark {
+                created: cur.is_none() || created_here,
+            },
+        );
         self.overlay.insert(p.key.to_vec(), Some(kv));
         w.changes += 1;
         Ok(Ok(()))
@@ -293,10 +307,34 @@ fn compare_kv(c: &Compare, kv: &KeyValue) -> bool {
             Some(TargetUnion::Value(v)) => kv.value.as_slice().cmp(v.as_ref()),
             _ => kv.value.as_slice().cmp(&[][..]),
         },
-        1 => int(kv.create_revision, match u { Some(TargetUnion::CreateRevision(x)) => Some(*x), _ => None }),
-        2 => int(kv.mod_revision, match u { Some(TargetUnion::ModRevision(x)) => Some(*x), _ => None }),
-        0 => int(kv.version, match u { Some(TargetUnion::Version(x)) => Some(*x), _ => None }),
-        4 => int(kv.lease, match u { Some(TargetUnion::Lease(x)) => Some(*x), _ => None }),
+        1 => int(
+            kv.create_revision,
+            match u {
+                Some(TargetUnion::CreateRevision(x)) => Some(*x),
+                _ => None,
+            },
+        ),
+        2 => int(
+            kv.mod_revision,
+            match u {
+                Some(TargetUnion::ModRevision(x)) => Some(*x),
+                _ => None,
+            },
+        ),
+        0 => int(
+            kv.version,
+            match u {
+                Some(TargetUnion::Version(x)) => Some(*x),
+                _ => None,
+            },
+        ),
+        4 => int(
+            kv.lease,
+            match u {
+                Some(TargetUnion::Lease(x)) => Some(*x),
+                _ => None,
+            },
+        ),
         _ => Ordering::Equal,
     };
     match c.result {
@@ -371,10 +409,19 @@ mod tests {
                     range_end: Default::default(),
                 }],
                 success: vec![
-                    op(Op::RequestPut(PutRequest { key: b"b".to_vec().into(), ..Default::default() })),
-                    op(Op::RequestPut(PutRequest { key: b"c".to_vec().into(), ..Default::default() })),
+                    op(Op::RequestPut(PutRequest {
+                        key: b"b".to_vec().into(),
+                        ..Default::default()
+                    })),
+                    op(Op::RequestPut(PutRequest {
+                        key: b"c".to_vec().into(),
+                        ..Default::default()
+                    })),
                 ],
-                failure: vec![op(Op::RequestDeleteRange(DeleteRangeRequest { key: b"z".to_vec().into(), ..Default::default() }))],
+                failure: vec![op(Op::RequestDeleteRange(DeleteRangeRequest {
+                    key: b"z".to_vec().into(),
+                    ..Default::default()
+                }))],
             }),
             ..Default::default()
         };

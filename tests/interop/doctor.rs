@@ -14,7 +14,12 @@ fn cases_exercise_what_they_should(v: Version) {
     println!("{}", set.tally());
     println!("{}", set.table());
     for o in &set.observed {
-        println!("  {} ({:.1?}): {}", o.case.name, o.took, o.case.facts.join("; "));
+        println!(
+            "  {} ({:.1?}): {}",
+            o.case.name,
+            o.took,
+            o.case.facts.join("; ")
+        );
     }
 
     let count = |f: Family| set.observed.iter().filter(|o| o.case.family == f).count();
@@ -32,7 +37,11 @@ fn cases_exercise_what_they_should(v: Version) {
     );
 
     // Clean members restart where they stopped: startup writes no mvcc revision.
-    for o in set.observed.iter().filter(|o| o.case.family == Family::Clean) {
+    for o in set
+        .observed
+        .iter()
+        .filter(|o| o.case.family == Family::Clean)
+    {
         match o.outcome {
             Outcome::Starts { revision, .. } => assert_eq!(
                 Some(revision),
@@ -75,7 +84,11 @@ fn cases_exercise_what_they_should(v: Version) {
     );
     for o in &killed {
         if let Outcome::Starts { revision, .. } = o.outcome {
-            assert!(revision > 1, "{}: killed with no write applied", o.case.name);
+            assert!(
+                revision > 1,
+                "{}: killed with no write applied",
+                o.case.name
+            );
         }
     }
 

@@ -331,10 +331,16 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
                     message: failure_message(&log, &data_str),
                 },
                 None => Outcome::Starts {
-                    snapshot_index: log_field(&log, "recovered v2 store from snapshot", "snapshot-index")
-                        .unwrap_or(0),
+                    snapshot_index: log_field(
+                        &log,
+                        "recovered v2 store from snapshot",
+                        "snapshot-index",
+                    )
+                    .unwrap_or(0),
                     commit_index: log_field(&log, "restarting local member", "commit-index")
-                        .unwrap_or_else(|| panic!("{}: no \"restarting local member\" line:\n{log}", case.name)),
+                        .unwrap_or_else(|| {
+                            panic!("{}: no \"restarting local member\" line:\n{log}", case.name)
+                        }),
                     revision,
                 },
             };
@@ -444,12 +450,7 @@ impl Gen {
     }
 
     /// A fault case: a sparse copy of `from` that `inject` then damages (and describes).
-    fn fault(
-        &self,
-        name: &str,
-        from: &Case,
-        inject: impl FnOnce(&Path, &mut Vec<String>),
-    ) -> Case {
+    fn fault(&self, name: &str, from: &Case, inject: impl FnOnce(&Path, &mut Vec<String>)) -> Case {
         assert!(FAULTS.contains(&name), "{name} is not listed in FAULTS");
         let dir = self.case_dir(name);
         copy_tree_sparse(&from.data_dir, &dir);
@@ -526,14 +527,16 @@ impl Gen {
                 snap_name(newest)
             ));
         }));
-        out.push(self.fault("fault-orphan-snap-beyond-commit", &base, |d, f| {
-            let index = ci_final + 100;
-            let name = resave_snap(d, newest, index);
-            f.push(format!(
-                "re-saved {} as {name} (index {index} > commit {ci_final})",
-                snap_name(newest)
-            ));
-        }));
+        out.push(
+            self.fault("fault-orphan-snap-beyond-commit", &base, |d, f| {
+                let index = ci_final + 100;
+                let name = resave_snap(d, newest, index);
+                f.push(format!(
+                    "re-saved {} as {name} (index {index} > commit {ci_final})",
+                    snap_name(newest)
+                ));
+            }),
+        );
         assert!(
             ci2 >= newest.1 && ci2 < ci_final,
             "run 2's db ({ci2}) must be at or past the newest snapshot {} and behind {ci_final}",
@@ -551,13 +554,15 @@ impl Gen {
             "run 1's db ({ci1}) must be behind the newest snapshot {}",
             newest.1
         );
-        out.push(self.fault("fault-db-behind-snapshot-no-snapdb", &base, |d, f| {
-            fs::copy(aux.join("db.run1"), db(d)).unwrap();
-            f.push(format!(
+        out.push(
+            self.fault("fault-db-behind-snapshot-no-snapdb", &base, |d, f| {
+                fs::copy(aux.join("db.run1"), db(d)).unwrap();
+                f.push(format!(
                 "db swapped for run 1's: consistent index {ci1} < snapshot {}; no {:016x}.snap.db",
                 newest.1, newest.1
             ));
-        }));
+            }),
+        );
         out.push(self.fault("fault-db-behind-snapshot-with-snapdb", &base, |d, f| {
             let snapdb = d.join(format!("member/snap/{:016x}.snap.db", newest.1));
             fs::rename(db(d), &snapdb).unwrap();
@@ -569,16 +574,18 @@ impl Gen {
                 newest.1, newest.1
             ));
         }));
-        out.push(self.fault("fault-snapdb-for-older-snapshot", &base, |d, f| {
-            let older = snaps[snaps.len() - 2];
-            let snapdb = d.join(format!("member/snap/{:016x}.snap.db", older.1));
-            fs::rename(db(d), &snapdb).unwrap();
-            fs::copy(aux.join("db.run1"), db(d)).unwrap();
-            f.push(format!(
+        out.push(
+            self.fault("fault-snapdb-for-older-snapshot", &base, |d, f| {
+                let older = snaps[snaps.len() - 2];
+                let snapdb = d.join(format!("member/snap/{:016x}.snap.db", older.1));
+                fs::rename(db(d), &snapdb).unwrap();
+                fs::copy(aux.join("db.run1"), db(d)).unwrap();
+                f.push(format!(
                 "db swapped for run 1's ({ci1}), a .snap.db named for the older snapshot {} only",
                 older.1
             ));
-        }));
+            }),
+        );
         out.push(self.fault("fault-db-zero-length", &base, |d, f| {
             File::create(db(d)).unwrap();
             f.push("db truncated to 0 bytes".into());
@@ -599,7 +606,11 @@ impl Gen {
         let last_name = file_name(&last);
         let bytes = fs::read(&last).unwrap();
         let frames = wal_frames(&bytes);
-        assert!(frames.len() >= 10, "{last_name}: only {} records", frames.len());
+        assert!(
+            frames.len() >= 10,
+            "{last_name}: only {} records",
+            frames.len()
+        );
         let tail = frames.last().unwrap().clone();
         let mid = frames[frames.len() / 2].clone();
         let mut out = Vec::new();
@@ -651,8 +662,14 @@ impl Gen {
         let mut rng = Rng::new(seed);
         let mut puts = 0;
         while wal_segments(&dir).len() < 3 {
-            assert!(puts < 400, "{puts} puts of 1 MB and still {:?}", wal_segments(&dir));
-            let value: Vec<u8> = (0..1_000_000).map(|i| (i as u8) ^ (rng.next() as u8)).collect();
+            assert!(
+                puts < 400,
+                "{puts} puts of 1 MB and still {:?}",
+                wal_segments(&dir)
+            );
+            let value: Vec<u8> = (0..1_000_000)
+                .map(|i| (i as u8) ^ (rng.next() as u8))
+                .collect();
             gw.post_ok(
                 "/v3/kv/put",
                 &json!({"key": b64(format!("big/{}", puts % 4)), "value": b64(value)}),
@@ -675,7 +692,10 @@ impl Gen {
         base.facts.push(format!(
             "{puts} puts of 1 MB: WAL segments {:?}, snapshots {:?}",
             segs.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
-            snap_files(&base.data_dir).iter().map(|s| s.1).collect::<Vec<_>>()
+            snap_files(&base.data_dir)
+                .iter()
+                .map(|s| s.1)
+                .collect::<Vec<_>>()
         ));
         assert!(segs.len() >= 3);
         let middle = file_name(&segs[1]);
@@ -707,7 +727,8 @@ impl Gen {
         assert!(snap_files(&dir).is_empty());
         let mut base = self.case("clean-nosnap", seed, Family::Clean, dir);
         base.revision_before = Some(revision);
-        base.facts.push(format!("no .snap file, revision {revision}"));
+        base.facts
+            .push(format!("no .snap file, revision {revision}"));
         let db = |d: &Path| d.join("member/snap/db");
         vec![
             self.fault("fault-nosnap-db-zero-length", &base, |d, f| {
@@ -898,7 +919,9 @@ fn next_op(rng: &mut Rng, st: &LoadState) -> (&'static str, Value) {
     let key = |rng: &mut Rng| b64(format!("k/{:02}", rng.below(32)));
     let value = |rng: &mut Rng| {
         let n = 8 + rng.below(120) as usize;
-        b64((0..n).map(|_| b'a' + rng.below(26) as u8).collect::<Vec<u8>>())
+        b64((0..n)
+            .map(|_| b'a' + rng.below(26) as u8)
+            .collect::<Vec<u8>>())
     };
     match rng.below(100) {
         0..45 => ("/v3/kv/put", json!({"key": key(rng), "value": value(rng)})),

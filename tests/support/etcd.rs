@@ -356,7 +356,10 @@ impl Etcd {
                 }
                 let log = self.this_log();
                 self.kill();
-                return Err(NotStarted::TimedOut { after: timeout, log });
+                return Err(NotStarted::TimedOut {
+                    after: timeout,
+                    log,
+                });
             }
             std::thread::sleep(Duration::from_millis(200));
         }
