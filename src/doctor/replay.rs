@@ -125,7 +125,7 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
         } else if let Some(d) = &r.delete_range {
             self.delete(d, &mut w)?;
         } else if let Some(t) = &r.txn {
-            if self.check_txn(t)?.is_err() {
+            if !self.check_txn(t)? {
                 return Ok(false);
             }
             self.txn(t, &mut w)?;
@@ -250,24 +250,19 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
     }
 
     /// etcd's `checkRequests(..., checkPut)` over the chosen path (etcd etcdserver/apply.go:
-    /// 877): any failing put fails the whole txn before it writes.
-    fn check_txn(&self, t: &TxnRequest) -> Result<std::result::Result<(), ()>> {
+    /// 910): any failing put fails the whole txn before it writes. True: it passes.
+    fn check_txn(&self, t: &TxnRequest) -> Result<bool> {
         for op in self.branch(t)? {
-            match &op.request {
-                Some(Op::RequestPut(p)) => {
-                    if self.put_check(p)?.is_err() {
-                        return Ok(Err(()));
-                    }
-                }
-                Some(Op::RequestTxn(inner)) => {
-                    if self.check_txn(inner)?.is_err() {
-                        return Ok(Err(()));
-                    }
-                }
-                _ => {}
+            let ok = match &op.request {
+                Some(Op::RequestPut(p)) => self.put_check(p)?.is_ok(),
+                Some(Op::RequestTxn(inner)) => self.check_txn(inner)?,
+                _ => true,
+            };
+            if !ok {
+                return Ok(false);
             }
         }
-        Ok(Ok(()))
+        Ok(true)
     }
 
     fn txn(&mut self, t: &TxnRequest, w: &mut Write) -> Result<()> {

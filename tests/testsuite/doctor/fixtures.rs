@@ -181,7 +181,7 @@ fn the_newest_snap_deleted_or_broken_falls_back_to_the_one_before() {
         // The WAL still records index 33, whose file is gone.
         assert_eq!(
             warned(&d, WarningKind::SnapshotFileMissing),
-            [newest.clone()]
+            [newest.as_str()]
         );
 
         let (snap, wal) = member(v);
@@ -191,7 +191,7 @@ fn the_newest_snap_deleted_or_broken_falls_back_to_the_one_before() {
         snap.insert(&newest, b);
         let d = run(&snap, &wal, v);
         assert_eq!(start_of(&d), (22, commit(v), Revision::Known(30)), "{v}");
-        assert_eq!(warned(&d, WarningKind::RenamesBroken), [newest.clone()]);
+        assert_eq!(warned(&d, WarningKind::RenamesBroken), [newest.as_str()]);
         let fact = d.facts.snaps.iter().find(|s| s.name == newest).unwrap();
         assert_eq!(fact.error.as_deref(), Some("snap: crc mismatch"));
     }
