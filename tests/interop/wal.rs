@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use etcd_snap::pb;
 use etcd_snap::storage::NativeStorage;
 use etcd_snap::wal::{EtcdVersion, OpenMode, RepairOutcome, Wal};
 use etcd_snap::{Error, WalSnapshot};
@@ -278,6 +279,22 @@ fn live_wal_agrees_with_etcd(v: Version) {
         "the member's ConfChange"
     );
     assert!(block_on(w.valid_snapshot_entries(ev)).unwrap().len() >= 4);
+    // Where 3.5 differs on disk: its snapshot records carry the ConfState (field 3).
+    let mut conf_states = Vec::new();
+    block_on(w.raw_records(false, &mut |r| {
+        if r.record_type == 5 {
+            let s: pb::WalSnapshotRecord = pb::decode(r.data).unwrap();
+            if s.index > 0 {
+                conf_states.push(s.conf_state.is_some());
+            }
+        }
+    }))
+    .unwrap();
+    assert!(!conf_states.is_empty());
+    assert!(
+        conf_states.iter().all(|&c| c == (v == Version::V3_5)),
+        "{conf_states:?}"
+    );
     agree(&dir, ev, "clean");
 }
 
@@ -389,6 +406,22 @@ fn generated_segments_agree_with_etcd() {
         let g = agree(&dir, ev, "generated");
         assert_eq!(g["entries"].as_array().unwrap().len(), 125);
     }
+
+    // Names as Go's Sscanf reads them ("0-0.wal" is segment 0), a spare and leftovers.
+    let d = fresh_copy(&dir, root.path(), "names");
+    let first = wal(&d).listing().segments[0].name.clone();
+    std::fs::rename(d.join(&first), d.join("0-0.wal")).unwrap();
+    std::fs::write(d.join("0.tmp"), [1u8; 64]).unwrap();
+    std::fs::write(d.join(format!("{first}.broken")), [2u8; 64]).unwrap();
+    std::fs::write(d.join("notes"), b"x").unwrap();
+    let l = wal(&d).listing().clone();
+    assert_eq!(l.segments[0].name, "0-0.wal");
+    assert_eq!(
+        (l.spares.len(), l.leftovers.len(), l.other.len()),
+        (1, 1, 1)
+    );
+    let g = agree(&d, EtcdVersion::V3_4, "short names, spare and leftovers");
+    assert_eq!(g["entries"].as_array().unwrap().len(), 125);
 
     let recs = records(&dir);
     // A deleted middle segment.
