@@ -143,6 +143,18 @@ impl<S: Storage> Wal<S> {
         }
     }
 
+    /// One `Open`/`OpenForRead` + `ReadAll`, without etcdserver's `Repair` and second read:
+    /// in write mode an unexpected EOF is this `Err`, as etcd's `ReadAll` returns it.
+    pub async fn read_all_without_repair(
+        &self,
+        at: WalSnapshot,
+        v: EtcdVersion,
+        mode: OpenMode,
+    ) -> Result<ReadAll> {
+        let first = self.select(at.index)?;
+        self.read_all_once(first, at, v, mode, None).await
+    }
+
     async fn read_all_once(
         &self,
         first: usize,

@@ -15,7 +15,7 @@ use futures_util::io::{AsyncRead, AsyncReadExt};
 
 /// Counts the largest single allocation, to show a false length costs no memory.
 struct Peak;
-static LARGEST: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static LARGEST: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Peak {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LARGEST.fetch_max(l.size(), Ordering::Relaxed);

@@ -15,4 +15,5 @@ mod doctor;
 mod inspect;
 mod pb;
 mod snapshotter;
+mod wal;
 mod wire;

@@ -14,6 +14,7 @@ pub mod doctor_cases;
 pub mod etcd;
 pub mod pb;
 pub mod snapshotter;
+pub mod wal;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -20,5 +20,6 @@ mod message;
 mod pb;
 mod snapshotter;
 mod storage;
+mod wal;
 mod walpayload;
 mod wire;
