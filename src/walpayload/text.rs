@@ -1,4 +1,4 @@
-//! A decoded message as gogo's Go struct holds it, and two renderings of it: gogo's
+//! A decoded message as gogo's Go struct holds it, and two renderings of it: the
 //! `proto.CompactTextString` (what etcd-dump-logs prints for an `InternalRaftRequest`) and a
 //! protojson-style JSON value.
 //!
@@ -6,10 +6,13 @@
 //! (known fields only, minimal varints, unpacked repeated scalars), so the only decisions left
 //! are gogo's Unmarshal semantics: the last scalar wins, a singular message merges every
 //! occurrence (their bytes concatenated), a repeated field appends, a oneof keeps its last
-//! member (a fresh value each time). Rendering follows gogo 1.3.2 `proto/text.go`
-//! `writeStruct`: Go struct (declaration) order, a oneof at its first member's place, proto3
-//! zero scalars and empty bytes skipped (not inside a oneof), nil messages skipped,
-//! non-nullable ones always written; compact mode turns each `\n` into a space.
+//! member (a fresh value each time). Rendering follows golang/protobuf's text marshaler, which
+//! etcd's generated `String()` calls (1.3.5 `proto/text.go` `writeStruct` for etcd 3.4, whose
+//! rules 1.5's protoreflect-based one keeps for etcd 3.5): declaration order, a oneof at its
+//! first member's place, Go value fields skipped when zero (proto2's non-nullable ones too),
+//! pointers written when set, proto3 empty bytes skipped, a oneof member written even when
+//! zero, nil messages skipped, non-nullable ones always written; compact mode turns each
+//! `\n` into a space.
 
 use std::borrow::Cow;
 
@@ -131,26 +134,22 @@ pub(crate) fn build(msg: &'static Msg, buf: &[u8], depth: u32) -> Result<Node, D
             }
             continue;
         }
-        let v = match mine.next_back() {
-            Some(r) => value(f, r, depth)?,
-            // proto2: a nil pointer (nullable) or nil slice (bytes) is skipped; a Go value
-            // field is written even when never set.
-            None if msg.proto3 || f.nullable || matches!(f.ty, Type::Bytes) => continue,
-            None => zero(f),
+        let Some(r) = mine.next_back() else { continue };
+        let v = value(f, r, depth)?;
+        // The Go field is a pointer (proto2 `nullable` scalar): written when set. A slice
+        // (`bytes`): when set, and non-empty in proto3. A Go value: when not zero.
+        let pointer = !msg.proto3 && f.nullable && !matches!(f.ty, Type::Bytes);
+        let skip = match (&v, pointer) {
+            (_, true) => false,
+            (Value::Bytes(b, false), _) => msg.proto3 && b.is_empty(),
+            (v, _) => is_zero(v),
         };
-        if msg.proto3 && is_zero(&v) {
+        if skip {
             continue;
         }
         node.entries.push((f, v));
     }
     Ok(node)
-}
-
-fn zero(f: &Field) -> Value {
-    match f.ty {
-        Type::String | Type::Bytes => Value::Bytes(Vec::new(), matches!(f.ty, Type::String)),
-        _ => scalar(f, 0).unwrap_or(Value::U64(0)),
-    }
 }
 
 fn is_zero(v: &Value) -> bool {
@@ -207,7 +206,7 @@ pub(crate) fn write_string(out: &mut String, s: &[u8]) {
     out.push('"');
 }
 
-/// `proto.CompactTextString` of a decoded message.
+/// golang/protobuf's `proto.CompactTextString` of a decoded message.
 pub(crate) fn compact_text(node: &Node, out: &mut String) {
     for (f, v) in &node.entries {
         out.push_str(f.name);

@@ -16,4 +16,5 @@ mod inspect;
 mod pb;
 mod snapshotter;
 mod wal;
+mod walpayload;
 mod wire;
