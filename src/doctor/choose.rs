@@ -87,23 +87,36 @@ pub fn choose_member(members: &[(String, Diagnosis)]) -> Recommendation {
     let mut excluded = Vec::new();
     all.retain(|r| match (&r.cluster_id, &cluster) {
         (None, _) => {
-            excluded.push((r.name.clone(), "no readable WAL metadata (cluster ID unknown)".to_owned()));
+            excluded.push((
+                r.name.clone(),
+                "no readable WAL metadata (cluster ID unknown)".to_owned(),
+            ));
             false
         }
         (Some(c), Some(want)) if c != want => {
-            excluded.push((r.name.clone(), format!("cluster ID {c}, not the majority's {want}")));
+            excluded.push((
+                r.name.clone(),
+                format!("cluster ID {c}, not the majority's {want}"),
+            ));
             false
         }
         _ => true,
     });
     all.sort_by(|a, b| {
-        (b.starts, b.commit, b.term, b.revision.unwrap_or(i64::MIN), b.consistent_index).cmp(&(
-            a.starts,
-            a.commit,
-            a.term,
-            a.revision.unwrap_or(i64::MIN),
-            a.consistent_index,
-        ))
+        (
+            b.starts,
+            b.commit,
+            b.term,
+            b.revision.unwrap_or(i64::MIN),
+            b.consistent_index,
+        )
+            .cmp(&(
+                a.starts,
+                a.commit,
+                a.term,
+                a.revision.unwrap_or(i64::MIN),
+                a.consistent_index,
+            ))
     });
     let mut reasons = Vec::new();
     let member = all.first().map(|best| {
@@ -112,10 +125,17 @@ pub fn choose_member(members: &[(String, Diagnosis)]) -> Recommendation {
             best.name,
             best.commit,
             best.term,
-            if best.starts { " and etcd starts on it" } else { ", although etcd would not start on it as it is" }
+            if best.starts {
+                " and etcd starts on it"
+            } else {
+                ", although etcd would not start on it as it is"
+            }
         ));
         if let Some(r) = best.revision {
-            reasons.push(format!("its mvcc revision after replay is {r}, consistent index {}", best.consistent_index));
+            reasons.push(format!(
+                "its mvcc revision after replay is {r}, consistent index {}",
+                best.consistent_index
+            ));
         }
         if let Some(next) = all.get(1) {
             reasons.push(format!(
@@ -123,7 +143,8 @@ pub fn choose_member(members: &[(String, Diagnosis)]) -> Recommendation {
                 next.name,
                 next.commit,
                 next.term,
-                next.revision.map_or("unknown".to_owned(), |r| r.to_string())
+                next.revision
+                    .map_or("unknown".to_owned(), |r| r.to_string())
             ));
         }
         best.name.clone()

@@ -248,7 +248,10 @@ pub struct Diagnosis {
     pub facts: Facts,
 }
 
-fn ser_version<S: serde::Serializer>(v: &EtcdVersion, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn ser_version<S: serde::Serializer>(
+    v: &EtcdVersion,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(v.as_str())
 }
 
@@ -294,7 +297,11 @@ impl Diagnosis {
 ///
 /// `Err` only when a folder cannot be read at all; what etcd fails on is
 /// [`Verdict::Fails`]. Both folders are read through [`ReadOnly`].
-pub async fn diagnose<S: Storage, W: Storage>(snap: S, wal: W, v: EtcdVersion) -> Result<Diagnosis> {
+pub async fn diagnose<S: Storage, W: Storage>(
+    snap: S,
+    wal: W,
+    v: EtcdVersion,
+) -> Result<Diagnosis> {
     let wal = Wal::open(ReadOnly::new(wal)).await?;
     // Opened without the lock and without cleanup: the Snapshotter does no I/O then.
     let snap = crate::Snapshotter::open(
@@ -386,8 +393,17 @@ impl Doctor {
         };
         self.facts.db = be_exist.then(|| db_facts.clone());
         if let Some(e) = db_facts.open_error.clone() {
-            self.step(StepId::OpenBackend, "etcd mvcc/backend/backend.go:159", format!("bolt.Open fails: {e}"));
-            return Ok(Verdict::Fails(Failure::open_backend(v, StepId::OpenBackend, &db_path, &e)));
+            self.step(
+                StepId::OpenBackend,
+                "etcd mvcc/backend/backend.go:159",
+                format!("bolt.Open fails: {e}"),
+            );
+            return Ok(Verdict::Fails(Failure::open_backend(
+                v,
+                StepId::OpenBackend,
+                &db_path,
+                &e,
+            )));
         }
         self.step(
             StepId::OpenBackend,
@@ -405,9 +421,16 @@ impl Doctor {
         // 3. wal.Exist.
         let listing = wal.listing();
         self.facts.wal_segments = listing.segments.iter().map(|s| s.name.clone()).collect();
-        let any = !(listing.segments.is_empty() && listing.spares.is_empty() && listing.leftovers.is_empty() && listing.other.is_empty());
+        let any = !(listing.segments.is_empty()
+            && listing.spares.is_empty()
+            && listing.leftovers.is_empty()
+            && listing.other.is_empty());
         if !any {
-            self.step(StepId::WalExists, "etcd etcdserver/server.go:313", "no WAL: a new member");
+            self.step(
+                StepId::WalExists,
+                "etcd etcdserver/server.go:313",
+                "no WAL: a new member",
+            );
             self.warn(
                 WarningKind::NoWal,
                 "member/wal is empty or missing: etcd would bootstrap a new member from --initial-cluster (or join with --initial-cluster-state existing), not restart this one",
@@ -415,24 +438,48 @@ impl Doctor {
             );
             return Ok(Verdict::NewMember);
         }
-        self.step(StepId::WalExists, "etcd etcdserver/server.go:313", format!("WAL found ({} segment(s))", self.facts.wal_segments.len()));
-        let leftovers: Vec<String> = listing.leftovers.iter().chain(&listing.other).cloned().collect();
+        self.step(
+            StepId::WalExists,
+            "etcd etcdserver/server.go:313",
+            format!("WAL found ({} segment(s))", self.facts.wal_segments.len()),
+        );
+        let leftovers: Vec<String> = listing
+            .leftovers
+            .iter()
+            .chain(&listing.other)
+            .cloned()
+            .collect();
         if !leftovers.is_empty() {
-            self.warn(WarningKind::WalLeftovers, "files in member/wal that are not segments (etcd ignores them)", leftovers);
+            self.warn(
+                WarningKind::WalLeftovers,
+                "files in member/wal that are not segments (etcd ignores them)",
+                leftovers,
+            );
         }
 
         // 4. ValidSnapshotEntries.
         let wal_snaps = match wal_view::valid_snapshot_entries(wal, v).await? {
             Ok(s) => s,
             Err(e) => {
-                self.step(StepId::ValidSnapshotEntries, "etcd wal/wal.go:558", format!("fails: {e}"));
-                return Ok(Verdict::Fails(Failure::new_server(v, StepId::ValidSnapshotEntries, &e)));
+                self.step(
+                    StepId::ValidSnapshotEntries,
+                    "etcd wal/wal.go:558",
+                    format!("fails: {e}"),
+                );
+                return Ok(Verdict::Fails(Failure::new_server(
+                    v,
+                    StepId::ValidSnapshotEntries,
+                    &e,
+                )));
             }
         };
         self.step(
             StepId::ValidSnapshotEntries,
             "etcd wal/wal.go:558",
-            format!("{} snapshot record(s) at or below the commit", wal_snaps.len()),
+            format!(
+                "{} snapshot record(s) at or below the commit",
+                wal_snaps.len()
+            ),
         );
         self.facts.wal_snapshots = Some(wal_snaps.iter().map(|w| SnapRef::from(*w)).collect());
 
@@ -443,7 +490,11 @@ impl Doctor {
             .cloned()
             .collect();
         if !db_tmp.is_empty() {
-            self.warn(WarningKind::RemovesDbTmp, "etcd removes these defragmentation leftovers", db_tmp);
+            self.warn(
+                WarningKind::RemovesDbTmp,
+                "etcd removes these defragmentation leftovers",
+                db_tmp,
+            );
         }
         let pick = snapdir::load_newest_available(sn, &names, &wal_snaps).await?;
         self.facts.snaps = pick.snaps.clone();
@@ -460,13 +511,24 @@ impl Doctor {
             .cloned()
             .collect();
         if !broken.is_empty() {
-            self.warn(WarningKind::BrokenPile, format!("{} *.broken file(s) already here; etcd never removes them", broken.len()), broken);
+            self.warn(
+                WarningKind::BrokenPile,
+                format!(
+                    "{} *.broken file(s) already here; etcd never removes them",
+                    broken.len()
+                ),
+                broken,
+            );
         }
         let unused: Vec<String> = pick
             .snaps
             .iter()
             .filter(|s| s.readable() && !s.in_wal)
-            .filter(|s| pick.chosen.as_ref().is_none_or(|c| s.name.as_bytes() > c.name.as_bytes()))
+            .filter(|s| {
+                pick.chosen
+                    .as_ref()
+                    .is_none_or(|c| s.name.as_bytes() > c.name.as_bytes())
+            })
             .map(|s| s.name.clone())
             .collect();
         if !unused.is_empty() {
@@ -479,7 +541,12 @@ impl Doctor {
         let missing: Vec<String> = wal_snaps
             .iter()
             .filter(|w| w.index > 0)
-            .filter(|w| !pick.snaps.iter().any(|s| s.readable() && s.term == Some(w.term) && s.index == Some(w.index)))
+            .filter(|w| {
+                !pick
+                    .snaps
+                    .iter()
+                    .any(|s| s.readable() && s.term == Some(w.term) && s.index == Some(w.index))
+            })
             .map(|w| crate::names::snap_name(w.term, w.index))
             .collect();
         if !missing.is_empty() {
@@ -505,18 +572,33 @@ impl Doctor {
         if let Some(c) = &snapshot {
             if let Err(e) = crate::inspect::v2store::parse(&c.data) {
                 let e = e.to_string();
-                self.step(StepId::V2StoreRecovery, "etcd etcdserver/server.go:453", format!("fails: {e}"));
+                self.step(
+                    StepId::V2StoreRecovery,
+                    "etcd etcdserver/server.go:453",
+                    format!("fails: {e}"),
+                );
                 return Ok(Verdict::Fails(Failure::v2_recovery(v, &e)));
             }
-            self.step(StepId::V2StoreRecovery, "etcd etcdserver/server.go:453", "recovers the v2 store from the snapshot");
+            self.step(
+                StepId::V2StoreRecovery,
+                "etcd etcdserver/server.go:453",
+                "recovers the v2 store from the snapshot",
+            );
             // 3.4 reads the index through mvcc on whatever db is open (0 for a new one);
             // 3.5 reads it only if the db existed (v3.5.16 server/etcdserver/backend.go:101).
-            let ci = if be_exist || v == EtcdVersion::V3_4 { db_facts.consistent_index } else { 0 };
+            let ci = if be_exist || v == EtcdVersion::V3_4 {
+                db_facts.consistent_index
+            } else {
+                0
+            };
             if c.index <= ci {
                 self.step(
                     StepId::RecoverBackend,
                     "etcd etcdserver/backend.go:108",
-                    format!("keeps the db: snapshot index {} ≤ consistent index {ci}", c.index),
+                    format!(
+                        "keeps the db: snapshot index {} ≤ consistent index {ci}",
+                        c.index
+                    ),
                 );
             } else {
                 let db_name = crate::names::db_name(c.index);
@@ -527,7 +609,9 @@ impl Doctor {
                         return Ok(Verdict::Fails(Failure::recover_backend(v, &e)));
                     }
                     Ok(_) => {
-                        let (f, b) = db::read(snap.inner(), &db_name).await?.unwrap_or_else(|| (DbFacts::created(&db_name), Vec::new()));
+                        let (f, b) = db::read(snap.inner(), &db_name)
+                            .await?
+                            .unwrap_or_else(|| (DbFacts::created(&db_name), Vec::new()));
                         self.facts.snap_db = Some(f.clone());
                         self.warn(
                             WarningKind::ReplacesDb,
@@ -538,8 +622,17 @@ impl Doctor {
                             vec![db_name.clone(), crate::names::LIVE_DB.to_owned()],
                         );
                         if let Some(e) = f.open_error.clone() {
-                            self.step(StepId::RecoverBackend, "etcd mvcc/backend/backend.go:159", format!("{db_name} does not open: {e}"));
-                            return Ok(Verdict::Fails(Failure::open_backend(v, StepId::RecoverBackend, &db_path, &e)));
+                            self.step(
+                                StepId::RecoverBackend,
+                                "etcd mvcc/backend/backend.go:159",
+                                format!("{db_name} does not open: {e}"),
+                            );
+                            return Ok(Verdict::Fails(Failure::open_backend(
+                                v,
+                                StepId::RecoverBackend,
+                                &db_path,
+                                &e,
+                            )));
                         }
                         self.step(
                             StepId::RecoverBackend,
@@ -555,18 +648,28 @@ impl Doctor {
         db_facts = live.0.clone();
 
         // 8. readWAL.
-        let at = snapshot.as_ref().map_or(WalSnapshot::default(), |c| WalSnapshot { index: c.index, term: c.term });
+        let at = snapshot
+            .as_ref()
+            .map_or(WalSnapshot::default(), |c| WalSnapshot {
+                index: c.index,
+                term: c.term,
+            });
         let read = match self.read_wal(wal, at).await? {
             Ok(r) => r,
             Err(f) => return Ok(Verdict::Fails(f)),
         };
-        let meta = <request::Metadata as prost::Message>::decode(read.metadata.as_ref()).unwrap_or_default();
+        let meta = <request::Metadata as prost::Message>::decode(read.metadata.as_ref())
+            .unwrap_or_default();
         self.facts.member_id = Some(meta.node_id);
         self.facts.cluster_id = Some(meta.cluster_id);
         let hs = read.state.clone();
         self.facts.commit = Some(hs.commit);
         self.facts.term = Some(hs.term);
-        let last = read.entries.last().map_or(at.index, |e| e.index).max(at.index);
+        let last = read
+            .entries
+            .last()
+            .map_or(at.index, |e| e.index)
+            .max(at.index);
         self.facts.last_index = Some(last);
         let before: Vec<String> = self
             .facts
@@ -576,30 +679,64 @@ impl Doctor {
             .map(|w| w[0].clone())
             .collect();
         if !before.is_empty() {
-            self.warn(WarningKind::WalSegmentsBeforeSnapshot, "WAL segments wholly before the snapshot: etcd skips them (and purges them later)", before);
+            self.warn(
+                WarningKind::WalSegmentsBeforeSnapshot,
+                "WAL segments wholly before the snapshot: etcd skips them (and purges them later)",
+                before,
+            );
         }
         // raft's loadState: committed starts at the snapshot index.
         if hs != Default::default() && (hs.commit < at.index || hs.commit > last) {
-            self.step(StepId::RaftRestart, "etcd raft/raft.go:1572", "the HardState commit is outside the log");
-            return Ok(Verdict::Fails(Failure::commit_out_of_range(v, meta.node_id, hs.commit, at.index, last)));
+            self.step(
+                StepId::RaftRestart,
+                "etcd raft/raft.go:1572",
+                "the HardState commit is outside the log",
+            );
+            return Ok(Verdict::Fails(Failure::commit_out_of_range(
+                v,
+                meta.node_id,
+                hs.commit,
+                at.index,
+                last,
+            )));
         }
         self.step(
             StepId::RaftRestart,
             "etcd etcdserver/raft.go:578",
-            format!("restarts member {:x} in cluster {:x} at commit index {}", meta.node_id, meta.cluster_id, hs.commit),
+            format!(
+                "restarts member {:x} in cluster {:x} at commit index {}",
+                meta.node_id, meta.cluster_id, hs.commit
+            ),
         );
 
         // 9. cl.Recover and the missing db.
         if let Some(c) = &snapshot {
-            let version = crate::inspect::v2store::parse(&c.data).ok().and_then(|s| s.cluster_version);
-            let v3 = version.as_deref().and_then(|s| semver::Version::parse(&format!("{s}.0")).or_else(|_| semver::Version::parse(s)).ok()).is_some_and(|s| s.major >= 3);
+            let version = crate::inspect::v2store::parse(&c.data)
+                .ok()
+                .and_then(|s| s.cluster_version);
+            let v3 = version
+                .as_deref()
+                .and_then(|s| {
+                    semver::Version::parse(&format!("{s}.0"))
+                        .or_else(|_| semver::Version::parse(s))
+                        .ok()
+                })
+                .is_some_and(|s| s.major >= 3);
             if v3 && !be_exist {
                 let e = format!("database file ({db_path}) of the backend is missing");
-                self.step(StepId::ClusterRecover, "etcd etcdserver/server.go:499", "cluster version ≥ 3.0 and the db did not exist");
+                self.step(
+                    StepId::ClusterRecover,
+                    "etcd etcdserver/server.go:499",
+                    "cluster version ≥ 3.0 and the db did not exist",
+                );
                 if db_replaced_by.is_some() {
                     self.warn(WarningKind::RemovesDb, "etcd deletes the db it just renamed from the .snap.db (os.RemoveAll) before failing: the .snap.db is lost", vec![crate::names::LIVE_DB.to_owned()]);
                 }
-                return Ok(Verdict::Fails(Failure::new_server(v, StepId::ClusterRecover, &e)));
+                return Ok(Verdict::Fails(Failure::new_server(
+                    v,
+                    StepId::ClusterRecover,
+                    &e,
+                )));
             }
         }
 
@@ -608,18 +745,45 @@ impl Doctor {
             let kv = db_facts.consistent_index;
             if kv < c.index {
                 if kv != 0 {
-                    let e = format!("database file ({db_path} index {kv}) does not match with snapshot (index {})", c.index);
-                    self.step(StepId::ConsistentIndex, "etcd etcdserver/server.go:586", "the db is older than the snapshot");
-                    return Ok(Verdict::Fails(Failure::new_server(v, StepId::ConsistentIndex, &e)));
+                    let e = format!(
+                        "database file ({db_path} index {kv}) does not match with snapshot (index {})",
+                        c.index
+                    );
+                    self.step(
+                        StepId::ConsistentIndex,
+                        "etcd etcdserver/server.go:586",
+                        "the db is older than the snapshot",
+                    );
+                    return Ok(Verdict::Fails(Failure::new_server(
+                        v,
+                        StepId::ConsistentIndex,
+                        &e,
+                    )));
                 }
-                self.warn(WarningKind::ConsistentIndexNeverSaved, format!("consistent index was never saved (snapshot index {})", c.index), Vec::new());
+                self.warn(
+                    WarningKind::ConsistentIndexNeverSaved,
+                    format!(
+                        "consistent index was never saved (snapshot index {})",
+                        c.index
+                    ),
+                    Vec::new(),
+                );
             }
         }
 
         // 11. Replay.
         let ci = db_facts.consistent_index;
-        let replay: Vec<EntryInfo> = read.entries.iter().filter(|e| e.index > at.index && e.index <= hs.commit).copied().collect();
-        let to_mvcc: Vec<EntryInfo> = replay.iter().filter(|e| e.index > ci && e.entry_type == 0).copied().collect();
+        let replay: Vec<EntryInfo> = read
+            .entries
+            .iter()
+            .filter(|e| e.index > at.index && e.index <= hs.commit)
+            .copied()
+            .collect();
+        let to_mvcc: Vec<EntryInfo> = replay
+            .iter()
+            .filter(|e| e.index > ci && e.entry_type == 0)
+            .copied()
+            .collect();
         let mut reqs = Vec::new();
         wal.visit_entries(&to_mvcc, &mut |_, data| {
             reqs.extend(request::decode_normal(&data));
@@ -630,10 +794,17 @@ impl Doctor {
         self.step(
             StepId::Replay,
             "etcd etcdserver/server.go:2203",
-            format!("applies {} entries ({} to mvcc, above consistent index {ci})", replay.len(), to_mvcc.len()),
+            format!(
+                "applies {} entries ({} to mvcc, above consistent index {ci})",
+                replay.len(),
+                to_mvcc.len()
+            ),
         );
         Ok(Verdict::Starts(Start {
-            snapshot: snapshot.as_ref().map(|c| SnapRef { index: c.index, term: c.term }),
+            snapshot: snapshot.as_ref().map(|c| SnapRef {
+                index: c.index,
+                term: c.term,
+            }),
             snapshot_file: snapshot.as_ref().map(|c| c.name.clone()),
             consistent_index: ci,
             db_replaced_by,
@@ -647,22 +818,38 @@ impl Doctor {
     }
 
     /// `readWAL` (etcd etcdserver/storage.go:85): open, read, one repair.
-    async fn read_wal<W: Storage>(&mut self, wal: &Wal<W>, at: WalSnapshot) -> Result<std::result::Result<ReadAll, Failure>> {
+    async fn read_wal<W: Storage>(
+        &mut self,
+        wal: &Wal<W>,
+        at: WalSnapshot,
+    ) -> Result<std::result::Result<ReadAll, Failure>> {
         let v = self.v;
         let mut outcome = wal_view::read_wal(wal, at, v).await?;
         let mut repaired = false;
         loop {
             match outcome {
                 WalOutcome::OpenFailed(e) => {
-                    self.step(StepId::OpenWal, "etcd etcdserver/storage.go:93", format!("wal.Open at {}/{} fails: {e}", at.term, at.index));
+                    self.step(
+                        StepId::OpenWal,
+                        "etcd etcdserver/storage.go:93",
+                        format!("wal.Open at {}/{} fails: {e}", at.term, at.index),
+                    );
                     return Ok(Err(Failure::open_wal(v, &e)));
                 }
                 WalOutcome::ReadFailed(e) => {
-                    self.step(StepId::ReadWal, "etcd etcdserver/storage.go:106", format!("ReadAll fails: {e}"));
+                    self.step(
+                        StepId::ReadWal,
+                        "etcd etcdserver/storage.go:106",
+                        format!("ReadAll fails: {e}"),
+                    );
                     return Ok(Err(Failure::read_wal(v, &e)));
                 }
                 WalOutcome::Read(r) => {
-                    self.step(StepId::ReadWal, "etcd wal/wal.go:436", format!("reads {} entries after the snapshot", r.entries.len()));
+                    self.step(
+                        StepId::ReadWal,
+                        "etcd wal/wal.go:436",
+                        format!("reads {} entries after the snapshot", r.entries.len()),
+                    );
                     if let Some(z) = &r.zeroed_tail {
                         self.warn(
                             WarningKind::ZeroesWalTail,
@@ -675,16 +862,36 @@ impl Doctor {
                 WalOutcome::Torn { repair, after } => {
                     const EOF: &str = "unexpected EOF";
                     if repaired {
-                        self.step(StepId::ReadWal, "etcd etcdserver/storage.go:106", "ReadAll hits a torn record again after the repair");
+                        self.step(
+                            StepId::ReadWal,
+                            "etcd etcdserver/storage.go:106",
+                            "ReadAll hits a torn record again after the repair",
+                        );
                         return Ok(Err(Failure::read_wal(v, EOF)));
                     }
                     match (repair, after) {
                         (Repair::Fails, _) => {
-                            self.step(StepId::RepairWal, "etcd etcdserver/storage.go:113", "the last segment has another error: Repair fails");
+                            self.step(
+                                StepId::RepairWal,
+                                "etcd etcdserver/storage.go:113",
+                                "the last segment has another error: Repair fails",
+                            );
                             return Ok(Err(Failure::repair_wal(v, EOF)));
                         }
-                        (Repair::Truncates { segment, offset, lost_bytes, lost_entries }, Some(after)) => {
-                            self.step(StepId::RepairWal, "etcd wal/repair.go:30", format!("truncates {segment} at offset {offset}"));
+                        (
+                            Repair::Truncates {
+                                segment,
+                                offset,
+                                lost_bytes,
+                                lost_entries,
+                            },
+                            Some(after),
+                        ) => {
+                            self.step(
+                                StepId::RepairWal,
+                                "etcd wal/repair.go:30",
+                                format!("truncates {segment} at offset {offset}"),
+                            );
                             self.warn(
                                 WarningKind::TruncatesWal,
                                 format!("etcd copies {segment} to {segment}.broken and truncates it at offset {offset}: {lost_bytes} bytes and {lost_entries} entries are lost"),
@@ -706,15 +913,33 @@ impl Doctor {
     }
 
     /// The db's revision plus the mvcc writes of `entries` (see `replay`).
-    fn revision(&mut self, bytes: &[u8], f: &DbFacts, reqs: &[request::InternalRaftRequest]) -> Result<Revision> {
-        let writes = |r: &request::InternalRaftRequest| r.put.is_some() || r.delete_range.is_some() || r.txn.is_some() || r.lease_revoke.is_some();
+    fn revision(
+        &mut self,
+        bytes: &[u8],
+        f: &DbFacts,
+        reqs: &[request::InternalRaftRequest],
+    ) -> Result<Revision> {
+        let writes = |r: &request::InternalRaftRequest| {
+            r.put.is_some()
+                || r.delete_range.is_some()
+                || r.txn.is_some()
+                || r.lease_revoke.is_some()
+        };
         if !reqs.iter().any(writes) {
             return Ok(Revision::Known(f.revision));
         }
-        let db = if bytes.is_empty() { None } else { Some(db::open(bytes)?) };
+        let db = if bytes.is_empty() {
+            None
+        } else {
+            Some(db::open(bytes)?)
+        };
         let mvcc = match &db {
             Some(db) => {
-                let finished = db.cluster_info()?.meta.finished_compact_revision.unwrap_or(0);
+                let finished = db
+                    .cluster_info()?
+                    .meta
+                    .finished_compact_revision
+                    .unwrap_or(0);
                 Some(crate::inspect::Mvcc::build(db.bolt(), finished)?)
             }
             None => None,
@@ -726,4 +951,3 @@ impl Doctor {
         Ok(Revision::Known(ks.rev))
     }
 }
-

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::Result;
 use crate::inspect::{KeyValue, Mvcc, PageSource};
 
-use super::request::{Compare, DeleteRangeRequest, InternalRaftRequest, Op, PutRequest, TargetUnion, TxnRequest};
+use super::request::{
+    Compare, DeleteRangeRequest, InternalRaftRequest, Op, PutRequest, TargetUnion, TxnRequest,
+};
 
 /// The end of a key range as etcd's `mkGteRange` and mvcc read it: absent = the key alone,
 /// `"\0"` = every key from `key` on.
@@ -48,7 +50,11 @@ pub(super) struct Keyspace<'m, 'd, S> {
 
 impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
     /// The keyspace of a db at revision `rev` with the leases `leases` (the `lease` bucket).
-    pub fn new(base: Option<&'m Mvcc<'d, S>>, rev: i64, leases: impl IntoIterator<Item = i64>) -> Self {
+    pub fn new(
+        base: Option<&'m Mvcc<'d, S>>,
+        rev: i64,
+        leases: impl IntoIterator<Item = i64>,
+    ) -> Self {
         Keyspace {
             base,
             overlay: BTreeMap::new(),
@@ -179,7 +185,11 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
         let created_here = w.puts.get(&p.key).is_some_and(|x| x.created);
         let (value, lease) = match &cur {
             Some(kv) if p.ignore_value || p.ignore_lease => (
-                if p.ignore_value { kv.value.clone() } else { p.value.clone() },
+                if p.ignore_value {
+                    kv.value.clone()
+                } else {
+                    p.value.clone()
+                },
                 if p.ignore_lease { kv.lease } else { p.lease },
             ),
             _ => (p.value.clone(), p.lease),
@@ -192,7 +202,12 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
             value,
             lease,
         };
-        w.puts.insert(p.key.clone(), PutMark { created: cur.is_none() || created_here });
+        w.puts.insert(
+            p.key.clone(),
+            PutMark {
+                created: cur.is_none() || created_here,
+            },
+        );
         self.overlay.insert(p.key.clone(), Some(kv));
         w.changes += 1;
         Ok(Ok(()))
@@ -291,10 +306,34 @@ fn compare_kv(c: &Compare, kv: &KeyValue) -> bool {
             Some(TargetUnion::Value(v)) => kv.value.as_slice().cmp(v.as_slice()),
             _ => kv.value.as_slice().cmp(&[][..]),
         },
-        1 => int(kv.create_revision, match u { Some(TargetUnion::CreateRevision(x)) => Some(*x), _ => None }),
-        2 => int(kv.mod_revision, match u { Some(TargetUnion::ModRevision(x)) => Some(*x), _ => None }),
-        0 => int(kv.version, match u { Some(TargetUnion::Version(x)) => Some(*x), _ => None }),
-        4 => int(kv.lease, match u { Some(TargetUnion::Lease(x)) => Some(*x), _ => None }),
+        1 => int(
+            kv.create_revision,
+            match u {
+                Some(TargetUnion::CreateRevision(x)) => Some(*x),
+                _ => None,
+            },
+        ),
+        2 => int(
+            kv.mod_revision,
+            match u {
+                Some(TargetUnion::ModRevision(x)) => Some(*x),
+                _ => None,
+            },
+        ),
+        0 => int(
+            kv.version,
+            match u {
+                Some(TargetUnion::Version(x)) => Some(*x),
+                _ => None,
+            },
+        ),
+        4 => int(
+            kv.lease,
+            match u {
+                Some(TargetUnion::Lease(x)) => Some(*x),
+                _ => None,
+            },
+        ),
         _ => Ordering::Equal,
     };
     match c.result {
@@ -368,10 +407,19 @@ mod tests {
                     range_end: vec![],
                 }],
                 success: vec![
-                    op(Op::Put(PutRequest { key: b"b".to_vec(), ..Default::default() })),
-                    op(Op::Put(PutRequest { key: b"c".to_vec(), ..Default::default() })),
+                    op(Op::Put(PutRequest {
+                        key: b"b".to_vec(),
+                        ..Default::default()
+                    })),
+                    op(Op::Put(PutRequest {
+                        key: b"c".to_vec(),
+                        ..Default::default()
+                    })),
                 ],
-                failure: vec![op(Op::DeleteRange(DeleteRangeRequest { key: b"z".to_vec(), range_end: vec![] }))],
+                failure: vec![op(Op::DeleteRange(DeleteRangeRequest {
+                    key: b"z".to_vec(),
+                    range_end: vec![],
+                }))],
             }),
             ..Default::default()
         };

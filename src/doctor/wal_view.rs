@@ -92,9 +92,9 @@ pub(super) async fn read_wal<S: Storage>(
         }),
         Err(e @ Error::Io(_)) => Err(e),
         // `selectWALFiles`: no segment at or before the snapshot, or a gap after it.
-        Err(Error::WalFileNotFound) => Ok(WalOutcome::OpenFailed(
-            Error::WalFileNotFound.to_string(),
-        )),
+        Err(Error::WalFileNotFound) => {
+            Ok(WalOutcome::OpenFailed(Error::WalFileNotFound.to_string()))
+        }
         // The reader already tried `Repair`: ask what it does to tell the cases apart.
         Err(e) if is_unexpected_eof(&e, v) => Ok(match wal.repair(v).await? {
             RepairOutcome::Clean => WalOutcome::Torn {

@@ -59,13 +59,17 @@ pub const FAULTS: &[&str] = &[
     "fault-snapdb-for-older-snapshot",
     "fault-db-zero-length",
     "fault-db-missing",
+    "fault-db-meta-pages-garbage",
     "fault-nosnap-db-zero-length",
     "fault-nosnap-db-missing",
     "fault-wal-tail-truncated",
+    "fault-wal-tail-truncated-in-entry",
+    "fault-wal-truncated-mid-log",
     "fault-wal-tail-torn",
     "fault-wal-middle-record-flipped",
     "fault-wal-middle-segment-deleted",
     "fault-wal-oldest-segment-deleted",
+    "fault-wal-oldest-segment-and-snaps-deleted",
 ];
 
 /// How long an observation waits for etcd to serve or exit.
@@ -81,8 +85,9 @@ pub enum Outcome {
         snapshot_index: u64,
         /// `commit-index` of "restarting local member".
         commit_index: u64,
-        /// `header.revision` of `etcdctl endpoint status`.
-        revision: i64,
+        /// `header.revision` of `etcdctl endpoint status`: always `Some` when observed; a
+        /// prediction that cannot know it says `None` (and so disagrees).
+        revision: Option<i64>,
     },
     /// It exited: the normalized fatal / panic message ([`failure_message`]).
     Fails {
@@ -103,10 +108,16 @@ impl fmt::Display for Outcome {
                 snapshot_index,
                 commit_index,
                 revision,
-            } => write!(
-                f,
-                "starts: snapshot {snapshot_index}, commit {commit_index}, revision {revision}"
-            ),
+            } => match revision {
+                Some(r) => write!(
+                    f,
+                    "starts: snapshot {snapshot_index}, commit {commit_index}, revision {r}"
+                ),
+                None => write!(
+                    f,
+                    "starts: snapshot {snapshot_index}, commit {commit_index}, revision unknown"
+                ),
+            },
             Outcome::Fails { message } => write!(f, "fails: {message}"),
             Outcome::Undecided { last_line } => write!(
                 f,
@@ -155,6 +166,12 @@ pub struct Observed {
     pub case: Case,
     /// What etcd did.
     pub outcome: Outcome,
+    /// For a start: whether a raft proposal that writes nothing (`etcdctl alarm list`)
+    /// completes within 3 s. It does not when the db is ahead of the WAL's last index: etcd
+    /// skips entries at or below the db's consistent index without answering their waiters
+    /// (etcd etcdserver/server.go:2204-2240 `applyEntryNormal`), so proposals time out until
+    /// the log passes it. `true` for a failure.
+    pub proposals_complete: bool,
     /// What etcd logged on the copy.
     pub log: String,
     /// How long the observation took.
@@ -226,7 +243,14 @@ impl CaseSet {
     pub fn table(&self) -> String {
         self.observed
             .iter()
-            .map(|o| format!("  {:<40} {}\n", o.case.name, o.outcome))
+            .map(|o| {
+                let stall = if o.proposals_complete {
+                    ""
+                } else {
+                    " (proposals time out)"
+                };
+                format!("  {:<44} {}{stall}\n", o.case.name, o.outcome)
+            })
             .collect()
     }
 }
@@ -316,6 +340,7 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
         ..EtcdOptions::default()
     };
     let data_str = data.to_string_lossy().into_owned();
+    let mut proposals_complete = true;
     let (outcome, log) = match Etcd::try_start_outcome(&data, &opts) {
         Ok(etcd) => {
             let out = etcd.ctl(&["endpoint", "status", "-w", "json"]);
@@ -323,6 +348,14 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
             let revision = status[0]["Status"]["header"]["revision"]
                 .as_i64()
                 .expect("header.revision");
+            proposals_complete = etcd
+                .ctl_command()
+                .args(["--command-timeout", "3s", "alarm", "list"])
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+                .status
+                .success();
             let mut etcd = etcd;
             let log = etcd.this_log();
             let outcome = match etcd.exit_status() {
@@ -331,11 +364,17 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
                     message: failure_message(&log, &data_str),
                 },
                 None => Outcome::Starts {
-                    snapshot_index: log_field(&log, "recovered v2 store from snapshot", "snapshot-index")
-                        .unwrap_or(0),
+                    snapshot_index: log_field(
+                        &log,
+                        "recovered v2 store from snapshot",
+                        "snapshot-index",
+                    )
+                    .unwrap_or(0),
                     commit_index: log_field(&log, "restarting local member", "commit-index")
-                        .unwrap_or_else(|| panic!("{}: no \"restarting local member\" line:\n{log}", case.name)),
-                    revision,
+                        .unwrap_or_else(|| {
+                            panic!("{}: no \"restarting local member\" line:\n{log}", case.name)
+                        }),
+                    revision: Some(revision),
                 },
             };
             drop(etcd);
@@ -357,6 +396,7 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
     Observed {
         case: case.clone(),
         outcome,
+        proposals_complete,
         log,
         took: t.elapsed(),
     }
@@ -444,12 +484,7 @@ impl Gen {
     }
 
     /// A fault case: a sparse copy of `from` that `inject` then damages (and describes).
-    fn fault(
-        &self,
-        name: &str,
-        from: &Case,
-        inject: impl FnOnce(&Path, &mut Vec<String>),
-    ) -> Case {
+    fn fault(&self, name: &str, from: &Case, inject: impl FnOnce(&Path, &mut Vec<String>)) -> Case {
         assert!(FAULTS.contains(&name), "{name} is not listed in FAULTS");
         let dir = self.case_dir(name);
         copy_tree_sparse(&from.data_dir, &dir);
@@ -526,14 +561,16 @@ impl Gen {
                 snap_name(newest)
             ));
         }));
-        out.push(self.fault("fault-orphan-snap-beyond-commit", &base, |d, f| {
-            let index = ci_final + 100;
-            let name = resave_snap(d, newest, index);
-            f.push(format!(
-                "re-saved {} as {name} (index {index} > commit {ci_final})",
-                snap_name(newest)
-            ));
-        }));
+        out.push(
+            self.fault("fault-orphan-snap-beyond-commit", &base, |d, f| {
+                let index = ci_final + 100;
+                let name = resave_snap(d, newest, index);
+                f.push(format!(
+                    "re-saved {} as {name} (index {index} > commit {ci_final})",
+                    snap_name(newest)
+                ));
+            }),
+        );
         assert!(
             ci2 >= newest.1 && ci2 < ci_final,
             "run 2's db ({ci2}) must be at or past the newest snapshot {} and behind {ci_final}",
@@ -551,13 +588,15 @@ impl Gen {
             "run 1's db ({ci1}) must be behind the newest snapshot {}",
             newest.1
         );
-        out.push(self.fault("fault-db-behind-snapshot-no-snapdb", &base, |d, f| {
-            fs::copy(aux.join("db.run1"), db(d)).unwrap();
-            f.push(format!(
+        out.push(
+            self.fault("fault-db-behind-snapshot-no-snapdb", &base, |d, f| {
+                fs::copy(aux.join("db.run1"), db(d)).unwrap();
+                f.push(format!(
                 "db swapped for run 1's: consistent index {ci1} < snapshot {}; no {:016x}.snap.db",
                 newest.1, newest.1
             ));
-        }));
+            }),
+        );
         out.push(self.fault("fault-db-behind-snapshot-with-snapdb", &base, |d, f| {
             let snapdb = d.join(format!("member/snap/{:016x}.snap.db", newest.1));
             fs::rename(db(d), &snapdb).unwrap();
@@ -569,16 +608,18 @@ impl Gen {
                 newest.1, newest.1
             ));
         }));
-        out.push(self.fault("fault-snapdb-for-older-snapshot", &base, |d, f| {
-            let older = snaps[snaps.len() - 2];
-            let snapdb = d.join(format!("member/snap/{:016x}.snap.db", older.1));
-            fs::rename(db(d), &snapdb).unwrap();
-            fs::copy(aux.join("db.run1"), db(d)).unwrap();
-            f.push(format!(
+        out.push(
+            self.fault("fault-snapdb-for-older-snapshot", &base, |d, f| {
+                let older = snaps[snaps.len() - 2];
+                let snapdb = d.join(format!("member/snap/{:016x}.snap.db", older.1));
+                fs::rename(db(d), &snapdb).unwrap();
+                fs::copy(aux.join("db.run1"), db(d)).unwrap();
+                f.push(format!(
                 "db swapped for run 1's ({ci1}), a .snap.db named for the older snapshot {} only",
                 older.1
             ));
-        }));
+            }),
+        );
         out.push(self.fault("fault-db-zero-length", &base, |d, f| {
             File::create(db(d)).unwrap();
             f.push("db truncated to 0 bytes".into());
@@ -586,6 +627,13 @@ impl Gen {
         out.push(self.fault("fault-db-missing", &base, |d, f| {
             fs::remove_file(db(d)).unwrap();
             f.push("db removed".into());
+        }));
+        out.push(self.fault("fault-db-meta-pages-garbage", &base, |d, f| {
+            // Both bbolt meta pages (pages 0 and 1 of 4 KiB): bbolt falls back to the other
+            // meta page when only one is bad.
+            let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 13) as u8).collect();
+            write_at(&db(d), 0, &garbage);
+            f.push("db bytes 0..8192 (both bbolt meta pages) overwritten with a pattern".into());
         }));
         out.extend(self.wal_record_faults(&base));
         out.insert(0, base);
@@ -599,7 +647,11 @@ impl Gen {
         let last_name = file_name(&last);
         let bytes = fs::read(&last).unwrap();
         let frames = wal_frames(&bytes);
-        assert!(frames.len() >= 10, "{last_name}: only {} records", frames.len());
+        assert!(
+            frames.len() >= 10,
+            "{last_name}: only {} records",
+            frames.len()
+        );
         let tail = frames.last().unwrap().clone();
         let mid = frames[frames.len() / 2].clone();
         let mut out = Vec::new();
@@ -612,6 +664,48 @@ impl Gen {
             f.push(format!(
                 "{last_name} cut at byte {cut}, inside its last record (frame at {}, body {:?}): a mid-record end of file",
                 tail.at, tail.body
+            ));
+        }));
+        // The last entry record (walpb.Record type 2: bytes 08 02), not the HardState after it.
+        let entry = frames
+            .iter()
+            .rev()
+            .find(|fr| bytes[fr.body.start..].starts_with(&[0x08, 0x02]))
+            .expect("an entry record")
+            .clone();
+        out.push(self.fault("fault-wal-tail-truncated-in-entry", base, |d, f| {
+            let p = d.join("member/wal").join(&last_name);
+            let cut = entry.body.start + entry.body.len() / 2;
+            assert!(entry.body.start < cut && cut < entry.body.end);
+            File::options().write(true).open(&p).unwrap().set_len(cut as u64).unwrap();
+            let after = frames.iter().filter(|fr| fr.at > entry.at).count();
+            f.push(format!(
+                "{last_name} cut at byte {cut}, inside its last entry record (frame at {}, body {:?}); \
+                 {after} records after it lost",
+                entry.at, entry.body
+            ));
+        }));
+        // An entry record three quarters into the log: the cut loses the last quarter, whose
+        // entries (and HardStates) the db has already applied.
+        let quarter = frames[frames.len() * 3 / 4..]
+            .iter()
+            .find(|fr| bytes[fr.body.start..].starts_with(&[0x08, 0x02]))
+            .expect("an entry record in the last quarter")
+            .clone();
+        out.push(self.fault("fault-wal-truncated-mid-log", base, |d, f| {
+            let p = d.join("member/wal").join(&last_name);
+            let cut = quarter.body.start + quarter.body.len() / 2;
+            File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_len(cut as u64)
+                .unwrap();
+            let after = frames.iter().filter(|fr| fr.at > quarter.at).count();
+            f.push(format!(
+                "{last_name} cut at byte {cut}, inside the entry record at {} (body {:?}); \
+                 it and the {after} records after it lost, the db keeps what they applied",
+                quarter.at, quarter.body
             ));
         }));
         out.push(self.fault("fault-wal-tail-torn", base, |d, f| {
@@ -651,8 +745,14 @@ impl Gen {
         let mut rng = Rng::new(seed);
         let mut puts = 0;
         while wal_segments(&dir).len() < 3 {
-            assert!(puts < 400, "{puts} puts of 1 MB and still {:?}", wal_segments(&dir));
-            let value: Vec<u8> = (0..1_000_000).map(|i| (i as u8) ^ (rng.next() as u8)).collect();
+            assert!(
+                puts < 400,
+                "{puts} puts of 1 MB and still {:?}",
+                wal_segments(&dir)
+            );
+            let value: Vec<u8> = (0..1_000_000)
+                .map(|i| (i as u8) ^ (rng.next() as u8))
+                .collect();
             gw.post_ok(
                 "/v3/kv/put",
                 &json!({"key": b64(format!("big/{}", puts % 4)), "value": b64(value)}),
@@ -675,7 +775,10 @@ impl Gen {
         base.facts.push(format!(
             "{puts} puts of 1 MB: WAL segments {:?}, snapshots {:?}",
             segs.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
-            snap_files(&base.data_dir).iter().map(|s| s.1).collect::<Vec<_>>()
+            snap_files(&base.data_dir)
+                .iter()
+                .map(|s| s.1)
+                .collect::<Vec<_>>()
         ));
         assert!(segs.len() >= 3);
         let middle = file_name(&segs[1]);
@@ -688,6 +791,18 @@ impl Gen {
             self.fault("fault-wal-oldest-segment-deleted", &base, |d, f| {
                 fs::remove_file(d.join("member/wal").join(&oldest)).unwrap();
                 f.push(format!("removed {oldest} (of {})", segs.len()));
+            }),
+            self.fault("fault-wal-oldest-segment-and-snaps-deleted", &base, |d, f| {
+                fs::remove_file(d.join("member/wal").join(&oldest)).unwrap();
+                let snaps = snap_files(d);
+                for s in &snaps {
+                    fs::remove_file(snap_path(d, *s)).unwrap();
+                }
+                f.push(format!(
+                    "removed {oldest} (of {}) and all {} .snap files: the WAL no longer starts at index 0",
+                    segs.len(),
+                    snaps.len()
+                ));
             }),
         ];
         out.insert(0, base);
@@ -707,7 +822,8 @@ impl Gen {
         assert!(snap_files(&dir).is_empty());
         let mut base = self.case("clean-nosnap", seed, Family::Clean, dir);
         base.revision_before = Some(revision);
-        base.facts.push(format!("no .snap file, revision {revision}"));
+        base.facts
+            .push(format!("no .snap file, revision {revision}"));
         let db = |d: &Path| d.join("member/snap/db");
         vec![
             self.fault("fault-nosnap-db-zero-length", &base, |d, f| {
@@ -898,7 +1014,9 @@ fn next_op(rng: &mut Rng, st: &LoadState) -> (&'static str, Value) {
     let key = |rng: &mut Rng| b64(format!("k/{:02}", rng.below(32)));
     let value = |rng: &mut Rng| {
         let n = 8 + rng.below(120) as usize;
-        b64((0..n).map(|_| b'a' + rng.below(26) as u8).collect::<Vec<u8>>())
+        b64((0..n)
+            .map(|_| b'a' + rng.below(26) as u8)
+            .collect::<Vec<u8>>())
     };
     match rng.below(100) {
         0..45 => ("/v3/kv/put", json!({"key": key(rng), "value": value(rng)})),
