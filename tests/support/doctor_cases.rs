@@ -34,7 +34,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -284,6 +284,9 @@ fn jobs() -> usize {
         .unwrap_or(3)
 }
 
+/// One generator: a member and the cases made from it.
+type GenTask = Box<dyn Fn(&Gen) -> Vec<Case> + Send + Sync>;
+
 fn build(v: Version) -> CaseSet {
     let seed = base_seed();
     println!(
@@ -300,7 +303,7 @@ fn build(v: Version) -> CaseSet {
     let g = Gen { v, root, seed };
 
     let t = Instant::now();
-    let mut tasks: Vec<Box<dyn Fn(&Gen) -> Vec<Case> + Send + Sync>> = vec![
+    let mut tasks: Vec<GenTask> = vec![
         Box::new(Gen::snaps_and_faults),
         Box::new(Gen::three_segments_and_faults),
         Box::new(Gen::nosnap_and_faults),
@@ -1324,7 +1327,6 @@ pub fn par_map<T: Send, R: Send>(items: Vec<T>, jobs: usize, f: impl Fn(T) -> R 
     let n = items.len();
     let queue: Mutex<Vec<(usize, T)>> = Mutex::new(items.into_iter().enumerate().rev().collect());
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
-    let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1) {
             s.spawn(|| {
@@ -1332,7 +1334,6 @@ pub fn par_map<T: Send, R: Send>(items: Vec<T>, jobs: usize, f: impl Fn(T) -> R 
                     let Some((i, item)) = queue.lock().unwrap().pop() else {
                         break;
                     };
-                    next.fetch_add(1, Ordering::Relaxed);
                     let r = f(item);
                     results.lock().unwrap()[i] = Some(r);
                 }
