@@ -34,7 +34,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -59,13 +59,17 @@ pub const FAULTS: &[&str] = &[
     "fault-snapdb-for-older-snapshot",
     "fault-db-zero-length",
     "fault-db-missing",
+    "fault-db-meta-pages-garbage",
     "fault-nosnap-db-zero-length",
     "fault-nosnap-db-missing",
     "fault-wal-tail-truncated",
+    "fault-wal-tail-truncated-in-entry",
+    "fault-wal-truncated-mid-log",
     "fault-wal-tail-torn",
     "fault-wal-middle-record-flipped",
     "fault-wal-middle-segment-deleted",
     "fault-wal-oldest-segment-deleted",
+    "fault-wal-oldest-segment-and-snaps-deleted",
 ];
 
 /// How long an observation waits for etcd to serve or exit.
@@ -81,8 +85,9 @@ pub enum Outcome {
         snapshot_index: u64,
         /// `commit-index` of "restarting local member".
         commit_index: u64,
-        /// `header.revision` of `etcdctl endpoint status`.
-        revision: i64,
+        /// `header.revision` of `etcdctl endpoint status`: always `Some` when observed; a
+        /// prediction that cannot know it says `None` (and so disagrees).
+        revision: Option<i64>,
     },
     /// It exited: the normalized fatal / panic message ([`failure_message`]).
     Fails {
@@ -103,10 +108,16 @@ impl fmt::Display for Outcome {
                 snapshot_index,
                 commit_index,
                 revision,
-            } => write!(
-                f,
-                "starts: snapshot {snapshot_index}, commit {commit_index}, revision {revision}"
-            ),
+            } => match revision {
+                Some(r) => write!(
+                    f,
+                    "starts: snapshot {snapshot_index}, commit {commit_index}, revision {r}"
+                ),
+                None => write!(
+                    f,
+                    "starts: snapshot {snapshot_index}, commit {commit_index}, revision unknown"
+                ),
+            },
             Outcome::Fails { message } => write!(f, "fails: {message}"),
             Outcome::Undecided { last_line } => write!(
                 f,
@@ -155,6 +166,12 @@ pub struct Observed {
     pub case: Case,
     /// What etcd did.
     pub outcome: Outcome,
+    /// For a start: whether a raft proposal that writes nothing (`etcdctl alarm list`)
+    /// completes within 3 s. It does not when the db is ahead of the WAL's last index: etcd
+    /// skips entries at or below the db's consistent index without answering their waiters
+    /// (etcd etcdserver/server.go:2204-2240 `applyEntryNormal`), so proposals time out until
+    /// the log passes it. `true` for a failure.
+    pub proposals_complete: bool,
     /// What etcd logged on the copy.
     pub log: String,
     /// How long the observation took.
@@ -226,7 +243,14 @@ impl CaseSet {
     pub fn table(&self) -> String {
         self.observed
             .iter()
-            .map(|o| format!("  {:<40} {}\n", o.case.name, o.outcome))
+            .map(|o| {
+                let stall = if o.proposals_complete {
+                    ""
+                } else {
+                    " (proposals time out)"
+                };
+                format!("  {:<44} {}{stall}\n", o.case.name, o.outcome)
+            })
             .collect()
     }
 }
@@ -260,6 +284,9 @@ fn jobs() -> usize {
         .unwrap_or(3)
 }
 
+/// One generator: a member and the cases made from it.
+type GenTask = Box<dyn Fn(&Gen) -> Vec<Case> + Send + Sync>;
+
 fn build(v: Version) -> CaseSet {
     let seed = base_seed();
     println!(
@@ -276,7 +303,7 @@ fn build(v: Version) -> CaseSet {
     let g = Gen { v, root, seed };
 
     let t = Instant::now();
-    let mut tasks: Vec<Box<dyn Fn(&Gen) -> Vec<Case> + Send + Sync>> = vec![
+    let mut tasks: Vec<GenTask> = vec![
         Box::new(Gen::snaps_and_faults),
         Box::new(Gen::three_segments_and_faults),
         Box::new(Gen::nosnap_and_faults),
@@ -316,6 +343,7 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
         ..EtcdOptions::default()
     };
     let data_str = data.to_string_lossy().into_owned();
+    let mut proposals_complete = true;
     let (outcome, log) = match Etcd::try_start_outcome(&data, &opts) {
         Ok(etcd) => {
             let out = etcd.ctl(&["endpoint", "status", "-w", "json"]);
@@ -323,6 +351,14 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
             let revision = status[0]["Status"]["header"]["revision"]
                 .as_i64()
                 .expect("header.revision");
+            proposals_complete = etcd
+                .ctl_command()
+                .args(["--command-timeout", "3s", "alarm", "list"])
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+                .status
+                .success();
             let mut etcd = etcd;
             let log = etcd.this_log();
             let outcome = match etcd.exit_status() {
@@ -341,7 +377,7 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
                         .unwrap_or_else(|| {
                             panic!("{}: no \"restarting local member\" line:\n{log}", case.name)
                         }),
-                    revision,
+                    revision: Some(revision),
                 },
             };
             drop(etcd);
@@ -363,6 +399,7 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
     Observed {
         case: case.clone(),
         outcome,
+        proposals_complete,
         log,
         took: t.elapsed(),
     }
@@ -594,6 +631,13 @@ impl Gen {
             fs::remove_file(db(d)).unwrap();
             f.push("db removed".into());
         }));
+        out.push(self.fault("fault-db-meta-pages-garbage", &base, |d, f| {
+            // Both bbolt meta pages (pages 0 and 1 of 4 KiB): bbolt falls back to the other
+            // meta page when only one is bad.
+            let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 13) as u8).collect();
+            write_at(&db(d), 0, &garbage);
+            f.push("db bytes 0..8192 (both bbolt meta pages) overwritten with a pattern".into());
+        }));
         out.extend(self.wal_record_faults(&base));
         out.insert(0, base);
         out
@@ -623,6 +667,48 @@ impl Gen {
             f.push(format!(
                 "{last_name} cut at byte {cut}, inside its last record (frame at {}, body {:?}): a mid-record end of file",
                 tail.at, tail.body
+            ));
+        }));
+        // The last entry record (walpb.Record type 2: bytes 08 02), not the HardState after it.
+        let entry = frames
+            .iter()
+            .rev()
+            .find(|fr| bytes[fr.body.start..].starts_with(&[0x08, 0x02]))
+            .expect("an entry record")
+            .clone();
+        out.push(self.fault("fault-wal-tail-truncated-in-entry", base, |d, f| {
+            let p = d.join("member/wal").join(&last_name);
+            let cut = entry.body.start + entry.body.len() / 2;
+            assert!(entry.body.start < cut && cut < entry.body.end);
+            File::options().write(true).open(&p).unwrap().set_len(cut as u64).unwrap();
+            let after = frames.iter().filter(|fr| fr.at > entry.at).count();
+            f.push(format!(
+                "{last_name} cut at byte {cut}, inside its last entry record (frame at {}, body {:?}); \
+                 {after} records after it lost",
+                entry.at, entry.body
+            ));
+        }));
+        // An entry record three quarters into the log: the cut loses the last quarter, whose
+        // entries (and HardStates) the db has already applied.
+        let quarter = frames[frames.len() * 3 / 4..]
+            .iter()
+            .find(|fr| bytes[fr.body.start..].starts_with(&[0x08, 0x02]))
+            .expect("an entry record in the last quarter")
+            .clone();
+        out.push(self.fault("fault-wal-truncated-mid-log", base, |d, f| {
+            let p = d.join("member/wal").join(&last_name);
+            let cut = quarter.body.start + quarter.body.len() / 2;
+            File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_len(cut as u64)
+                .unwrap();
+            let after = frames.iter().filter(|fr| fr.at > quarter.at).count();
+            f.push(format!(
+                "{last_name} cut at byte {cut}, inside the entry record at {} (body {:?}); \
+                 it and the {after} records after it lost, the db keeps what they applied",
+                quarter.at, quarter.body
             ));
         }));
         out.push(self.fault("fault-wal-tail-torn", base, |d, f| {
@@ -708,6 +794,18 @@ impl Gen {
             self.fault("fault-wal-oldest-segment-deleted", &base, |d, f| {
                 fs::remove_file(d.join("member/wal").join(&oldest)).unwrap();
                 f.push(format!("removed {oldest} (of {})", segs.len()));
+            }),
+            self.fault("fault-wal-oldest-segment-and-snaps-deleted", &base, |d, f| {
+                fs::remove_file(d.join("member/wal").join(&oldest)).unwrap();
+                let snaps = snap_files(d);
+                for s in &snaps {
+                    fs::remove_file(snap_path(d, *s)).unwrap();
+                }
+                f.push(format!(
+                    "removed {oldest} (of {}) and all {} .snap files: the WAL no longer starts at index 0",
+                    segs.len(),
+                    snaps.len()
+                ));
             }),
         ];
         out.insert(0, base);
@@ -1229,7 +1327,6 @@ pub fn par_map<T: Send, R: Send>(items: Vec<T>, jobs: usize, f: impl Fn(T) -> R 
     let n = items.len();
     let queue: Mutex<Vec<(usize, T)>> = Mutex::new(items.into_iter().enumerate().rev().collect());
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
-    let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1) {
             s.spawn(|| {
@@ -1237,7 +1334,6 @@ pub fn par_map<T: Send, R: Send>(items: Vec<T>, jobs: usize, f: impl Fn(T) -> R 
                     let Some((i, item)) = queue.lock().unwrap().pop() else {
                         break;
                     };
-                    next.fetch_add(1, Ordering::Relaxed);
                     let r = f(item);
                     results.lock().unwrap()[i] = Some(r);
                 }
