@@ -82,7 +82,7 @@ pub fn choose_member(members: &[(String, Diagnosis)]) -> Recommendation {
             }
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let cluster = counts.first().map(|(c, _)| c.clone());
     let mut excluded = Vec::new();
     all.retain(|r| match (&r.cluster_id, &cluster) {

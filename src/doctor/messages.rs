@@ -171,3 +171,36 @@ impl Failure {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_logger_has_its_words() {
+        let e = "wal: file not found";
+        let f34 = Failure::open_wal(EtcdVersion::V3_4, e);
+        let f35 = Failure::open_wal(EtcdVersion::V3_5, e);
+        assert_eq!(
+            (f34.msg.as_str(), f34.error.as_deref()),
+            ("failed to open WAL", Some(e))
+        );
+        assert_eq!(
+            f34.capnslog.as_deref(),
+            Some("etcdserver: open wal error: wal: file not found")
+        );
+        assert_eq!(f35.capnslog, None);
+        assert_eq!(f35.line(), "failed to open WAL: wal: file not found");
+        // 3.4's zap logs no error field for the v2 store; 3.5's does.
+        assert_eq!(Failure::v2_recovery(EtcdVersion::V3_4, "x").error, None);
+        assert_eq!(
+            Failure::v2_recovery(EtcdVersion::V3_5, "x")
+                .error
+                .as_deref(),
+            Some("x")
+        );
+        let r = Failure::commit_out_of_range(EtcdVersion::V3_5, 0xab, 9, 5, 7);
+        assert_eq!(r.msg, "ab state.commit 9 is out of range [5, 7]");
+        assert_eq!(r.level, Level::Panic);
+    }
+}

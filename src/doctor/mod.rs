@@ -667,7 +667,7 @@ impl Doctor {
         );
         self.facts.member_id = Some(meta.node_id);
         self.facts.cluster_id = Some(meta.cluster_id);
-        let hs = read.state.clone();
+        let hs = read.state;
         self.facts.commit = Some(hs.commit);
         self.facts.term = Some(hs.term);
         let last = read

@@ -125,7 +125,7 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
         } else if let Some(d) = &r.delete_range {
             self.delete(d, &mut w)?;
         } else if let Some(t) = &r.txn {
-            if self.check_txn(t)?.is_err() {
+            if !self.check_txn(t)? {
                 return Ok(false);
             }
             self.txn(t, &mut w)?;
@@ -250,24 +250,19 @@ impl<'m, 'd, S: PageSource> Keyspace<'m, 'd, S> {
     }
 
     /// etcd's `checkRequests(..., checkPut)` over the chosen path (etcd etcdserver/apply.go:
-    /// 877): any failing put fails the whole txn before it writes.
-    fn check_txn(&self, t: &TxnRequest) -> Result<std::result::Result<(), ()>> {
+    /// 910): any failing put fails the whole txn before it writes. True: it passes.
+    fn check_txn(&self, t: &TxnRequest) -> Result<bool> {
         for op in self.branch(t)? {
-            match &op.request {
-                Some(Op::RequestPut(p)) => {
-                    if self.put_check(p)?.is_err() {
-                        return Ok(Err(()));
-                    }
-                }
-                Some(Op::RequestTxn(inner)) => {
-                    if self.check_txn(inner)?.is_err() {
-                        return Ok(Err(()));
-                    }
-                }
-                _ => {}
+            let ok = match &op.request {
+                Some(Op::RequestPut(p)) => self.put_check(p)?.is_ok(),
+                Some(Op::RequestTxn(inner)) => self.check_txn(inner)?,
+                _ => true,
+            };
+            if !ok {
+                return Ok(false);
             }
         }
-        Ok(Ok(()))
+        Ok(true)
     }
 
     fn txn(&mut self, t: &TxnRequest, w: &mut Write) -> Result<()> {
@@ -354,8 +349,8 @@ mod tests {
     fn put(k: &str) -> InternalRaftRequest {
         InternalRaftRequest {
             put: Some(PutRequest {
-                key: k.into(),
-                value: b"v".to_vec(),
+                key: k.as_bytes().to_vec().into(),
+                value: b"v".to_vec().into(),
                 ..Default::default()
             }),
             ..Default::default()
@@ -365,8 +360,9 @@ mod tests {
     fn del(k: &str, end: &[u8]) -> InternalRaftRequest {
         InternalRaftRequest {
             delete_range: Some(DeleteRangeRequest {
-                key: k.into(),
-                range_end: end.to_vec(),
+                key: k.as_bytes().to_vec().into(),
+                range_end: end.to_vec().into(),
+                ..Default::default()
             }),
             ..Default::default()
         }
@@ -403,23 +399,23 @@ mod tests {
                 compare: vec![Compare {
                     result: 0,
                     target: 0,
-                    key: b"a".to_vec(),
+                    key: b"a".to_vec().into(),
                     target_union: Some(TargetUnion::Version(want)),
-                    range_end: vec![],
+                    range_end: Default::default(),
                 }],
                 success: vec![
-                    op(Op::Put(PutRequest {
-                        key: b"b".to_vec(),
+                    op(Op::RequestPut(PutRequest {
+                        key: b"b".to_vec().into(),
                         ..Default::default()
                     })),
-                    op(Op::Put(PutRequest {
-                        key: b"c".to_vec(),
+                    op(Op::RequestPut(PutRequest {
+                        key: b"c".to_vec().into(),
                         ..Default::default()
                     })),
                 ],
-                failure: vec![op(Op::DeleteRange(DeleteRangeRequest {
-                    key: b"z".to_vec(),
-                    range_end: vec![],
+                failure: vec![op(Op::RequestDeleteRange(DeleteRangeRequest {
+                    key: b"z".to_vec().into(),
+                    ..Default::default()
                 }))],
             }),
             ..Default::default()
@@ -438,7 +434,7 @@ mod tests {
         p.put.as_mut().unwrap().lease = 7;
         assert!(!k.apply(&p).unwrap(), "lease 7 does not exist");
         let grant = InternalRaftRequest {
-            lease_grant: Some(LeaseGrantRequest { id: 7 }),
+            lease_grant: Some(LeaseGrantRequest { id: 7, ttl: 60 }),
             ..Default::default()
         };
         assert!(!k.apply(&grant).unwrap());

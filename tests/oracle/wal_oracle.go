@@ -18,11 +18,13 @@
 //	                                           <term>`, `save <term> <vote> <commit>
 //	                                           [<index>:<term>:<type>:<hex data>...]`
 //
-// A panic inside etcd (pbutil.MustUnmarshal) is reported as {"panic": "<message>"}.
+// A panic inside etcd (pbutil.MustUnmarshal) is reported as {"panic": "<message>"}. Entry
+// data is printed in hex, or past 256 bytes as "sha256:<digest>".
 package main
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -72,9 +74,18 @@ func out(r result) {
 func entries(ents []raftpb.Entry) [][4]interface{} {
 	o := [][4]interface{}{}
 	for _, e := range ents {
-		o = append(o, [4]interface{}{e.Index, e.Term, int32(e.Type), hex.EncodeToString(e.Data)})
+		o = append(o, [4]interface{}{e.Index, e.Term, int32(e.Type), data(e.Data)})
 	}
 	return o
+}
+
+// data is the entry data in hex, or for more than 256 bytes "sha256:" and its digest.
+func data(b []byte) string {
+	if len(b) > 256 {
+		d := sha256.Sum256(b)
+		return "sha256:" + hex.EncodeToString(d[:])
+	}
+	return hex.EncodeToString(b)
 }
 
 func errString(err error) string {
