@@ -1,7 +1,9 @@
 //! Where a member's folders are, given a folder a user points at: the data dir, its `member`
 //! folder, or `member/wal` (etcd etcdserver/server.go: `<data-dir>/member/{snap,wal}`). Pure
-//! over one [`Storage`] listing, so the CLI, the bindings and the viewer resolve the same way.
+//! over one [`Storage`] listing, so the CLI, the bindings and the viewer resolve the same way;
+//! and the doctor's report over several members, shaped once for all of them.
 
+use crate::doctor::{self, Diagnosis};
 use crate::wal::{SegmentName, WalFileKind, names};
 use crate::{Result, Storage};
 
@@ -56,6 +58,30 @@ pub async fn classify<S: Storage>(dir: &S) -> Result<DirKind> {
         entries.push((n.as_str(), is_dir));
     }
     Ok(classify_entries(entries))
+}
+
+/// The doctor's JSON document, as `etcd-snap doctor -w json` prints it and `doctor()` in the
+/// npm package returns it: every member's diagnosis with its `data_dir` and `summary`, and
+/// [`choose_member`](doctor::choose_member)'s recommendation when there are several.
+pub fn doctor_report(
+    members: &[(String, Diagnosis)],
+    rec: Option<&doctor::Recommendation>,
+) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = members
+        .iter()
+        .map(|(dir, d)| {
+            let mut v = serde_json::to_value(d).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("data_dir".into(), dir.clone().into());
+                o.insert("summary".into(), d.summary().into());
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "members": list,
+        "recommendation": rec,
+    })
 }
 
 #[cfg(test)]

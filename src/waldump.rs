@@ -100,6 +100,19 @@ pub struct DumpHead {
     pub read_error: Option<String>,
 }
 
+/// One WAL segment, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DumpSegment {
+    /// File name.
+    pub name: String,
+    /// Sequence number.
+    pub seq: u64,
+    /// First index.
+    pub index: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
 /// One entry the filters pass.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DumpEntry {
@@ -234,6 +247,21 @@ impl<W: Storage> WalDump<W> {
     /// The metadata, HardState and counts.
     pub fn head(&self) -> &DumpHead {
         &self.head
+    }
+
+    /// The WAL folder's segments.
+    pub fn segments(&self) -> Vec<DumpSegment> {
+        self.wal
+            .listing()
+            .segments
+            .iter()
+            .map(|s| DumpSegment {
+                name: s.name.clone(),
+                seq: s.seq,
+                index: s.index,
+                size: s.size,
+            })
+            .collect()
     }
 
     /// The entries `ReadAll` returned (within `end_index`), without their data.

@@ -182,7 +182,7 @@ impl MemberCmd {
                 let rec = (members.len() > 1).then(|| doctor::choose_member(&members));
                 match write_out {
                     WriteOut::Table => print::text(host, &doctor_table(&members, rec.as_ref()))?,
-                    WriteOut::Json => print::json(host, &doctor_json(&members, rec.as_ref()))?,
+                    WriteOut::Json => print::json(host, &datadir::doctor_report(&members, rec.as_ref()))?,
                 }
                 let fails = members
                     .iter()
@@ -373,24 +373,3 @@ fn facts_text(f: &doctor::Facts) -> String {
     out
 }
 
-/// The JSON document: every member's diagnosis with its summary, and the recommendation.
-fn doctor_json(
-    members: &[(String, Diagnosis)],
-    rec: Option<&doctor::Recommendation>,
-) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = members
-        .iter()
-        .map(|(dir, d)| {
-            let mut v = serde_json::to_value(d).unwrap_or_default();
-            if let Some(o) = v.as_object_mut() {
-                o.insert("data_dir".into(), dir.clone().into());
-                o.insert("summary".into(), d.summary().into());
-            }
-            v
-        })
-        .collect();
-    serde_json::json!({
-        "members": list,
-        "recommendation": rec,
-    })
-}

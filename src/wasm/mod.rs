@@ -12,6 +12,7 @@ pub mod convert;
 pub mod dyn_storage;
 pub mod inspect;
 pub mod inspect_cli;
+pub mod member;
 pub mod opfs_hook;
 pub mod snapshotter;
 pub mod transport;

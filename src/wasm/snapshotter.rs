@@ -46,7 +46,7 @@ pub fn delete_memory_store(name: &str) -> bool {
     })
 }
 
-async fn storage_from_spec(spec: JsValue) -> Result<DynStorage> {
+pub(crate) async fn storage_from_spec(spec: JsValue) -> Result<DynStorage> {
     if let Some(dir) = spec.as_string() {
         return Ok(DynStorage::new(NodeStorage::new(&dir)?));
     }

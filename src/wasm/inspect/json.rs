@@ -69,7 +69,7 @@ fn value_to_js(v: &serde_json::Value) -> JsValue {
 }
 
 /// A serde value as a plain object (names camelCased, integers by [`int_js`]).
-pub(super) fn to_js_value<T: serde::Serialize>(v: &T) -> Result<JsValue, JsValue> {
+pub(crate) fn to_js_value<T: serde::Serialize>(v: &T) -> Result<JsValue, JsValue> {
     serde_json::to_value(v)
         .map(|v| value_to_js(&v))
         .map_err(|e| JsValue::from(Error::InvalidArgument(format!("serialize: {e}"))))

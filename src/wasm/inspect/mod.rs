@@ -8,7 +8,7 @@
 //! integers (bigint otherwise), keys and values as `Uint8Array`. All calls are synchronous
 //! except the storage helpers; errors are JS `Error`s with `code` (`ERR_BAD_DB`, ...).
 
-mod json;
+pub(crate) mod json;
 mod keep;
 mod source;
 
