@@ -3,6 +3,7 @@ import init, {
   Snapshotter, decodeSnap, encodeSnap, crc32c, snapName, dbName,
   type Snapshot, type SnapshotInput, type StorageBackend, type FileInfo, type OpenOptions,
   type EtcdSnapError, type AtomicWriter, type WalSnapshot,
+  doctor, readWal, type DoctorReport, type DoctorMember, type WalDumpResult,
 } from 'etcd-snap';
 
 async function main(): Promise<void> {
@@ -44,6 +45,14 @@ async function main(): Promise<void> {
   const m = await Snapshotter.open({ backend });
   const o = await Snapshotter.open({ opfs: 'a/b' });
   const mem = await Snapshotter.open({ memory: 'x' });
-  void [term, data, voters, n, p, kinds, back, c, names, m, o, mem];
+  const report: DoctorReport = await doctor('/var/lib/etcd', { etcd: '3.4' });
+  const first: DoctorMember = report.members[0];
+  const sentence: string = first.summary;
+  const starts = first.verdict.verdict === 'starts' ? first.verdict.entriesToReplay : null;
+  const both = await doctor([{ snap: { backend }, wal: { opfs: 'data/member/wal' } }, '/d2']);
+  const pick: string | null | undefined = both.recommendation?.member;
+  const dump: WalDumpResult = await readWal({ wal: { memory: 'w' } }, { startIndex: 1n, entryTypes: 'IRRPut', offset: 0, limit: 50 });
+  const line: string = dump.list[0].text;
+  void [term, data, voters, n, p, kinds, back, c, names, m, o, mem, sentence, starts, pick, line];
 }
 void main;
