@@ -13,6 +13,7 @@ mod support;
 mod cli;
 mod doctor;
 mod inspect;
+mod member;
 mod pb;
 mod snapshotter;
 mod wal;

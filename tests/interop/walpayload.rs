@@ -26,7 +26,7 @@ use crate::support::etcd::{Etcd, EtcdOptions, Version, per_version};
 const GO_HINT: &str =
     "needs `go` and etcd's Go source (apt: golang-go golang-etcd-server-dev; run .ci/setup)";
 
-fn oracle() -> PathBuf {
+pub(crate) fn oracle() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dumplogs_oracle");

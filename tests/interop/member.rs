@@ -1,0 +1,145 @@
+//! `etcd-snap wal` and `etcd-snap doctor` on data dirs written by real etcd 3.4.23 and 3.5.16.
+//! `wal`'s table is compared with etcd-dump-logs' own printing code run over etcd 3.4's `wal`
+//! package (the walpayload oracle, tests/oracle/dumplogs_oracle.go): the `WAL metadata:`
+//! line and every entry line. `doctor`'s verdict is checked against what the same etcd does
+//! when started again on the data dir (the full fault matrix is the harness's,
+//! tests/interop/doctor*).
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use crate::support::etcd::{Etcd, EtcdOptions, Version, per_version};
+use crate::support::etcd_snap;
+use crate::walpayload::oracle;
+
+/// Fields etcd 3.5 added that the 3.4-typed oracle does not know (it drops them).
+const ONLY_35: &[&str] = &[
+    "cluster_version_set",
+    "cluster_member_attr_set",
+    "downgrade_info_set",
+    "auth_status",
+];
+
+fn write_load(etcd: &Etcd) {
+    for i in 0..30 {
+        etcd.put(&format!("/k/{i}"), &format!("v{i}"));
+    }
+    etcd.del("/k/3");
+    let lease = etcd.ctl(&["lease", "grant", "600"]);
+    let id = lease.split_whitespace().nth(1).unwrap().to_owned();
+    etcd.ctl(&["put", "--lease", &id, "/leased", "x"]);
+    etcd.ctl(&["compact", "5"]);
+}
+
+fn wal_table_is_etcd_dump_logs(v: Version) {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let etcd = Etcd::start(
+        &data,
+        &EtcdOptions {
+            version: v,
+            ..Default::default()
+        },
+    );
+    write_load(&etcd);
+    etcd.stop();
+
+    // No .snap (default snapshot count): etcd-dump-logs reads the WAL from its start, as the
+    // oracle does.
+    let ours = etcd_snap([
+        "wal".as_ref(),
+        data.as_os_str(),
+        "--entry-type".as_ref(),
+        "Normal,ConfigChange".as_ref(),
+    ])
+    .ok()
+    .to_owned();
+    let out = Command::new(oracle())
+        .arg("wal")
+        .arg(data.join("member/wal"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let state = text.lines().find_map(|l| l.strip_prefix("S ")).unwrap();
+    let (mut lines, mut entries) = (BTreeMap::new(), 0);
+    let mut it = text.lines().peekable();
+    while let Some(l) = it.next() {
+        if let Some(e) = l.strip_prefix("E ") {
+            entries += 1;
+            let index: u64 = e.split(' ').nth(2).unwrap().parse().unwrap();
+            // The oracle hex-encodes the line etcd-dump-logs prints.
+            let hex = it.next().unwrap().strip_prefix("L ").unwrap_or("");
+            let bytes: Vec<u8> = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                .collect();
+            let line = String::from_utf8(bytes).unwrap();
+            if !line.is_empty() {
+                lines.insert(index, line);
+            }
+        }
+    }
+    assert!(
+        ours.starts_with(&format!(
+            "Snapshot:\nempty\nStart dumping log entries from snapshot.\nWAL metadata:\n{state}\nWAL entries: {entries}\n"
+        )),
+        "{ours}\n--- oracle: {state}"
+    );
+    let printed: Vec<&str> = ours.lines().filter(|l| l.starts_with("   ")).collect();
+    let mut compared = 0;
+    for l in &printed {
+        let index: u64 = l.split('\t').nth(1).unwrap().trim().parse().unwrap();
+        if ONLY_35.iter().any(|f| l.contains(f)) {
+            continue;
+        }
+        assert_eq!(Some(&l.to_string()), lines.get(&index), "entry {index}");
+        compared += 1;
+    }
+    if v == Version::V3_4 {
+        assert_eq!(printed.len(), lines.len());
+    }
+    assert!(compared >= 34, "compared {compared} lines");
+    assert!(ours.ends_with(&format!(
+        "\nEntry types (Normal,ConfigChange) count is : {}\n",
+        printed.len()
+    )));
+}
+
+fn doctor_agrees_with_a_restart(v: Version) {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let opts = EtcdOptions {
+        version: v,
+        snapshot_count: Some(10),
+        ..Default::default()
+    };
+    let etcd = Etcd::start(&data, &opts);
+    write_load(&etcd);
+    etcd.stop();
+
+    let r = etcd_snap([
+        "doctor".as_ref(),
+        data.as_os_str(),
+        "--etcd".as_ref(),
+        v.minor().as_ref(),
+        "-w".as_ref(),
+        "json".as_ref(),
+    ]);
+    let doc = r.json();
+    let m = &doc["members"][0];
+    assert_eq!(m["verdict"]["verdict"], "starts", "{m:#}");
+    let summary = m["summary"].as_str().unwrap();
+    assert!(summary.starts_with(&format!("etcd {} starts from snapshot ", v.minor())), "{summary}");
+    let commit = m["verdict"]["commit"].as_u64().unwrap();
+    let revision = m["verdict"]["revision"]["value"].as_i64().unwrap();
+
+    // etcd itself, started again on the data dir: it serves, at that revision.
+    let etcd = Etcd::start(&data, &opts);
+    let got = etcd.ctl(&["get", "/k/1", "-w", "json"]);
+    let got: serde_json::Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(got["header"]["revision"].as_i64(), Some(revision), "{summary}");
+    etcd.stop();
+    assert!(commit > 30, "{summary}");
+}
+
+per_version!(wal_table_is_etcd_dump_logs, doctor_agrees_with_a_restart);
