@@ -145,8 +145,8 @@ extern "C" {
         typescript_type = "{ prefix?: string | Uint8Array; after?: Uint8Array | null; limit?: number; count?: boolean; contains?: string | Uint8Array; liveOnly?: boolean; sort?: \"key\" | \"bytes\" | \"revisions\"; offset?: number }"
     )]
     pub type KeyQuery;
-    /// `{ limit?, maxValueBytes? }`.
-    #[wasm_bindgen(typescript_type = "{ limit?: number; maxValueBytes?: number }")]
+    /// `{ limit?, maxValueBytes?, offset? }`.
+    #[wasm_bindgen(typescript_type = "{ limit?: number; maxValueBytes?: number; offset?: number }")]
     pub type HistoryOptions;
 }
 
@@ -364,7 +364,8 @@ impl InspectDb {
     }
 
     /// The stored revisions of `key`, oldest first, with their decoded `KeyValue`s: the newest
-    /// `limit` of them (default 1000), values cut to `maxValueBytes` (default 256 KiB;
+    /// `limit` of them (default 1000) after skipping the newest `offset` (default 0, to page
+    /// back through a long history), values cut to `maxValueBytes` (default 256 KiB;
     /// `valueSize` is the full size, [`InspectDb::value`] reads it whole). Tombstones have
     /// empty values, as etcd stores them.
     #[wasm_bindgen(unchecked_return_type = "DbKeyRevision[]")]
@@ -377,10 +378,15 @@ impl InspectDb {
         let o: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let limit = count_opt(&o, "limit", 1000, 1_000_000)?;
         let max_value = count_opt(&o, "maxValueBytes", 256 << 10, usize::MAX)?;
+        let offset = get(&o, "offset")
+            .as_f64()
+            .filter(|n| *n >= 0.0)
+            .unwrap_or(0.0) as usize;
         self.with_index(|m| {
             let out = Array::new();
             let all = m.history(&key);
-            for ev in &all[all.len().saturating_sub(limit)..] {
+            let end = all.len().saturating_sub(offset);
+            for ev in &all[end.saturating_sub(limit)..end] {
                 let kv = m.value_at(ev.rev, ev.tombstone)?;
                 let o = Object::new();
                 let Revision { main, sub } = ev.rev;
