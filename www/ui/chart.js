@@ -20,12 +20,12 @@ export function spaceChart(items, { max = 20, onPick, onMore } = {}) {
     const value = `${bytes(x.bytes)} · ${pct.toFixed(1)}% · ${int(x.keys)} key${x.keys === 1 ? '' : 's'} (${int(x.liveKeys)} live) · ${int(x.revisions)} revision${x.revisions === 1 ? '' : 's'}`;
     const inner = [
       h('span', { class: 'label mono' }, label),
-      h('span', { class: 'track', 'aria-hidden': 'true' }, h('span', { class: 'fill', style: null, dataset: { w: (100 * x.bytes / top).toFixed(2) } })),
+      h('span', { class: 'track', 'aria-hidden': 'true' }, h('span', { class: 'fill', dataset: { w: (100 * x.bytes / top).toFixed(2) } })),
       h('span', { class: 'value' }, value),
+      h('span', { class: 'sr-only' }, other ? '. Show them' : '. Browse its keys'),
     ];
     const b = h('button', {
       class: ['bar', other && 'other'], type: 'button', dataset: { prefix: other ? '' : x.prefix },
-      'aria-label': `${label}: ${value}${other ? '. Show them' : '. Browse its keys'}`,
       onclick: () => (other ? onMore && onMore() : onPick && onPick(x.prefix)),
     }, inner);
     return h('li', {}, b);

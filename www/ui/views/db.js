@@ -109,7 +109,7 @@ function renderOverview(body, info) {
       card('Current revision', String(info.index.currentRevision), 'index-current'),
       card('Compacted at', String(info.index.compactRevision), 'index-compact'),
       card('Keys incl. deleted', int(info.index.keys), 'index-keys', 'user keys with any stored revision, deleted ones too'),
-      card('Live keys', info.liveKeys === undefined ? '—' : int(info.liveKeys), 'index-live', 'keys live at the current revision, as etcdctl get --prefix --count-only counts them'),
+      card('Live keys', info.liveKeys === undefined ? '—' : int(info.liveKeys), 'index-live', 'keys live at the current revision: what etcdctl get "" --prefix returns'),
       card('Revisions', int(info.index.revisions), 'index-revisions', 'stored revisions (puts and tombstones)')) : errorBox(info.indexError, 'index-error'),
     h('h2', {}, 'File'),
     h('table', { class: 'kv' }, h('tbody', {},

@@ -43,7 +43,8 @@ export function renderKeys(body, info, route = () => {}) {
   const onType = () => { clearTimeout(timer); timer = setTimeout(() => setPrefix(input.value, false), 250); };
   input.addEventListener('input', onType);
   contains.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => reset(), 250); });
-  for (const el of [input, contains]) el.addEventListener('keydown', (e) => { if (e.key === 'Enter') { clearTimeout(timer); setPrefix(input.value, false); } });
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { clearTimeout(timer); setPrefix(input.value, false); } });
+  contains.addEventListener('keydown', (e) => { if (e.key === 'Enter') { clearTimeout(timer); reset(); } });
 
   /** The list's query without paging. */
   const query = () => ({ prefix, contains: contains.value || undefined, liveOnly: liveOnly.checked, sort: sort.value });
