@@ -14,7 +14,7 @@ const COMPRESSED: &[(&[u8], &str, &str)] = &[
     (&[0x1f, 0x8b], "gzip", "gunzip"),
     (&[0x28, 0xb5, 0x2f, 0xfd], "zstd", "zstd -d"),
     (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz", "unxz"),
-    (&[b'B', b'Z', b'h'], "bzip2", "bunzip2"),
+    (b"BZh", "bzip2", "bunzip2"),
 ];
 
 /// A compressed file is not a bbolt db (whose page 0 starts with a page id of 0): name the
