@@ -344,6 +344,13 @@ describe('the viewer used for real', () => {
     const page = await openViewer();
     await openDbFile(page, path.join(fx.backups, 'saved.db'));
     assert.equal(await text(page, '#folder-kind'), 'File');
+    assert.equal(await text(page, '#folder-label'), '', 'no "Folder saved.db" for one file');
+    await page.click('#keep-btn');
+    await page.waitForSelector('#kept-list li[data-label="saved.db"]');
+    assert.match(await text(page, '#banner'), /^Kept 1 file \(/);
+    await page.click('#kept-list li[data-label="saved.db"] button.danger');
+    await page.click('#kept-list li[data-label="saved.db"] [data-testid=confirm-remove]');
+    await page.waitForSelector('#kept-list li[data-label="saved.db"]', { state: 'detached' });
     await page.click('[role=tab][data-name=keys]');
     await waitKeys(page);
     await page.fill('[data-testid=prefix]', '/registry/leases/');
@@ -435,10 +442,18 @@ describe('the viewer used for real', () => {
     await tabTo(page, '#open-sample');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#files-table tbody tr[data-name=db]');
+    // What the live region said while the db opened.
+    await page.evaluate(() => {
+      window.liveSaid = [];
+      new MutationObserver(() => window.liveSaid.push(document.getElementById('live').textContent))
+        .observe(document.getElementById('live'), { childList: true, characterData: true, subtree: true });
+    });
     await tabTo(page, '#files-table tr[data-name=db]');
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=status-hash]');
-    assert.equal(await text(page, '#live'), 'Done.');
+    await page.waitForFunction(() => document.getElementById('live').textContent === 'Done.');
+    assert.ok((await page.evaluate(() => window.liveSaid)).includes('Opening db…'), 'the live region said "Opening db…"');
+    assert.equal(await page.textContent('#view h1'), 'db');
     await tabTo(page, '[role=tab][aria-selected=true]');
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.name), 'keys');
@@ -475,6 +490,11 @@ describe('the viewer used for real', () => {
     await page.click('#open-sample');
     await page.waitForSelector('[data-testid=snap-index]');
     await axe(page, 'sample snapshot');
+    // The .snap view links the member db beside it.
+    await page.click('[data-testid=member-db-link] button');
+    await page.waitForSelector('[data-testid=status-hash]');
+    await page.click('#files-table tr[data-name$=".snap"]');
+    await page.waitForSelector('[data-testid=snap-index]');
     await page.click('#files-table tr[data-name=db]');
     await page.waitForSelector('[data-testid=status-hash]');
     for (const tab of ['overview', 'keys', 'space', 'buckets']) {
@@ -508,6 +528,12 @@ describe('the viewer used for real', () => {
         await page.screenshot({ path: path.join(ARTIFACTS, `reflow-${width}-${view}.png`), fullPage: true });
       };
       await noScroll('welcome');
+      if (width >= 1400) {
+        // One file open: the sidebar is as wide as it needs, not a fixed 430 px.
+        await openDbFile(page, path.join(fx.backups, 'saved.db'));
+        const side = await page.locator('aside.sidebar').boundingBox();
+        assert.ok(side.width < 400, `sidebar ${side.width} px`);
+      }
       if (process.env.DEBUG_REFLOW) page.debugWide = true;
       await openDbFile(page, fx.memberDb);
       await noScroll('overview');

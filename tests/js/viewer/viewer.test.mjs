@@ -470,6 +470,10 @@ describe('viewer', () => {
       await page.waitForSelector(`[data-testid=${where}]`);
       const text = await page.textContent(`[data-testid=${where}]`);
       for (const w of words) assert.ok(text.includes(w), `${name}: "${w}" in ${text}`);
+      // Each integrity problem is printed once (etcdctl's message lists them too).
+      const problems = await page.$$eval('[data-testid=problems] pre', (p) => (p[0] ? p[0].textContent.split('\n') : []));
+      const box = where === 'status-error' ? text : '';
+      for (const p of problems) assert.equal(box.split(p.replace(/ \(reported \d+ times\)$/, '')).length - 1, 1, `${name}: "${p}" printed once`);
       await shot(page, `corrupt-${name.replace('.db', '')}`);
     }
     // The page and the worker are alive: a good db still opens.

@@ -59,6 +59,14 @@ export async function renderDbError(view, name, e, openAnyway) {
       h('button', { dataset: { testid: 'open-anyway' }, onclick: openAnyway }, 'Open anyway')) : null);
 }
 
+/** Problems one a line; one bbolt reports several times (a page reached twice) once, with
+ *  the count. */
+function grouped(problems) {
+  const n = new Map();
+  for (const p of problems) n.set(p, (n.get(p) || 0) + 1);
+  return [...n].map(([p, k]) => (k > 1 ? `${p} (reported ${k} times)` : p)).join('\n');
+}
+
 /** The quota line: how much of etcd's default backend quota the db uses. */
 function quotaRow(info) {
   const q = info.quota.defaultBytes;
@@ -82,7 +90,7 @@ function renderOverview(body, info) {
     h('span', { class: 'mono code' }, info.statusError.code || 'ERROR'), ' ',
     h('span', { class: 'pre' }, problems ? info.statusError.message.split('\n')[0] : info.statusError.message),
     problems ? h('details', { open: true, dataset: { testid: 'problems' } }, h('summary', {}, `${problems.length} integrity problem${problems.length === 1 ? '' : 's'}`),
-      h('pre', { class: 'mono', tabindex: 0 }, problems.join('\n'))) : null);
+      h('pre', { class: 'mono', tabindex: 0 }, grouped(problems))) : null);
   fill(body,
     h('h2', {}, 'Alarms and quota'),
     h('table', { class: 'kv' }, h('tbody', {},
