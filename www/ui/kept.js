@@ -6,6 +6,7 @@ import { call } from './rpc.js';
 import { state } from './state.js';
 import { showInfo, clearBanner, guarded } from './banner.js';
 import { showFolder } from './open.js';
+import { renderMembers } from './views/folder.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,6 +43,8 @@ async function openKept(label) {
   const res = await guarded('Opening kept folder', () => call('openKept', { label }));
   if (!res) return;
   state.files = [];
+  state.members = [];
+  renderMembers([], 0, () => {});
   await showFolder(res, { keepable: false });
 }
 

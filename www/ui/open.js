@@ -9,6 +9,7 @@ import { isDbKind, isLeftoverKind } from './kinds.js';
 import { renderFolder, renderMembers, markSelected } from './views/folder.js';
 import { renderSnap, renderLeftover } from './views/snap.js';
 import { renderDb, renderDbError } from './views/db.js';
+import { onRoute } from './route.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,6 +63,7 @@ export async function select(name) {
   const view = $('view');
   view.hidden = false;
   if (state.db) { call('closeDb', { dbId: state.db.id }); state.db = null; }
+  onRoute(null); // the URL's tab / key belong to a db view; the open db's view takes it again
   if (f.kind === 'snap') return renderSnap(view, f, state.folder, select);
   if (isLeftoverKind(f.kind)) return renderLeftover(view, f);
   return openDb(view, name);
