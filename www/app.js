@@ -12,7 +12,7 @@
 import { startWorker, call } from './ui/rpc.js';
 import { state, forgetOpen } from './ui/state.js';
 import { showError } from './ui/banner.js';
-import { openSample } from './ui/open.js';
+import { openSample, openSampleDataDir } from './ui/open.js';
 import { wirePickers } from './ui/pickers.js';
 import { wireDrop } from './ui/drop.js';
 import { wireKept, refreshKept } from './ui/kept.js';
@@ -22,6 +22,7 @@ window.viewer = { state, call }; // for tests and the curious
 
 wirePickers();
 document.getElementById('open-sample').addEventListener('click', openSample);
+document.getElementById('open-sample-datadir').addEventListener('click', openSampleDataDir);
 wireDrop();
 wireKept();
 

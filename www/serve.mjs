@@ -98,6 +98,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] || '').href) {
   const s = await startViewerServer({ port, pkg: pkgDir });
   console.log(`etcd-snap viewer: ${s.url}`);
   console.log(`  sample folder (real etcd 3.4.23 files): ${s.url}  ->  "Sample folder"`);
+  console.log(`  sample data dir with its WAL (real etcd 3.4.23 files): ${s.url}  ->  "Sample data dir"`);
   console.log('  serving www/ and pkg/ on 127.0.0.1 only; Ctrl-C to stop');
   const stop = () => s.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -15,6 +15,8 @@ const DB_KINDS = new Set(['db', 'live-db', 'other']);
 
 /** The open folder: name -> Blob (a File, or an OPFS file's snapshot). */
 let folder = new Map();
+/** The open member's `wal` folder (empty when the member has none): name -> Blob. */
+let walFolder = new Map();
 /** Open dbs by id. */
 const dbs = new Map();
 let nextDb = 1;
@@ -105,13 +107,101 @@ async function describeFolder(label) {
       if (f.kind === 'snap' && item.verdict !== 'ok') item.brokenName = etcd.brokenName(f.name);
       files.push(item);
     }
-    // The .snap etcd's Load would return, by the library's rule (no rename happens here).
-    // loadPick reads only .snap verdicts: db verdicts are the listing's, not Read's.
+    // Without a WAL: the .snap etcd's Load would return, by the library's rule (no rename
+    // happens here). loadPick reads only .snap verdicts: db verdicts are the listing's.
+    // With a WAL, etcd starts with LoadNewestAvailable: the doctor's pick replaces it.
     const snaps = files.filter((x) => !DB_KINDS.has(x.kind));
-    return { label, files, load: etcd.loadPick(snaps) };
+    const out = { label, files, load: etcd.loadPick(snaps), loadRule: 'Load' };
+    if (walFolder.size) {
+      out.member = await describeMember();
+      out.load = out.member.pick;
+      out.loadRule = 'LoadNewestAvailable';
+    }
+    return out;
   } finally {
     s.close();
   }
+}
+
+/** The member's two folders as read-only storages, for `doctor` and `readWal`. */
+const memberSpec = () => ({
+  snap: { backend: readOnlyBackend(folder) },
+  wal: { backend: readOnlyBackend(walFolder) },
+});
+
+/** Integers (numbers or bigints) as strings, for the page. */
+const str = (v) => (v === null || v === undefined ? null : String(v));
+
+/** The doctor's report on the open member (the verdict sentence is the library's), the
+ *  snapshot etcd really starts from (LoadNewestAvailable), and the WAL's shape. */
+async function describeMember() {
+  const out = { verdict: null, summary: null, pick: null, error: null, wal: null };
+  try {
+    const rep = await etcd.doctor(memberSpec());
+    const m = rep.members[0];
+    out.summary = m.summary;
+    out.verdict = m.verdict.verdict;
+    out.steps = m.steps;
+    out.warnings = m.warnings;
+    out.walSnapshots = (m.facts.walSnapshots || []).map((s) => ({ term: str(s.term), index: str(s.index) }));
+    out.memberId = m.facts.memberId === null ? null : BigInt(m.facts.memberId).toString(16);
+    out.clusterId = m.facts.clusterId === null ? null : BigInt(m.facts.clusterId).toString(16);
+    // LoadNewestAvailable's pick: the snapshot etcd starts from, else the newest .snap that
+    // reads and that the WAL records (the step it took before failing later).
+    out.pick = (m.verdict.verdict === 'starts' && m.verdict.snapshotFile)
+      || m.facts.snaps.find((s) => s.error === null && s.inWal && s.tried)?.name
+      || null;
+  } catch (e) {
+    out.error = errInfo(e);
+  }
+  try {
+    const w = await etcd.readWal(memberSpec(), { limit: 0 });
+    out.wal = {
+      segments: w.segments.map((s) => ({ name: s.name, seq: str(s.seq), index: str(s.index), size: Number(s.size) })),
+      snapshot: w.snapshot ? { name: w.snapshot.name, term: str(w.snapshot.term), index: str(w.snapshot.index) } : null,
+      hardState: { term: str(w.term), commit: str(w.commitIndex), vote: w.vote },
+      nodeId: w.nodeId, clusterId: w.clusterId,
+      entries: Number(w.entries), lastIndex: str(w.lastIndex), count: Number(w.count),
+      readError: w.readError,
+    };
+  } catch (e) {
+    out.walError = errInfo(e);
+  }
+  return out;
+}
+
+/** What the entries after the snapshot are, by kind over index: `buckets` equal index
+ *  ranges, each with a count per kind (put, txn, delete_range, ..., conf). */
+async function walTimeline({ buckets = 60 }) {
+  const w = await etcd.readWal(memberSpec(), { entryTypes: 'Normal,ConfigChange' });
+  const list = w.list;
+  if (!list.length) return { first: null, last: null, buckets: [], kinds: [] };
+  const first = Number(list[0].index);
+  const last = Number(list[list.length - 1].index);
+  const width = Math.max(1, Math.ceil((last - first + 1) / buckets));
+  const out = [];
+  const kinds = new Set();
+  for (const e of list) {
+    const i = Math.floor((Number(e.index) - first) / width);
+    out[i] ??= { from: first + i * width, to: Math.min(last, first + (i + 1) * width - 1), counts: {} };
+    const f = e.request?.fields || {};
+    const kind = e.kind === 'ConfigChange' ? 'conf'
+      : e.kind === 'Request' ? 'v2'
+      : Object.keys(f).find((k) => k !== 'header') || (e.kind === 'UnknownNormal' ? 'unknown' : 'empty');
+    kinds.add(kind);
+    out[i].counts[kind] = (out[i].counts[kind] || 0) + 1;
+  }
+  return { first, last, width, buckets: out.filter(Boolean), kinds: [...kinds].sort() };
+}
+
+/** One page of the WAL's entries (decoded here, shown as etcd-dump-logs shows them). */
+async function walPage({ offset = 0, limit = 100, entryTypes = 'Normal,ConfigChange' }) {
+  const w = await etcd.readWal(memberSpec(), { offset, limit, entryTypes });
+  return {
+    count: Number(w.count),
+    offset,
+    list: w.list.map((e) => ({ term: str(e.term), index: str(e.index), type: e.type, kind: e.kind, text: e.text })),
+  };
 }
 
 /** Opens db `name`; `verifyTrailer: false` skips the sha256 check ("open anyway"). */
@@ -203,13 +293,17 @@ function closeAllDbs() {
 }
 
 const ops = {
-  async openFolder({ label, files }) {
+  async openFolder({ label, files, wal = [] }) {
     closeAllDbs();
     folder = new Map(files.map((f) => [f.name, f]));
+    walFolder = new Map(wal.map((f) => [f.name, f]));
     return describeFolder(label);
   },
+  walTimeline: (args) => walTimeline(args),
+  walPage: (args) => walPage(args),
   async openKept({ label }) {
     closeAllDbs();
+    walFolder = new Map();
     folder = await openKept(label);
     return describeFolder(label);
   },

@@ -1,16 +1,18 @@
 // Finding the members in what was opened: a snap folder, a data dir (its member/snap), or a
 // folder holding several data dirs (each `…/member/snap` is one member, shown on its own and
 // never merged with another). The pickers and drag and drop hand in files with the folder
-// path each was found in.
+// path each was found in. A member's `member/wal` files come along as its `wal` (the doctor
+// and the WAL view read them; the folder list shows only the snap folder).
 import { anyEtcdName } from './kinds.js';
 
 /** How deep the pickers look below what was opened (parent / data dir / member / snap). */
 export const MAX_DEPTH = 4;
-/** Folders never looked into: a member's WAL is not the viewer's (yet). */
-export const SKIP_DIRS = new Set(['wal']);
+/** Folders never looked into. */
+export const SKIP_DIRS = new Set(['lost+found']);
 
 /** `found`: [{ dir: 'a/b', file }] with `dir` relative to the opened folder `root` ('' for
- *  its own files). Returns [{ label, files }], one per member, in path order. */
+ *  its own files). Returns [{ label, files, wal }], one per member, in path order (`wal`: the
+ *  files of the member's `wal` folder, empty when there is none). */
 export async function findMembers(root, found) {
   const byDir = new Map();
   for (const { dir, file } of found) {
@@ -25,10 +27,20 @@ export async function findMembers(root, found) {
     const isMemberSnap = parts.length >= 2 && parts.at(-1) === 'snap' && parts.at(-2) === 'member';
     const isSnapOfRoot = d === 'snap' && !byDir.has('member/snap');
     if ((d === '' || isMemberSnap || isSnapOfRoot) && await anyEtcdName(byDir.get(d).map((f) => f.name))) {
-      members.push({ label: label(d), files: byDir.get(d) });
+      const walDir = d === '' ? null : [...parts.slice(0, -1), 'wal'].join('/');
+      const wal = (walDir !== null && byDir.get(walDir)) || [];
+      members.push({ label: label(d), files: byDir.get(d), wal });
     }
   }
   if (members.length) return members;
+  // A lone WAL folder (member/wal opened by itself): no snap folder, the WAL alone.
+  const walOnly = dirs.filter((d) => d === 'wal' || d.endsWith('/wal') || d === '');
+  for (const d of walOnly) {
+    const files = byDir.get(d);
+    if (files.some((f) => /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/.test(f.name))) {
+      return [{ label: label(d), files: [], wal: files }];
+    }
+  }
   // Nothing etcd names: the folder itself, as it is (the listing says what each file is).
   const top = byDir.get('') || [];
   return [{ label: root, files: top.length ? top : found.map((x) => x.file) }];

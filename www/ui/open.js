@@ -9,20 +9,22 @@ import { isDbKind, isLeftoverKind } from './kinds.js';
 import { renderFolder, renderMembers, markSelected } from './views/folder.js';
 import { renderSnap, renderLeftover } from './views/snap.js';
 import { renderDb, renderDbError } from './views/db.js';
+import { renderMember, clearMember } from './views/member.js';
 import { onRoute } from './route.js';
 
 const $ = (id) => document.getElementById(id);
 
 /** Opens `files` (Files or Blobs with names) as folder `label`; `single` when they were
  *  picked one by one (a lone file is then shown at once). */
-export async function openFiles(label, files, { single = false, keepMembers = false } = {}) {
+export async function openFiles(label, files, { single = false, keepMembers = false, wal = [] } = {}) {
   clearBanner();
   if (!keepMembers) { state.members = []; renderMembers([], 0, () => {}); }
   files = files.filter((f) => f && f.name && !f.name.startsWith('.'));
-  if (!files.length) return showError('Nothing to open: the folder has no files.');
+  wal = wal.filter((f) => f && f.name && !f.name.startsWith('.'));
+  if (!files.length && !wal.length) return showError('Nothing to open: the folder has no files.');
   const names = new Set();
   files = files.filter((f) => (names.has(f.name) ? false : names.add(f.name)));
-  const res = await guarded('Reading folder', () => call('openFolder', { label, files }));
+  const res = await guarded('Reading folder', () => call('openFolder', { label, files, wal }));
   if (!res) return;
   state.files = files;
   const pick = single && files.length === 1 ? files[0].name : undefined;
@@ -32,13 +34,13 @@ export async function openFiles(label, files, { single = false, keepMembers = fa
 /** Opens what the pickers found: one member as a folder, several as a member list (each
  *  shown on its own, the first one now). */
 export async function openMembers(members) {
-  members = members.filter((m) => m.files.length);
+  members = members.filter((m) => m.files.length || m.wal?.length);
   if (!members.length) return showError('Nothing to open: the folder has no files.');
-  if (members.length === 1) return openFiles(members[0].label, members[0].files);
+  if (members.length === 1) return openFiles(members[0].label, members[0].files, { wal: members[0].wal || [] });
   state.members = members;
   const show = async (i) => {
     renderMembers(members, i, show);
-    await openFiles(members[i].label, members[i].files, { keepMembers: true });
+    await openFiles(members[i].label, members[i].files, { keepMembers: true, wal: members[i].wal || [] });
   };
   await show(0);
 }
@@ -48,9 +50,11 @@ export async function openMembers(members) {
 export async function showFolder(res, { pick, keepable = true, single = false } = {}) {
   state.folder = res;
   state.db = null;
+  if (res.member) renderMember(res.member); else clearMember();
   renderFolder(res, state.selected, select, { single });
   $('keep-row').hidden = !keepable;
   pick ??= res.load || res.files.find((f) => isDbKind(f.kind))?.name || res.files[0]?.name;
+  if (res.member) $('welcome').hidden = true;
   if (pick) await select(pick);
 }
 
@@ -83,6 +87,22 @@ async function openDb(view, name, verifyTrailer = true) {
   }
   state.db = info;
   renderDb(view, info);
+}
+
+/** The sample data dir next to the page (www/sample/data: member/snap and member/wal of a
+ *  real etcd 3.4.23), opened as a member: the doctor's verdict and the WAL view. */
+export async function openSampleDataDir() {
+  await guarded('Loading the sample data dir', async () => {
+    const idx = await (await fetch('sample/data.json')).json();
+    const get = (dir) => async (name) => {
+      const r = await fetch(`sample/${dir}/${encodeURIComponent(name)}`);
+      if (!r.ok) throw new Error(`sample/${dir}/${name}: HTTP ${r.status}`);
+      return new File([await r.blob()], name);
+    };
+    const files = await Promise.all(idx.snapFiles.map(get(idx.snap)));
+    const wal = await Promise.all(idx.walFiles.map(get(idx.wal)));
+    await openFiles('sample-data/member/snap', files, { wal });
+  });
 }
 
 /** The sample folder next to the page (www/sample/, written by a real etcd). */

@@ -52,7 +52,12 @@ export function renderFolder(folder, selected, onSelect, { single = false } = {}
   fill($('folder-summary'),
     `${plural(f.files.length, 'file')}, ${plural(snaps.length, 'snapshot')}`,
     bad.length ? [' · ', badge('bad', `${bad.length} unreadable`)] : null,
-    f.load ? h('div', { class: 'load-pick' }, 'etcd would load ', h('span', { class: 'mono' }, f.load)) : null,
+    f.load
+      ? h('div', { class: 'load-pick', dataset: { testid: 'load-pick' } },
+        f.loadRule === 'LoadNewestAvailable' ? 'etcd starts from ' : 'Load() would pick ',
+        h('span', { class: 'mono' }, f.load),
+        f.loadRule === 'LoadNewestAvailable' ? null : h('span', { class: 'muted small' }, ' (no WAL here: etcd itself starts from the newest .snap its WAL records)'))
+      : null,
     !single && snaps.length && !hasMemberDb
       ? h('div', { class: 'note warn', dataset: { testid: 'no-db' } }, 'No member ', h('span', { class: 'mono' }, 'db'), ' in this folder: the keyspace is not here.')
       : null,
@@ -64,7 +69,7 @@ export function renderFolder(folder, selected, onSelect, { single = false } = {}
     title: x.verdict && x.verdict !== 'ok' ? x.verdict : x.name,
     'aria-current': x.name === selected ? 'true' : null,
   },
-  h('td', { class: 'mono name' }, x.name, x.name === f.load ? h('span', { class: 'star', title: 'the snapshot etcd would load' }, ' ★') : null),
+  h('td', { class: 'mono name' }, x.name, x.name === f.load ? h('span', { class: 'star', title: f.loadRule === 'LoadNewestAvailable' ? 'the snapshot etcd starts from' : 'the snapshot Load() picks' }, ' ★') : null),
   h('td', { class: 'num' }, bytes(x.size)),
   h('td', { class: 'verdict' }, verdictBadge(x))), () => onSelect(x.name), `Open ${x.name}`)));
   $('files-table').hidden = false;

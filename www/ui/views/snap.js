@@ -8,7 +8,7 @@ export function renderSnap(view, f, folder, onSelect) {
   const head = h('div', { class: 'view-head' },
     h('h1', {}, h('span', { class: 'mono' }, f.name)),
     f.verdict === 'ok' ? badge('ok', 'CRC ok') : badge('bad', f.code || 'broken'),
-    f.name === folder.load ? badge('info', 'etcd would load this') : null);
+    f.name === folder.load ? badge('info', folder.loadRule === 'LoadNewestAvailable' ? 'etcd starts from this' : 'Load() picks this') : null);
   if (f.verdict !== 'ok') {
     return fill(view, head,
       h('div', { class: 'error-box', dataset: { testid: 'snap-error' } },
