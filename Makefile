@@ -118,7 +118,7 @@ viewer: setup
 ## (NOSPACE, 1,200 revisions, leases, backups, two members), keyboard walks, axe-core, reflow.
 ## Screenshots in artifacts/viewer/.
 test-viewer: package
-	cd tests/js && node --test --test-concurrency=1 viewer/inspect-api.test.mjs viewer/viewer.test.mjs viewer/use.test.mjs
+	cd tests/js && node --test --test-concurrency=1 viewer/inspect-api.test.mjs viewer/viewer.test.mjs viewer/use.test.mjs viewer/member.test.mjs
 test: test-viewer
 
 ## The wasm snapshot receiver (snapshotHandler) under node:http, and the npm CLI's frame /

@@ -430,7 +430,7 @@ describe('the viewer used for real', () => {
     assert.notDeepEqual(fx.clusterA, fx.clusterB);
     // Each member's db is its own (the b member's Load pick is its own newest snap).
     const snapsB = fx.clusterB.filter((n) => n.endsWith('.snap'));
-    assert.match(await text(page, '#folder-summary'), new RegExp(`etcd would load ${snapsB.at(-1)}`));
+    assert.match(await text(page, '#folder-summary'), new RegExp(`Load\\(\\) would pick ${snapsB.at(-1)}`));
     await shot(page, 'use-members');
     await axe(page, 'two members');
     assert.deepEqual(page.errors, []);
