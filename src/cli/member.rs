@@ -182,7 +182,9 @@ impl MemberCmd {
                 let rec = (members.len() > 1).then(|| doctor::choose_member(&members));
                 match write_out {
                     WriteOut::Table => print::text(host, &doctor_table(&members, rec.as_ref()))?,
-                    WriteOut::Json => print::json(host, &datadir::doctor_report(&members, rec.as_ref()))?,
+                    WriteOut::Json => {
+                        print::json(host, &datadir::doctor_report(&members, rec.as_ref()))?
+                    }
                 }
                 let fails = members
                     .iter()
@@ -372,4 +374,3 @@ fn facts_text(f: &doctor::Facts) -> String {
     }
     out
 }
-

@@ -233,7 +233,9 @@ pub fn doctor(
         };
         let mut members = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
-            let name = spec.as_string().unwrap_or_else(|| format!("member {}", i + 1));
+            let name = spec
+                .as_string()
+                .unwrap_or_else(|| format!("member {}", i + 1));
             let (snap, wal) = member(spec, true).await?;
             let snap = snap.ok_or_else(|| invalid("dataDir.snap: a StorageSpec is required"))?;
             members.push((name, doctor::diagnose(snap, wal, v).await?));

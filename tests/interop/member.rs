@@ -59,7 +59,11 @@ fn wal_table_is_etcd_dump_logs(v: Version) {
         .arg(data.join("member/wal"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let state = text.lines().find_map(|l| l.strip_prefix("S ")).unwrap();
     let (mut lines, mut entries) = (BTreeMap::new(), 0);
@@ -129,7 +133,10 @@ fn doctor_agrees_with_a_restart(v: Version) {
     let m = &doc["members"][0];
     assert_eq!(m["verdict"]["verdict"], "starts", "{m:#}");
     let summary = m["summary"].as_str().unwrap();
-    assert!(summary.starts_with(&format!("etcd {} starts from snapshot ", v.minor())), "{summary}");
+    assert!(
+        summary.starts_with(&format!("etcd {} starts from snapshot ", v.minor())),
+        "{summary}"
+    );
     let commit = m["verdict"]["commit"].as_u64().unwrap();
     let revision = m["verdict"]["revision"]["value"].as_i64().unwrap();
 
@@ -137,7 +144,11 @@ fn doctor_agrees_with_a_restart(v: Version) {
     let etcd = Etcd::start(&data, &opts);
     let got = etcd.ctl(&["get", "/k/1", "-w", "json"]);
     let got: serde_json::Value = serde_json::from_str(&got).unwrap();
-    assert_eq!(got["header"]["revision"].as_i64(), Some(revision), "{summary}");
+    assert_eq!(
+        got["header"]["revision"].as_i64(),
+        Some(revision),
+        "{summary}"
+    );
     etcd.stop();
     assert!(commit > 30, "{summary}");
 }
