@@ -76,6 +76,12 @@ function renderWal(member) {
   showPage(list, 0);
 }
 
+/** Sets styles through the CSSOM (the page's CSP allows no inline style attributes). */
+function css(el, styles) {
+  Object.assign(el.style, styles);
+  return el;
+}
+
 const COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 
 function drawTimeline(box, t) {
@@ -84,13 +90,14 @@ function drawTimeline(box, t) {
   const max = Math.max(...t.buckets.map((b) => Object.values(b.counts).reduce((a, c) => a + c, 0)));
   fill(box,
     h('div', { class: 'legend small' }, t.kinds.map((k) => h('span', { class: 'legend-item' },
-      h('span', { class: 'swatch', style: `background:${color(k)}` }), ` ${k} `))),
+      css(h('span', { class: 'swatch' }), { background: color(k) }), ` ${k} `))),
     h('div', { class: 'bars', role: 'img', 'aria-label': `entries ${t.first} to ${t.last} by kind` },
       t.buckets.map((b) => {
         const total = Object.values(b.counts).reduce((a, c) => a + c, 0);
         const title = `${b.from}–${b.to}: ` + Object.entries(b.counts).map(([k, n]) => `${n} ${k}`).join(', ');
-        return h('div', { class: 'bar', title, style: `height:${Math.max(4, Math.round((100 * total) / max))}%` },
-          Object.entries(b.counts).map(([k, n]) => h('div', { style: `flex:${n};background:${color(k)}` })));
+        return css(h('div', { class: 'bar', title },
+          Object.entries(b.counts).map(([k, n]) => css(h('div', {}), { flex: String(n), background: color(k) }))),
+        { height: `${Math.max(4, Math.round((100 * total) / max))}%` });
       })),
     h('div', { class: 'axis small muted' }, h('span', {}, int(t.first)), h('span', {}, int(t.last))),
   );
