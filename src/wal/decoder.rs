@@ -54,7 +54,10 @@ pub fn decode_frame_size(word: u64) -> (u64, u64) {
 /// A decoder over `segments` (all opened first, as etcd's `openWALFiles` does).
 pub struct Decoder<'a, S: Storage> {
     segments: &'a [Segment],
-    readers: Vec<Option<BufReader<S::Reader>>>,
+    /// Every segment's reader, opened up front as etcd does; each is buffered only while it
+    /// is the one being read, so memory does not grow with the number of segments.
+    readers: Vec<Option<S::Reader>>,
+    reader: Option<BufReader<S::Reader>>,
     /// Segment being read.
     cur: usize,
     /// Bytes consumed from the current segment.
@@ -75,14 +78,16 @@ impl<'a, S: Storage> Decoder<'a, S> {
     pub async fn open(storage: &S, segments: &'a [Segment], version: EtcdVersion) -> Result<Self> {
         let mut readers = Vec::with_capacity(segments.len());
         for s in segments {
-            readers.push(Some(BufReader::with_capacity(
-                BUF,
-                storage.open_read(&s.name).await?,
-            )));
+            readers.push(Some(storage.open_read(&s.name).await?));
         }
+        let reader = match readers.first_mut() {
+            Some(r) => r.take().map(|r| BufReader::with_capacity(BUF, r)),
+            None => None,
+        };
         Ok(Decoder {
             segments,
             readers,
+            reader,
             cur: 0,
             pos: 0,
             last_valid_off: 0,
@@ -136,7 +141,7 @@ impl<'a, S: Storage> Decoder<'a, S> {
     async fn read_full(&mut self, out: &mut [u8]) -> Result<usize> {
         let limit = self.size_of(self.cur).saturating_sub(self.pos);
         let want = (out.len() as u64).min(limit) as usize;
-        let r = self.readers[self.cur].as_mut().expect("open reader");
+        let r = self.reader.as_mut().expect("open reader");
         let mut n = 0;
         while n < want {
             let k = r.read(&mut out[n..want]).await?;
@@ -165,8 +170,10 @@ impl<'a, S: Storage> Decoder<'a, S> {
                     self.cur = self.segments.len();
                     return Ok(None);
                 }
-                self.readers[self.cur] = None;
                 self.cur += 1;
+                self.reader = self.readers[self.cur]
+                    .take()
+                    .map(|r| BufReader::with_capacity(BUF, r));
                 self.pos = 0;
                 self.last_valid_off = 0;
                 continue;
@@ -270,8 +277,10 @@ impl<'a, S: Storage> Decoder<'a, S> {
     /// last segment, if any (what write mode's `ZeroToEnd` would clear). Reads the rest of
     /// the segment, a buffer at a time.
     pub async fn first_nonzero_after_end(&mut self) -> Result<Option<u64>> {
-        let last = self.segments.len() - 1;
-        if self.cur < self.segments.len() || self.readers[last].is_none() {
+        let Some(last) = self.segments.len().checked_sub(1) else {
+            return Ok(None);
+        };
+        if self.cur < self.segments.len() || self.reader.is_none() {
             return Ok(None);
         }
         self.cur = last;
