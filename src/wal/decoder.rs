@@ -221,7 +221,9 @@ impl<'a, S: Storage> Decoder<'a, S> {
         let rec = match pb::decode::<WalRecord>(data.slice(..rec_bytes as usize)) {
             Ok(r) => r,
             Err(e) => {
-                if self.is_torn_entry(&data) {
+                // gogo's "unexpected EOF" *is* io.ErrUnexpectedEOF, so etcd tolerates or
+                // repairs it like a cut-short record.
+                if self.is_torn_entry(&data) || e == pb::DecodeError::UnexpectedEof {
                     return Err(Error::WalUnexpectedEof);
                 }
                 return Err(Error::Decode(e));
