@@ -12,12 +12,12 @@ use crate::pb::{self, WalRecord};
 use crate::storage::Storage;
 use crate::wal::{EtcdVersion, Segment};
 
-/// Frame header: the little-endian length word (etcd wal/decoder.go:34).
+/// Frame header: the little-endian length word (etcd wal/decoder.go:33).
 pub const FRAME_SIZE: u64 = 8;
-/// etcd 3.4's `maxWALEntrySizeLimit`, 10 MiB (etcd 3.4.23 wal/decoder.go:64); 3.5 bounds a
+/// etcd 3.4's `maxWALEntrySizeLimit`, 10 MiB (etcd 3.4.23 wal/decoder.go:65); 3.5 bounds a
 /// record by what is left of its segment instead.
 pub const MAX_ENTRY_SIZE_3_4: u64 = 10 * 1024 * 1024;
-/// The sector size of the torn-write test (etcd wal/decoder.go:31).
+/// The sector size of the torn-write test (etcd wal/decoder.go:30).
 const MIN_SECTOR_SIZE: u64 = 512;
 /// `crcType`: the one record whose CRC is not checked by the decoder.
 pub const CRC_TYPE: i64 = 4;
@@ -40,7 +40,7 @@ pub struct Decoded {
 }
 
 /// The low 56 bits are the record length; a set top bit says the top byte's low 3 bits are
-/// the padding (etcd wal/decoder.go:120).
+/// the padding (etcd wal/decoder.go:122).
 pub fn decode_frame_size(word: u64) -> (u64, u64) {
     let rec_bytes = word & !(0xffu64 << 56);
     let pad = if (word as i64) < 0 {
@@ -255,7 +255,7 @@ impl<'a, S: Storage> Decoder<'a, S> {
         })
     }
 
-    /// etcd's `isTornEntry` (etcd wal/decoder.go:131): in the last segment only, a record
+    /// etcd's `isTornEntry` (etcd wal/decoder.go:135): in the last segment only, a record
     /// with a 512-byte sector chunk that is all zeros was torn by a crash.
     fn is_torn_entry(&self, data: &[u8]) -> bool {
         if self.cur + 1 != self.segments.len() {
