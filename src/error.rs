@@ -112,6 +112,69 @@ pub enum Error {
     /// A snapshot receiver at one of its bounds (issue 9): answered 503, retry later.
     #[error("{0}")]
     Busy(String),
+    /// etcd `wal.ErrCRCMismatch`: a segment's `crc` record does not continue the running CRC
+    /// (etcd wal/wal.go:480).
+    #[error("wal: crc mismatch")]
+    WalCrcMismatch,
+    /// etcd `walpb.ErrCRCMismatch`: a record's CRC is not the running CRC over its data
+    /// (etcd wal/decoder.go:110).
+    #[error("walpb: crc mismatch")]
+    WalRecordCrcMismatch,
+    /// etcd `wal.ErrFileNotFound`: no `*.wal` segment, none at or before the snapshot index,
+    /// or a gap in the sequence numbers (etcd wal/wal.go:380, wal/util.go:87).
+    #[error("wal: file not found")]
+    WalFileNotFound,
+    /// etcd `wal.ErrSliceOutOfRange`: an entry whose index leaves a gap after the entries read
+    /// so far (etcd wal/wal.go:458).
+    #[error("wal: slice bounds out of range")]
+    WalSliceOutOfRange,
+    /// etcd `wal.ErrSnapshotNotFound`: read-mode `ReadAll` found no snapshot record equal to
+    /// the one it was opened at (etcd wal/wal.go:532).
+    #[error("wal: snapshot not found")]
+    WalSnapshotNotFound,
+    /// etcd `wal.ErrSnapshotMismatch`: a snapshot record with the index opened at but another
+    /// term (etcd wal/wal.go:490).
+    #[error("wal: snapshot mismatch")]
+    WalSnapshotMismatch,
+    /// etcd `wal.ErrMetadataConflict`: two metadata records that differ (etcd wal/wal.go:470).
+    #[error("wal: conflicting metadata found")]
+    WalMetadataConflict,
+    /// Go's `io.ErrUnexpectedEOF` from the WAL decoder: a record cut short, or a torn write
+    /// (a zeroed sector inside a bad record of the last segment; etcd wal/decoder.go:92-112).
+    #[error("unexpected EOF")]
+    WalUnexpectedEof,
+    /// etcd 3.4 `wal.ErrMaxWALEntrySizeLimitExceeded`: a record of 10 MiB or more
+    /// (etcd 3.4.23 wal/decoder.go:87).
+    #[error("wal: max entry size limit exceeded")]
+    WalMaxEntrySize,
+    /// etcd 3.5's record longer than what is left of its segment: `io.ErrUnexpectedEOF`
+    /// wrapped with the detail (etcd v3.5.16 server/wal/decoder.go:85-88), so it is tolerated
+    /// wherever an unexpected EOF is.
+    #[error(
+        "unexpected EOF: [wal] max entry size limit exceeded when decoding {}, recBytes: {rec_bytes}, fileSize({file_size}) - offset({offset}) - padBytes({pad_bytes}) = entryLimit({limit})",
+        go_quote(file)
+    )]
+    WalMaxEntrySizeEof {
+        /// The segment's base name.
+        file: String,
+        /// The record length from the length word.
+        rec_bytes: i64,
+        /// The segment's size when opened.
+        file_size: i64,
+        /// The decoder's last valid offset in the segment.
+        offset: i64,
+        /// The padding from the length word.
+        pad_bytes: i64,
+        /// `file_size - offset - pad_bytes`.
+        limit: i64,
+    },
+    /// `ReadAll`'s error for a record type it does not know (etcd wal/wal.go:497).
+    #[error("unexpected block type {0}")]
+    WalUnexpectedBlockType(i64),
+    /// An entry, HardState or snapshot record whose data does not decode: etcd *panics* here
+    /// (`pbutil.MustUnmarshal`, etcd 3.4.23 pkg/pbutil/pbutil.go:42), with this message.
+    #[error("unmarshal should never fail ({0})")]
+    WalUnmarshalPanic(DecodeError),
 }
 
 /// A protobuf decode failure, worded exactly as gogo-protobuf (etcd 3.4) words it.
@@ -184,6 +247,18 @@ impl Error {
             Error::HttpStatus { .. } => "ERR_HTTP_STATUS",
             Error::Transport { .. } => "ERR_TRANSPORT",
             Error::Busy(_) => "ERR_BUSY",
+            Error::WalCrcMismatch => "ERR_WAL_CRC_MISMATCH",
+            Error::WalRecordCrcMismatch => "ERR_WALPB_CRC_MISMATCH",
+            Error::WalFileNotFound => "ERR_WAL_FILE_NOT_FOUND",
+            Error::WalSliceOutOfRange => "ERR_WAL_SLICE_OUT_OF_RANGE",
+            Error::WalSnapshotNotFound => "ERR_WAL_SNAPSHOT_NOT_FOUND",
+            Error::WalSnapshotMismatch => "ERR_WAL_SNAPSHOT_MISMATCH",
+            Error::WalMetadataConflict => "ERR_WAL_METADATA_CONFLICT",
+            Error::WalUnexpectedEof => "ERR_WAL_UNEXPECTED_EOF",
+            Error::WalMaxEntrySize => "ERR_WAL_MAX_ENTRY_SIZE",
+            Error::WalMaxEntrySizeEof { .. } => "ERR_WAL_MAX_ENTRY_SIZE_EOF",
+            Error::WalUnexpectedBlockType(_) => "ERR_WAL_UNEXPECTED_BLOCK_TYPE",
+            Error::WalUnmarshalPanic(_) => "ERR_WAL_UNMARSHAL_PANIC",
         }
     }
 
@@ -213,6 +288,18 @@ impl Error {
         "ERR_HTTP_STATUS",
         "ERR_TRANSPORT",
         "ERR_BUSY",
+        "ERR_WAL_CRC_MISMATCH",
+        "ERR_WALPB_CRC_MISMATCH",
+        "ERR_WAL_FILE_NOT_FOUND",
+        "ERR_WAL_SLICE_OUT_OF_RANGE",
+        "ERR_WAL_SNAPSHOT_NOT_FOUND",
+        "ERR_WAL_SNAPSHOT_MISMATCH",
+        "ERR_WAL_METADATA_CONFLICT",
+        "ERR_WAL_UNEXPECTED_EOF",
+        "ERR_WAL_MAX_ENTRY_SIZE",
+        "ERR_WAL_MAX_ENTRY_SIZE_EOF",
+        "ERR_WAL_UNEXPECTED_BLOCK_TYPE",
+        "ERR_WAL_UNMARSHAL_PANIC",
         "ERR_NOT_FOUND",
         "ERR_ALREADY_EXISTS",
         "ERR_IS_A_DIRECTORY",
@@ -297,6 +384,37 @@ impl BadDb {
     }
 }
 
+/// Go's `%q` of a string (`strconv.Quote`): double quotes, Go escapes for `"`, `\\` and
+/// characters that are not printable.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\x0b' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() || c == '\u{feff}' => {
+                if (c as u32) <= 0xffff {
+                    out.push_str(&format!("\\u{:04x}", c as u32))
+                } else {
+                    out.push_str(&format!("\\U{:08x}", c as u32))
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Go's `%v` of a byte slice (`[1 2 3]`), as etcd's sha256 mismatch message prints it.
 pub fn go_bytes(b: &[u8]) -> String {
     let parts: Vec<String> = b.iter().map(u8::to_string).collect();
@@ -356,6 +474,25 @@ mod tests {
                 detail: String::new(),
             },
             Error::Busy(String::new()),
+            Error::WalCrcMismatch,
+            Error::WalRecordCrcMismatch,
+            Error::WalFileNotFound,
+            Error::WalSliceOutOfRange,
+            Error::WalSnapshotNotFound,
+            Error::WalSnapshotMismatch,
+            Error::WalMetadataConflict,
+            Error::WalUnexpectedEof,
+            Error::WalMaxEntrySize,
+            Error::WalMaxEntrySizeEof {
+                file: String::new(),
+                rec_bytes: 0,
+                file_size: 0,
+                offset: 0,
+                pad_bytes: 0,
+                limit: 0,
+            },
+            Error::WalUnexpectedBlockType(0),
+            Error::WalUnmarshalPanic(super::DecodeError::UnexpectedEof),
         ];
         for kind in [
             K::NotFound,
@@ -408,7 +545,19 @@ mod tests {
                 | Error::PreconditionFailed(_)
                 | Error::HttpStatus { .. }
                 | Error::Transport { .. }
-                | Error::Busy(_) => {}
+                | Error::Busy(_)
+                | Error::WalCrcMismatch
+                | Error::WalRecordCrcMismatch
+                | Error::WalFileNotFound
+                | Error::WalSliceOutOfRange
+                | Error::WalSnapshotNotFound
+                | Error::WalSnapshotMismatch
+                | Error::WalMetadataConflict
+                | Error::WalUnexpectedEof
+                | Error::WalMaxEntrySize
+                | Error::WalMaxEntrySizeEof { .. }
+                | Error::WalUnexpectedBlockType(_)
+                | Error::WalUnmarshalPanic(_) => {}
             }
         }
         all

@@ -67,6 +67,7 @@ pub mod storage;
 #[allow(missing_docs)]
 pub mod summary;
 pub mod transport;
+pub mod wal;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

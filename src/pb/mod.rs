@@ -22,7 +22,7 @@ mod walpb;
 pub use gogo::{DecodeError, Unknown};
 pub use raftpb::*;
 pub use snappb::SnapFile;
-pub use walpb::WalSnapshot;
+pub use walpb::{WalRecord, WalSnapshot, WalSnapshotRecord};
 
 /// A message decodable with gogo-compatible error reporting.
 pub trait GogoMessage: prost::Message + Default + Sized {

@@ -183,7 +183,7 @@ pub struct ConfChangeV2 {
 }
 
 // gogo's view of each message, for reproducing its decode errors (see `gogo::explain`).
-mod schemas {
+pub(super) mod schemas {
     use crate::pb::gogo::{FieldKind::*, Schema};
 
     pub static ENTRY: Schema = Schema {

@@ -9,6 +9,7 @@ mod support;
 mod largest_alloc;
 mod rss_receive;
 mod rss_save_db;
+mod wal_memory;
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -14,4 +14,5 @@ mod cli;
 mod inspect;
 mod pb;
 mod snapshotter;
+mod wal;
 mod wire;

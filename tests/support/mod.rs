@@ -12,6 +12,7 @@
 pub mod etcd;
 pub mod pb;
 pub mod snapshotter;
+pub mod wal;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -19,4 +19,5 @@ mod message;
 mod pb;
 mod snapshotter;
 mod storage;
+mod wal;
 mod wire;
