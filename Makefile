@@ -114,9 +114,11 @@ viewer: setup
 
 ## The inspect bindings in Node, then the viewer end to end in headless Chromium
 ## (tests/js/viewer/): etcd's numbers on screen, hostile keys as text, OPFS across reloads, a
-## generated 64 MiB+ db, corrupt dbs, no foreign requests. Screenshots in artifacts/viewer/.
+## generated 64 MiB+ db, corrupt dbs, no foreign requests; viewer/use.test.mjs: a live etcd 3.4.23
+## (NOSPACE, 1,200 revisions, leases, backups, two members), keyboard walks, axe-core, reflow.
+## Screenshots in artifacts/viewer/.
 test-viewer: package
-	cd tests/js && node --test --test-concurrency=1 viewer/inspect-api.test.mjs viewer/viewer.test.mjs
+	cd tests/js && node --test --test-concurrency=1 viewer/inspect-api.test.mjs viewer/viewer.test.mjs viewer/use.test.mjs
 test: test-viewer
 
 ## The wasm snapshot receiver (snapshotHandler) under node:http, and the npm CLI's frame /

@@ -64,8 +64,10 @@ pub enum Error {
         /// What is wrong, in bbolt's words where bbolt has some.
         problem: String,
     },
-    /// The sha256 trailer of an `etcdctl snapshot save` file does not match; etcd's message.
-    #[error("expected sha256 {}, got {}", go_bytes(expected), go_bytes(actual))]
+    /// The sha256 trailer of an `etcdctl snapshot save` file does not match: etcd's message
+    /// (`snapshot/v3_snapshot.go`, `expected sha256 %v, got %v`) with the digests in hex
+    /// rather than Go's decimal byte lists, so they can be compared with `sha256sum`.
+    #[error("expected sha256 {}, got {}", hex_bytes(expected), hex_bytes(actual))]
     DbHashMismatch {
         /// The trailer's digest.
         expected: [u8; 32],
@@ -413,6 +415,11 @@ pub fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Lower-case hex of `b`, as `sha256sum` prints a digest.
+pub fn hex_bytes(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Go's `%v` of a byte slice (`[1 2 3]`), as etcd's sha256 mismatch message prints it.

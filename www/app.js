@@ -5,7 +5,10 @@
 //   ui/banner.js   errors and notices         ui/kinds.js   what the viewer does per kind
 //   ui/open.js     opening and selecting      ui/pickers.js the open buttons
 //   ui/drop.js     drag and drop              ui/kept.js    folders kept in OPFS
-//   ui/paging.js   key paging                 ui/views/     folder, snap, db, keys, space, history
+//   ui/paging.js   key paging                 ui/members.js the members in what was opened
+//   ui/tabs.js     accessible tabs            ui/route.js   tab, prefix and key in the URL hash
+//   ui/export.js   key list as CSV / etcdctl  ui/chart.js   the space bars
+//   ui/views/      folder, snap, db, keys, space, history (a new view is one more file)
 import { startWorker, call } from './ui/rpc.js';
 import { state, forgetOpen } from './ui/state.js';
 import { showError } from './ui/banner.js';

@@ -10,6 +10,9 @@ const ready = init();
 /** Viewer folders kept in OPFS live under this directory. */
 const KEEP_ROOT = 'etcd-snap-viewer';
 
+/** Kinds opened as a bbolt db (as ui/kinds.js): judged when the folder is listed. */
+const DB_KINDS = new Set(['db', 'live-db', 'other']);
+
 /** The open folder: name -> Blob (a File, or an OPFS file's snapshot). */
 let folder = new Map();
 /** Open dbs by id. */
@@ -91,24 +94,34 @@ async function describeFolder(label) {
           item.code = errInfo(e).code;
         }
       }
+      // A db is judged at listing time by the rule `etcd-snap ls` applies (the library's
+      // listing verdict: meta pages, length, compression), not only once it is opened.
+      if (DB_KINDS.has(f.kind)) {
+        const v = etcd.dbListingVerdict(folder.get(f.name));
+        item.verdict = v.verdict;
+        item.code = v.code;
+      }
       // What etcd's Load would rename an unreadable .snap to.
       if (f.kind === 'snap' && item.verdict !== 'ok') item.brokenName = etcd.brokenName(f.name);
       files.push(item);
     }
     // The .snap etcd's Load would return, by the library's rule (no rename happens here).
-    return { label, files, load: etcd.loadPick(files) };
+    // loadPick reads only .snap verdicts: db verdicts are the listing's, not Read's.
+    const snaps = files.filter((x) => !DB_KINDS.has(x.kind));
+    return { label, files, load: etcd.loadPick(snaps) };
   } finally {
     s.close();
   }
 }
 
-function openDb(name) {
+/** Opens db `name`; `verifyTrailer: false` skips the sha256 check ("open anyway"). */
+function openDb(name, verifyTrailer = true) {
   const blob = folder.get(name);
   if (!blob) throw Object.assign(new Error(`${name}: not in the open folder`), { code: 'ERR_NOT_FOUND' });
-  const db = etcd.InspectDb.open(blob);
+  const db = etcd.InspectDb.open(blob, { verifyTrailer });
   const id = nextDb++;
   dbs.set(id, db);
-  const out = { id, name, size: blob.size, layout: db.layout() };
+  const out = { id, name, size: blob.size, layout: db.layout(), verifyTrailer, quota: etcd.etcdQuota() };
   const attempt = (key, f) => {
     try { out[key] = f(); } catch (e) { out[key + 'Error'] = errInfo(e); }
   };
@@ -122,6 +135,11 @@ function openDb(name) {
   attempt('buckets', () => db.buckets());
   attempt('cluster', () => db.clusterInfo());
   attempt('index', () => db.index());
+  // Live keys, as `etcdctl get "" --prefix --count-only` counts them (the index counts
+  // every key with a stored revision, deleted ones too).
+  if (out.index) attempt('liveKeys', () => db.keys({ liveOnly: true, count: true, limit: 1 }).total);
+  if (out.cluster && out.cluster.leases.length && out.index) attempt('leaseKeys', () => db.leaseKeys());
+  out.warnings = db.warnings;
   return out;
 }
 
@@ -199,15 +217,21 @@ const ops = {
     const blob = folder.get(name);
     return etcd.decodeSnap(new Uint8Array(await blob.arrayBuffer()));
   },
-  openDb: ({ name }) => openDb(name),
+  openDb: ({ name, verifyTrailer }) => openDb(name, verifyTrailer),
+  // After a failed open: does the structure still read without the sha256 check? (The
+  // viewer then offers "open anyway".)
+  canOpenUnverified({ name }) {
+    try { etcd.InspectDb.open(folder.get(name), { verifyTrailer: false }).free(); return true; } catch { return false; }
+  },
   closeDb({ dbId }) {
     const d = dbs.get(dbId);
     if (d) { d.free(); dbs.delete(dbId); }
     return true;
   },
-  keys: ({ dbId, prefix, after, limit, count }) => db(dbId).keys({ prefix, after, limit, count }),
-  // The newest 1000 revisions, values cut at 256 KiB (a hostile key may have many large ones).
-  history: ({ dbId, key }) => db(dbId).history(key, { limit: 1000, maxValueBytes: 256 << 10 }),
+  keys: ({ dbId, prefix, after, limit, count, contains, liveOnly, sort, offset }) => db(dbId).keys({ prefix, after, limit, count, contains, liveOnly, sort, offset }),
+  // 1000 revisions at a time (newest first after skipping `offset`), values cut at 256 KiB
+  // (a hostile key may have many large ones).
+  history: ({ dbId, key, offset = 0 }) => db(dbId).history(key, { limit: 1000, maxValueBytes: 256 << 10, offset }),
   value: ({ dbId, key, main, sub }) => db(dbId).value(key, main, sub),
   space: ({ dbId, depth }) => db(dbId).spaceByPrefix('/', depth),
   keep: ({ label }) => keep(label),

@@ -12,7 +12,6 @@ use serde::Serialize;
 use super::host::Host;
 use super::print;
 use super::progress::{self, Progress};
-use crate::inspect::{Db, OpenOptions};
 use crate::names::{self, NameKind};
 use crate::{
     ConfState, Error, FileInfo, LockMode, Options, Result, Snapshot, SnapshotMetadata, Snapshotter,
@@ -397,7 +396,7 @@ async fn ls<H: Host>(host: &H, dir: &Path, format: Format) -> Result<()> {
         s.judge(&mut f).await;
         let name = f.name.clone();
         let mut e = Entry::from(f);
-        if e.kind == "db" && !e.dir {
+        if (e.kind == "db" || e.kind == "live-db") && !e.dir {
             let (verdict, code) = db_verdict(host.open_entry_source(dir, &name));
             e.verdict = Some(verdict);
             e.code = code;
@@ -422,20 +421,12 @@ fn display(name: &str) -> String {
     crate::storage::raw_name::display(name).into_owned()
 }
 
-/// A cheap look at a `.snap.db`: can bbolt's meta pages be opened, as etcd must do when it
-/// renames the file to `db`? Reads a few pages, never the whole file; `etcd-snap status`
-/// runs the full integrity check.
+/// The listing's look at a db (`inspect::listing_verdict`, the viewer's rule too): do its
+/// meta pages open, and is it as long as they say? Reads a few pages, never the whole file;
+/// `etcd-snap status` runs the full integrity check.
 fn db_verdict<S: crate::inspect::PageSource>(src: Result<S>) -> (String, Option<&'static str>) {
-    let opened = src.and_then(|src| {
-        Db::open_with(
-            src,
-            OpenOptions {
-                verify_trailer: false,
-            },
-        )
-    });
-    match opened {
-        Ok(_) => ("ok".to_owned(), None),
+    match crate::inspect::listing_verdict(src) {
+        Ok(()) => ("ok".to_owned(), None),
         Err(e) => (e.to_string(), Some(e.code())),
     }
 }

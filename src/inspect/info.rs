@@ -58,6 +58,13 @@ impl MvccMeta {
     }
 }
 
+/// etcd's default backend quota, `--quota-backend-bytes` 0 (etcd 3.4
+/// etcdserver/quota.go:29 `DefaultQuotaBytes`): when the backend's size (`tx.Size()`, the
+/// high water mark) would pass it, etcd raises the NOSPACE alarm.
+pub const DEFAULT_QUOTA_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// The largest quota etcd recommends (etcdserver/quota.go:32 `MaxQuotaBytes`).
+pub const MAX_QUOTA_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+
 /// A lease from the `lease` bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeaseInfo {
@@ -65,7 +72,8 @@ pub struct LeaseInfo {
     pub id: i64,
     /// Granted TTL in seconds.
     pub ttl: i64,
-    /// Checkpointed remaining TTL.
+    /// Checkpointed remaining TTL: etcd 3.4 writes it only with lease checkpointing on
+    /// (`--experimental-enable-lease-checkpoint`); 0 means it was not persisted.
     pub remaining_ttl: i64,
 }
 

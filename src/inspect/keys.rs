@@ -1,7 +1,7 @@
 //! Paging through the key index, as the viewer lists keys: one page of the keys under a
 //! prefix that come after a cursor key, each with what its stored revisions add up to.
 
-use super::mvcc::Mvcc;
+use super::mvcc::{Event, Mvcc};
 use super::source::PageSource;
 
 /// Which page of keys.
@@ -13,8 +13,30 @@ pub struct KeyPageQuery {
     pub after: Option<Vec<u8>>,
     /// At most this many keys.
     pub limit: usize,
-    /// Also count every key under `prefix` ([`KeyPage::total`]; walks them all).
+    /// Also count every key under `prefix` that passes the filters ([`KeyPage::total`];
+    /// walks them all).
     pub count: bool,
+    /// Only keys containing these bytes anywhere (a substring search, not only a prefix).
+    pub contains: Option<Vec<u8>>,
+    /// Only keys live at the current revision (hide deleted ones).
+    pub live_only: bool,
+    /// The order of the keys. Other than [`KeySort::Key`], the page is `offset` into the
+    /// sorted list and `after` is not used (every matching key is visited).
+    pub sort: KeySort,
+    /// With a [`KeySort`] other than `Key`: skip this many keys of the sorted list.
+    pub offset: usize,
+}
+
+/// How a page of keys is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeySort {
+    /// Byte order of the keys (etcd's), paged by cursor.
+    #[default]
+    Key,
+    /// Most bytes stored in the `key` bucket first (ties in key order).
+    Bytes,
+    /// Most stored revisions first (ties in key order).
+    Revisions,
 }
 
 /// One key of a page.
@@ -44,9 +66,55 @@ pub struct KeyPage<'a> {
 }
 
 impl<S: PageSource> Mvcc<'_, S> {
+    fn entry<'a>(&self, key: &'a [u8], events: &[Event]) -> KeyEntry<'a> {
+        let current = self.current_revision();
+        let newest = events.last();
+        KeyEntry {
+            key,
+            revisions: events.len(),
+            live: newest.is_some_and(|e| !e.tombstone && e.rev.main <= current),
+            last_revision: newest.map_or(0, |e| e.rev.main),
+            bytes: events.iter().map(|e| e.size).sum(),
+        }
+    }
+
+    /// Keys under `q.prefix` from `start` that pass `q`'s filters, in key order.
+    fn matching<'a>(
+        &'a self,
+        q: &KeyPageQuery,
+        start: &[u8],
+    ) -> impl Iterator<Item = KeyEntry<'a>> + 'a {
+        let prefix = q.prefix.clone();
+        let contains = q.contains.clone().filter(|c| !c.is_empty());
+        let live_only = q.live_only;
+        self.keys_from(start)
+            .take_while(move |(k, _)| k.starts_with(&prefix))
+            .filter(move |(k, _)| {
+                contains
+                    .as_deref()
+                    .is_none_or(|c| k.windows(c.len()).any(|w| w == c))
+            })
+            .map(|(k, ev)| self.entry(k, ev))
+            .filter(move |e| !live_only || e.live)
+    }
+
     /// The page of keys `q` asks for.
     pub fn key_page(&self, q: &KeyPageQuery) -> KeyPage<'_> {
         let prefix = q.prefix.as_slice();
+        if q.sort != KeySort::Key {
+            let mut all: Vec<KeyEntry<'_>> = self.matching(q, prefix).collect();
+            let total = all.len();
+            match q.sort {
+                KeySort::Bytes => all.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.key.cmp(b.key))),
+                _ => all.sort_by(|a, b| b.revisions.cmp(&a.revisions).then(a.key.cmp(b.key))),
+            }
+            let keys: Vec<KeyEntry<'_>> = all.into_iter().skip(q.offset).take(q.limit).collect();
+            return KeyPage {
+                keys,
+                next: None,
+                total: Some(total),
+            };
+        }
         let start = match &q.after {
             // The smallest key greater than `after`.
             Some(a) if a.as_slice() >= prefix => {
@@ -56,35 +124,20 @@ impl<S: PageSource> Mvcc<'_, S> {
             }
             _ => prefix.to_vec(),
         };
-        let current = self.current_revision();
         let mut keys = Vec::new();
         let mut more = false;
-        for (key, events) in self.keys_from(&start) {
-            if !key.starts_with(prefix) {
-                break;
-            }
+        for e in self.matching(q, &start) {
             if keys.len() == q.limit {
                 more = true;
                 break;
             }
-            let newest = events.last();
-            keys.push(KeyEntry {
-                key,
-                revisions: events.len(),
-                live: newest.is_some_and(|e| !e.tombstone && e.rev.main <= current),
-                last_revision: newest.map_or(0, |e| e.rev.main),
-                bytes: events.iter().map(|e| e.size).sum(),
-            });
+            keys.push(e);
         }
         let next = match (more, keys.last()) {
             (true, Some(k)) => Some(k.key),
             _ => None,
         };
-        let total = q.count.then(|| {
-            self.keys_from(prefix)
-                .take_while(|(k, _)| k.starts_with(prefix))
-                .count()
-        });
+        let total = q.count.then(|| self.matching(q, prefix).count());
         KeyPage { keys, next, total }
     }
 }
@@ -118,6 +171,7 @@ mod tests {
                 after: None,
                 limit: 3,
                 count: true,
+                ..Default::default()
             };
             let mut seen = Vec::new();
             loop {
@@ -161,7 +215,67 @@ mod tests {
             after: after.map(<[u8]>::to_vec),
             limit: 5,
             count: false,
+            ..Default::default()
         };
         assert_eq!(m.key_page(&q(Some(b"\x00"))), m.key_page(&q(None)));
+    }
+
+    /// Sorted by bytes or revisions, a page is a slice of every matching key in that order;
+    /// `contains` finds keys by any substring and `live_only` hides deleted keys.
+    #[test]
+    fn sorts_and_filters() {
+        use super::KeySort;
+        let db = Db::open(std::fs::read(DB).unwrap()).unwrap();
+        let m = db.mvcc().unwrap();
+        let all = m.key_page(&KeyPageQuery {
+            limit: usize::MAX,
+            count: true,
+            ..Default::default()
+        });
+        for sort in [KeySort::Bytes, KeySort::Revisions] {
+            let key = |e: &super::KeyEntry<'_>| match sort {
+                KeySort::Bytes => e.bytes,
+                _ => e.revisions as u64,
+            };
+            let whole = m.key_page(&KeyPageQuery {
+                limit: usize::MAX,
+                sort,
+                ..Default::default()
+            });
+            assert_eq!(whole.total, all.total);
+            assert!(
+                whole.keys.windows(2).all(|w| key(&w[0]) >= key(&w[1])),
+                "{sort:?}"
+            );
+            let page = m.key_page(&KeyPageQuery {
+                limit: 4,
+                offset: 3,
+                sort,
+                ..Default::default()
+            });
+            assert_eq!(page.keys, whole.keys[3..7]);
+        }
+        let live = m.key_page(&KeyPageQuery {
+            limit: usize::MAX,
+            live_only: true,
+            count: true,
+            ..Default::default()
+        });
+        assert!(live.keys.iter().all(|k| k.live));
+        assert_eq!(live.keys.len(), all.keys.iter().filter(|k| k.live).count());
+        assert_eq!(live.total, Some(live.keys.len()));
+        let needle = &all.keys[all.keys.len() / 2].key[2..5];
+        let found = m.key_page(&KeyPageQuery {
+            limit: usize::MAX,
+            contains: Some(needle.to_vec()),
+            ..Default::default()
+        });
+        let expect: Vec<_> = all
+            .keys
+            .iter()
+            .filter(|k| k.key.windows(needle.len()).any(|w| w == needle))
+            .collect();
+        assert!(!expect.is_empty());
+        assert_eq!(found.keys.iter().collect::<Vec<_>>(), expect);
     }
 }

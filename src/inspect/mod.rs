@@ -32,10 +32,11 @@ pub mod status;
 pub mod stream;
 pub mod trailer;
 pub mod v2store;
+pub mod verdict;
 
 pub use bbolt::Bolt;
 pub use info::{BucketInfo, ClusterInfo, MvccMeta};
-pub use keys::{KeyEntry, KeyPage, KeyPageQuery};
+pub use keys::{KeyEntry, KeyPage, KeyPageQuery, KeySort};
 pub use mvcc::{Event, Mvcc, PrefixSpace, RangeQuery, RangeResult, Revision};
 pub use mvccpb::KeyValue;
 #[cfg(not(target_arch = "wasm32"))]
@@ -44,6 +45,7 @@ pub use source::{Cached, PageSource, Prefix};
 pub use status::Status;
 pub use trailer::Trailer;
 pub use v2store::{Member, V2Store};
+pub use verdict::listing_verdict;
 
 use crate::Result;
 
@@ -76,8 +78,13 @@ impl<S: PageSource> Db<S> {
         Self::open_with(src, OpenOptions::default())
     }
 
-    /// Opens: trailer first (if any), then bbolt's meta pages.
+    /// Opens: a compressed file is named as such; then the trailer (if any, after a check
+    /// that the db before it is as long as its meta page says), then bbolt's meta pages.
     pub fn open_with(src: S, opts: OpenOptions) -> Result<Self> {
+        verdict::not_compressed(&src)?;
+        if opts.verify_trailer {
+            verdict::check_truncated_backup(&src)?;
+        }
         let (len, trailer) = trailer::check(&src, opts.verify_trailer)?;
         let bolt = Bolt::open(Prefix::new(src, len))?;
         Ok(Db { bolt, trailer })

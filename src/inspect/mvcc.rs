@@ -338,6 +338,25 @@ impl<'d, S: PageSource> Mvcc<'d, S> {
         self.index.get(key).map_or(&[], Vec::as_slice)
     }
 
+    /// Live keys attached to each lease at the current revision: the lease of each live
+    /// key's newest `KeyValue`, as etcd re-attaches keys to leases when it restores its
+    /// store (etcd 3.4 mvcc/kvstore.go:533 `restoreChunk` keeps each key's lease, :448 `le.Attach`).
+    /// Reads every live key's newest value once.
+    pub fn lease_keys(&self) -> Result<BTreeMap<i64, u64>> {
+        let mut out = BTreeMap::new();
+        for events in self.index.values() {
+            let Some(e) = events.last() else { continue };
+            if e.tombstone {
+                continue;
+            }
+            let kv = self.value_at(e.rev, false)?;
+            if kv.lease != 0 {
+                *out.entry(kv.lease).or_insert(0) += 1;
+            }
+        }
+        Ok(out)
+    }
+
     /// Keys in `[start, ..)` with any stored revision, for paging through the whole index.
     pub fn keys_from<'a>(
         &'a self,

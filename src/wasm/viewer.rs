@@ -117,3 +117,16 @@ pub fn etcdctl_bytes(n: f64) -> Result<String, JsValue> {
     }
     Ok(crate::inspect::status::humanize_bytes(n as u64))
 }
+
+/// etcd's backend quota: `{ defaultBytes, maxBytes }` (`inspect::info::DEFAULT_QUOTA_BYTES`,
+/// `MAX_QUOTA_BYTES`, from etcdserver/quota.go), to set a db's size against.
+#[wasm_bindgen(js_name = etcdQuota, unchecked_return_type = "{ defaultBytes: number; maxBytes: number }")]
+pub fn etcd_quota() -> JsValue {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: u64| {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
+    };
+    set("defaultBytes", crate::inspect::info::DEFAULT_QUOTA_BYTES);
+    set("maxBytes", crate::inspect::info::MAX_QUOTA_BYTES);
+    o.into()
+}

@@ -1,48 +1,45 @@
-// Space used by key prefix as a horizontal SVG bar chart, drawn here (no chart library).
-import { s } from './dom.js';
+// Space used by key prefix as a horizontal bar chart of buttons (no chart library): each bar
+// is focusable and opens its prefix with Enter or a click; labels wrap rather than being cut;
+// bytes, share, keys and revisions are written next to each bar. Small screens stack the
+// label above the bar.
+import { h } from './dom.js';
 import { bytes, int, keyText } from './format.js';
 
 const enc = new TextEncoder();
 
-/** `items`: [{ prefix, bytes, keys, liveKeys, revisions }], largest first. */
-export function spaceChart(items, { max = 20, onPick } = {}) {
+/** `items`: [{ prefix, bytes, keys, liveKeys, revisions }], largest first. The first `max`
+ *  are drawn; the rest are summed into one row that `onMore()` expands. */
+export function spaceChart(items, { max = 20, onPick, onMore } = {}) {
   const shown = items.slice(0, max);
   const rest = items.slice(max);
-  if (rest.length) {
-    shown.push({
+  const total = items.reduce((a, x) => a + x.bytes, 0) || 1;
+  const top = Math.max(1, ...shown.map((x) => x.bytes));
+  const row = (x, { other = false } = {}) => {
+    const label = other ? x.prefix : keyText(enc.encode(x.prefix)).text;
+    const pct = (100 * x.bytes) / total;
+    const value = `${bytes(x.bytes)} · ${pct.toFixed(1)}% · ${int(x.keys)} key${x.keys === 1 ? '' : 's'} (${int(x.liveKeys)} live) · ${int(x.revisions)} revision${x.revisions === 1 ? '' : 's'}`;
+    const inner = [
+      h('span', { class: 'label mono' }, label),
+      h('span', { class: 'track', 'aria-hidden': 'true' }, h('span', { class: 'fill', dataset: { w: (100 * x.bytes / top).toFixed(2) } })),
+      h('span', { class: 'value' }, value),
+      h('span', { class: 'sr-only' }, other ? '. Show them' : '. Browse its keys'),
+    ];
+    const b = h('button', {
+      class: ['bar', other && 'other'], type: 'button', dataset: { prefix: other ? '' : x.prefix },
+      onclick: () => (other ? onMore && onMore() : onPick && onPick(x.prefix)),
+    }, inner);
+    return h('li', {}, b);
+  };
+  const list = h('ul', { class: 'chart', 'aria-label': 'Space used by key prefix' },
+    shown.map((x) => row(x)),
+    rest.length ? row({
       prefix: `(${rest.length} more prefixes)`,
-      other: true,
       bytes: rest.reduce((a, x) => a + x.bytes, 0),
       keys: rest.reduce((a, x) => a + x.keys, 0),
       liveKeys: rest.reduce((a, x) => a + x.liveKeys, 0),
       revisions: rest.reduce((a, x) => a + x.revisions, 0),
-    });
-  }
-  const total = items.reduce((a, x) => a + x.bytes, 0) || 1;
-  const top = Math.max(1, ...shown.map((x) => x.bytes));
-  const rowH = 26, labelW = 300, barW = 420, valueW = 230, W = labelW + barW + valueW;
-  const H = shown.length * rowH + 8;
-  const svg = s('svg', {
-    class: 'chart', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
-    'aria-label': 'Space used by key prefix',
-  });
-  shown.forEach((x, i) => {
-    const y = i * rowH + 4;
-    const w = Math.max(2, (x.bytes / top) * barW);
-    const label = x.other ? x.prefix : keyText(enc.encode(x.prefix)).text;
-    const g = s('g', { class: x.other ? 'bar other' : 'bar', transform: `translate(0 ${y})` },
-      s('title', {}, `${label}\n${int(x.bytes)} bytes, ${int(x.keys)} keys (${int(x.liveKeys)} live), ${int(x.revisions)} revisions`),
-      s('text', { x: labelW - 8, y: rowH / 2 + 1, class: 'label', 'text-anchor': 'end', 'dominant-baseline': 'middle' },
-        label.length > 40 ? label.slice(0, 39) + '…' : label),
-      s('rect', { x: labelW, y: 3, width: w, height: rowH - 8, rx: 3 }),
-      s('text', { x: labelW + w + 8, y: rowH / 2 + 1, class: 'value', 'dominant-baseline': 'middle' },
-        `${bytes(x.bytes)} · ${(100 * x.bytes / total).toFixed(1)}% · ${int(x.keys)} key${x.keys === 1 ? '' : 's'}`),
-    );
-    if (onPick && !x.other) {
-      g.classList.add('pick');
-      g.addEventListener('click', () => onPick(x.prefix));
-    }
-    svg.append(g);
-  });
-  return svg;
+    }, { other: true }) : null);
+  // Widths through the CSSOM (the page's CSP allows no inline style attributes).
+  for (const f of list.querySelectorAll('.fill')) f.style.width = `${Math.max(0.5, Number(f.dataset.w))}%`;
+  return list;
 }

@@ -37,3 +37,26 @@ export function fill(el, ...children) {
 
 /** A verdict badge: ok / bad / warn / info. */
 export const badge = (kind, text, title) => h('span', { class: `badge ${kind}`, title }, text);
+
+/** Makes a non-button element (a table row, a list item) act like one for the keyboard:
+ *  focusable, and Enter or Space runs `onActivate` (as a click does). */
+export function activatable(el, onActivate, label) {
+  el.tabIndex = 0;
+  if (label) el.setAttribute('aria-label', label);
+  el.addEventListener('click', onActivate);
+  el.addEventListener('keydown', (e) => {
+    if (e.target !== el || (e.key !== 'Enter' && e.key !== ' ')) return;
+    e.preventDefault();
+    onActivate(e);
+  });
+  return el;
+}
+
+/** Singular or plural: `plural(1, 'file')` is "1 file", `plural(2, 'file')` "2 files". */
+export const plural = (n, word, many = `${word}s`) => `${new Intl.NumberFormat('en-US').format(n)} ${n === 1 ? word : many}`;
+
+/** Tells screen readers (the page's live region) what is going on. */
+export function announce(text) {
+  const el = document.getElementById('live');
+  if (el) el.textContent = text;
+}

@@ -6,16 +6,18 @@ import { call } from './rpc.js';
 import { state, setBusy } from './state.js';
 import { showError, clearBanner, guarded } from './banner.js';
 import { isDbKind, isLeftoverKind } from './kinds.js';
-import { renderFolder, markSelected } from './views/folder.js';
+import { renderFolder, renderMembers, markSelected } from './views/folder.js';
 import { renderSnap, renderLeftover } from './views/snap.js';
 import { renderDb, renderDbError } from './views/db.js';
+import { onRoute } from './route.js';
 
 const $ = (id) => document.getElementById(id);
 
 /** Opens `files` (Files or Blobs with names) as folder `label`; `single` when they were
  *  picked one by one (a lone file is then shown at once). */
-export async function openFiles(label, files, { single = false } = {}) {
+export async function openFiles(label, files, { single = false, keepMembers = false } = {}) {
   clearBanner();
+  if (!keepMembers) { state.members = []; renderMembers([], 0, () => {}); }
   files = files.filter((f) => f && f.name && !f.name.startsWith('.'));
   if (!files.length) return showError('Nothing to open: the folder has no files.');
   const names = new Set();
@@ -24,15 +26,29 @@ export async function openFiles(label, files, { single = false } = {}) {
   if (!res) return;
   state.files = files;
   const pick = single && files.length === 1 ? files[0].name : undefined;
-  await showFolder(res, { pick });
+  await showFolder(res, { pick, single });
+}
+
+/** Opens what the pickers found: one member as a folder, several as a member list (each
+ *  shown on its own, the first one now). */
+export async function openMembers(members) {
+  members = members.filter((m) => m.files.length);
+  if (!members.length) return showError('Nothing to open: the folder has no files.');
+  if (members.length === 1) return openFiles(members[0].label, members[0].files);
+  state.members = members;
+  const show = async (i) => {
+    renderMembers(members, i, show);
+    await openFiles(members[i].label, members[i].files, { keepMembers: true });
+  };
+  await show(0);
 }
 
 /** Shows folder `res` (the worker's description) and selects `pick` or the default file.
  *  `keepable: false` for a folder already kept (no Keep button). */
-export async function showFolder(res, { pick, keepable = true } = {}) {
+export async function showFolder(res, { pick, keepable = true, single = false } = {}) {
   state.folder = res;
   state.db = null;
-  renderFolder(res, state.selected, select);
+  renderFolder(res, state.selected, select, { single });
   $('keep-row').hidden = !keepable;
   pick ??= res.load || res.files.find((f) => isDbKind(f.kind))?.name || res.files[0]?.name;
   if (pick) await select(pick);
@@ -47,15 +63,21 @@ export async function select(name) {
   const view = $('view');
   view.hidden = false;
   if (state.db) { call('closeDb', { dbId: state.db.id }); state.db = null; }
+  onRoute(null); // the URL's tab / key belong to a db view; the open db's view takes it again
   if (f.kind === 'snap') return renderSnap(view, f, state.folder, select);
   if (isLeftoverKind(f.kind)) return renderLeftover(view, f);
-  fill(view, h('div', { class: 'loading' }, `Opening ${name}…`));
+  return openDb(view, name);
+}
+
+/** Opens db `name` into `view`; `verifyTrailer: false` after the user chose "open anyway". */
+async function openDb(view, name, verifyTrailer = true) {
+  fill(view, h('div', { class: 'loading', role: 'status' }, `Opening ${name}…`));
   let info;
-  setBusy(true, 'Opening db');
+  setBusy(true, `Opening ${name}`);
   try {
-    info = await call('openDb', { name });
+    info = await call('openDb', { name, verifyTrailer });
   } catch (e) {
-    return renderDbError(view, name, e);
+    return renderDbError(view, name, e, verifyTrailer ? () => openDb(view, name, false) : null);
   } finally {
     setBusy(false);
   }

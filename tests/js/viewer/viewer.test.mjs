@@ -148,8 +148,8 @@ describe('viewer', () => {
     assert.deepEqual(await statusOnScreen(page), readJson(path.join(SAMPLE, 'db.status.json')));
     await shot(page, 'sample-db-overview');
     await page.click('button[data-tab="Space by prefix"]');
-    await page.waitForSelector('svg.chart g.bar');
-    const labels = await page.$$eval('svg.chart text.label', (ts) => ts.map((t) => t.textContent));
+    await page.waitForSelector('ul.chart button.bar');
+    const labels = await page.$$eval('ul.chart .label', (ts) => ts.map((t) => t.textContent));
     assert.ok(labels.includes('/registry/events/'), labels.join(' | '));
     await shot(page, 'sample-db-space');
     assert.deepEqual(page.errors, []);
@@ -170,7 +170,7 @@ describe('viewer', () => {
       assert.equal(r.verdict, 'CRC ok');
       const exp = expectedSnap(path.join(EXP, 'single', 'member-snap', `${r.name}.json`));
       await selectFile(page, r.name);
-      await page.waitForFunction((n) => document.querySelector('.view-head h2')?.textContent === n, r.name);
+      await page.waitForFunction((n) => document.querySelector('.view-head h1')?.textContent === n, r.name);
       assert.equal(await page.textContent('[data-testid=snap-term]'), exp.term, r.name);
       assert.equal(await page.textContent('[data-testid=snap-index]'), exp.index, r.name);
       const voters = await page.textContent('[data-testid=conf-voters]');
@@ -203,7 +203,7 @@ describe('viewer', () => {
     assert.match(await page.textContent('#folder-summary'), new RegExp(`etcd would load ${pick}`, 'u'));
     assert.equal(await page.textContent(`#files-table tr[data-name="${pick}"] .star`), ' ★');
     // It is shown first, and it is the snapshot etcd's Load returns (index 0x33).
-    await page.waitForFunction((n) => document.querySelector('.view-head h2')?.textContent === n, pick);
+    await page.waitForFunction((n) => document.querySelector('.view-head h1')?.textContent === n, pick);
     assert.equal(await page.textContent('[data-testid=snap-index]'), '51');
     const broken = (await fileRows(page)).find((r) => r.name === '\u{10001}.snap');
     assert.notEqual(broken.verdict, 'CRC ok');
@@ -315,6 +315,7 @@ describe('viewer', () => {
     const again = await fileRows(page);
     assert.deepEqual(again.map((r) => [r.name, r.title]), rows.map((r) => [r.name, r.title]));
     await page.click('#kept-list li[data-label="corrupt"] button.danger');
+    await page.click('#kept-list li[data-label="corrupt"] [data-testid=confirm-remove]');
     await page.waitForSelector('#kept-list li[data-label="corrupt"]', { state: 'detached' });
     assert.deepEqual(page.errors, []);
     await page.close();
@@ -348,6 +349,7 @@ describe('viewer', () => {
     assert.deepEqual(await statusOnScreen(page), { hash: 2513690080, revision: 5565, totalKey: 269, totalSize: 57344 });
 
     await page.click('#kept-list li[data-label="follower-kept"] button.danger');
+    await page.click('#kept-list li[data-label="follower-kept"] [data-testid=confirm-remove]');
     await page.waitForSelector('#kept-list li[data-label="follower-kept"]', { state: 'detached' });
     assert.equal(await names(), 'NotFoundError');
     await page.reload();
@@ -372,8 +374,8 @@ describe('viewer', () => {
     assert.equal(await page.textContent('[data-testid=key-title]'), key);
     assert.equal(await page.textContent('[data-testid=value]'), '<script>alert(2)</script>');
     await page.click('button[data-tab="Space by prefix"]');
-    await page.waitForSelector('svg.chart g.bar');
-    assert.ok((await page.$$eval('svg.chart text.label', (ts) => ts.map((t) => t.textContent))).includes(key));
+    await page.waitForSelector('ul.chart button.bar');
+    assert.ok((await page.$$eval('ul.chart .label', (ts) => ts.map((t) => t.textContent))).includes(key));
     // Nothing became markup: no <img> or <script> anywhere in the document body.
     assert.equal(await page.$$eval('body img, body script', (els) => els.length), 0);
     assert.deepEqual(dialogs, []);
@@ -468,6 +470,10 @@ describe('viewer', () => {
       await page.waitForSelector(`[data-testid=${where}]`);
       const text = await page.textContent(`[data-testid=${where}]`);
       for (const w of words) assert.ok(text.includes(w), `${name}: "${w}" in ${text}`);
+      // Each integrity problem is printed once (etcdctl's message lists them too).
+      const problems = await page.$$eval('[data-testid=problems] pre', (p) => (p[0] ? p[0].textContent.split('\n') : []));
+      const box = where === 'status-error' ? text : '';
+      for (const p of problems) assert.equal(box.split(p.replace(/ \(reported \d+ times\)$/, '')).length - 1, 1, `${name}: "${p}" printed once`);
       await shot(page, `corrupt-${name.replace('.db', '')}`);
     }
     // The page and the worker are alive: a good db still opens.
@@ -523,7 +529,9 @@ describe('viewer', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=keys-status]')?.textContent.startsWith('1–1 of 1'));
     await page.click('[data-testid=keys] tbody tr');
     await page.waitForSelector('.value-box button.link:text("Read all 1.0 MiB")');
-    assert.match(await page.textContent('[data-testid=value]'), /^00000000  41 42 43 44/);
+    // Its first 256 KiB are UTF-8: shown as text, not hex.
+    assert.match(await page.textContent('[data-testid=value]'), /^ABCDEFGH/);
+    assert.equal((await page.textContent('[data-testid=value]')).length, 256 << 10);
     await page.click('.value-box button.link:text("Read all 1.0 MiB")');
     await page.waitForFunction(() => document.querySelector('[data-testid=value]')?.textContent.length === 1 << 20);
     assert.equal((await page.textContent('[data-testid=value]')).slice(0, 30), 'ABCDEFGHIJKLMNOPQRSTUVWXYZABCD');

@@ -679,6 +679,56 @@ fn ls_table_has_a_row_per_entry() {
     }
 }
 
+/// `ls` judges a member `db` as it judges a `.snap.db` (the one listing rule the viewer also
+/// applies, `inspect::listing_verdict`): empty, cut short or gzipped, each says so.
+#[test]
+fn ls_judges_member_dbs_and_cut_or_compressed_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snap");
+    std::fs::create_dir(&dir).unwrap();
+    let good =
+        std::fs::read(fixtures().join("cluster/follower-snap/00000000000015c5.snap.db")).unwrap();
+    std::fs::write(dir.join("db"), &good[..good.len() - 4096]).unwrap();
+    std::fs::write(
+        dir.join("0000000000000001.snap.db"),
+        b"\x1f\x8b\x08\x00rest",
+    )
+    .unwrap();
+    std::fs::write(dir.join("00000000000015c5.snap.db"), &good).unwrap();
+    let v = etcd_snap([
+        "ls".as_ref(),
+        dir.as_os_str(),
+        "-w".as_ref(),
+        "json".as_ref(),
+    ])
+    .json();
+    let by = |n: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    let db = by("db");
+    assert_eq!(db["kind"], "live-db");
+    assert_eq!(db["code"], "ERR_BAD_DB");
+    let verdict = db["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("does not fit the 53248-byte file (truncated?)"),
+        "{verdict}"
+    );
+    let gz = by("0000000000000001.snap.db");
+    assert!(
+        gz["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("a gzip-compressed file, not a bbolt db"),
+        "{gz}"
+    );
+    assert_eq!(by("00000000000015c5.snap.db")["verdict"], "ok");
+}
+
 #[test]
 fn ls_missing_folder_fails() {
     let tmp = tempfile::tempdir().unwrap();

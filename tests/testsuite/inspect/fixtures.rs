@@ -207,7 +207,13 @@ fn sha256_trailer_is_verified() {
     d[n - 1] ^= 1;
     let e = Db::open(d.clone()).unwrap_err();
     assert_eq!(e.code(), "ERR_DB_HASH_MISMATCH");
-    assert!(e.to_string().starts_with("expected sha256 ["), "{e}");
+    // Both digests in hex (64 digits each), the trailer's first.
+    let want = format!(
+        "expected sha256 {}, got {}",
+        etcd_snap::error::hex_bytes(&d[n - 32..]),
+        etcd_snap::error::hex_bytes(&sha2::Sha256::digest(&d[..n - 32]))
+    );
+    assert_eq!(e.to_string(), want);
     let db = Db::open_with(
         d,
         OpenOptions {

@@ -1,3 +1,4 @@
 //! `inspect` (bbolt / mvcc / v2 store) on real etcd dbs and hostile ones.
 mod fixtures;
 mod hostile;
+mod verdicts;

@@ -12,12 +12,12 @@ export function memberId(dec) {
 
 export function membersTable(members) {
   if (!members.length) return h('p', { class: 'muted' }, 'No members recorded.');
-  return h('table', { class: 'grid' },
+  return h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Members' }, h('table', { class: 'grid' },
     h('thead', {}, h('tr', {}, h('th', {}, 'ID'), h('th', {}, 'Name'), h('th', {}, 'Peer URLs'), h('th', {}, 'Client URLs'), h('th', {}, 'Learner'))),
     h('tbody', {}, members.map((m) => h('tr', {},
       h('td', { class: 'mono' }, m.id), h('td', {}, m.name || h('span', { class: 'muted' }, '(unstarted)')),
       h('td', { class: 'mono' }, m.peerURLs.join(', ')), h('td', { class: 'mono' }, m.clientURLs.join(', ')),
-      h('td', {}, m.isLearner ? 'yes' : 'no')))));
+      h('td', {}, m.isLearner ? 'yes' : 'no'))))));
 }
 
 export function errorBox(err, testid) {
