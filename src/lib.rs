@@ -68,6 +68,7 @@ pub mod storage;
 pub mod summary;
 pub mod transport;
 pub mod wal;
+pub mod walpayload;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -135,12 +135,30 @@ fn delimited_end(d: &[u8], i: usize, len: u128) -> Result<usize, DecodeError> {
     Ok(end as usize)
 }
 
+/// Nesting past which [`walk`] refuses: gogo has no limit (Go stacks grow), but etcd's request
+/// schema is recursive (`TxnRequest` holds `RequestOp`s holding `TxnRequest`s), and hostile
+/// nesting must not exhaust this stack. prost's own recursion limit.
+pub(crate) const MAX_DEPTH: u32 = 100;
+
 fn walk(
+    schema: &'static Schema,
+    d: &[u8],
+    out: Option<&mut Vec<u8>>,
+    unk: Option<&mut Unknown>,
+) -> Result<(), DecodeError> {
+    walk_at(schema, d, out, unk, 0)
+}
+
+fn walk_at(
     schema: &'static Schema,
     d: &[u8],
     mut out: Option<&mut Vec<u8>>,
     mut unk: Option<&mut Unknown>,
+    depth: u32,
 ) -> Result<(), DecodeError> {
+    if depth > MAX_DEPTH {
+        return Err(DecodeError::Other("recursion limit reached".into()));
+    }
     let l = d.len();
     let mut i = 0usize;
     while i < l {
@@ -232,12 +250,14 @@ fn walk(
                 match (kind, out.as_deref_mut()) {
                     (FieldKind::Message(sub), Some(out)) => {
                         let mut inner = Vec::with_capacity(body.len());
-                        walk(sub, body, Some(&mut inner), child.as_mut())?;
+                        walk_at(sub, body, Some(&mut inner), child.as_mut(), depth + 1)?;
                         encode_key(num, WireType::LengthDelimited, out);
                         encode_varint(inner.len() as u64, out);
                         out.extend_from_slice(&inner);
                     }
-                    (FieldKind::Message(sub), None) => walk(sub, body, None, child.as_mut())?,
+                    (FieldKind::Message(sub), None) => {
+                        walk_at(sub, body, None, child.as_mut(), depth + 1)?
+                    }
                     (_, Some(out)) => {
                         encode_key(num, WireType::LengthDelimited, out);
                         encode_varint(body.len() as u64, out);

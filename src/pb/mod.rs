@@ -12,7 +12,7 @@
 //! value. Unknown fields are dropped, as raftpb 3.5+ does (3.4 re-emits them; etcd never
 //! re-marshals a snapshot it read, so no file etcd-snap writes differs).
 
-mod gogo;
+pub(crate) mod gogo;
 pub(crate) mod gogo_stream;
 mod raftpb;
 pub mod size;

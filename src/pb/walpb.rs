@@ -22,7 +22,7 @@ pub struct WalRecord {
 
 /// `walpb.Snapshot` as etcd 3.5+ writes it: [`WalSnapshot`] plus the optional `conf_state`
 /// (field 3, since 3.5.0; etcd v3.5.16 server/wal/walpb/record.proto). 3.4 skips field 3.
-#[derive(Clone, PartialEq, prost::Message)]
+#[derive(Clone, PartialEq, Eq, prost::Message)]
 pub struct WalSnapshotRecord {
     /// Raft index.
     #[prost(uint64, required, tag = "1")]

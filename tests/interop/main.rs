@@ -15,4 +15,5 @@ mod inspect;
 mod pb;
 mod snapshotter;
 mod wal;
+mod walpayload;
 mod wire;

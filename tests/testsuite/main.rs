@@ -20,4 +20,5 @@ mod pb;
 mod snapshotter;
 mod storage;
 mod wal;
+mod walpayload;
 mod wire;
