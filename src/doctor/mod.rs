@@ -646,6 +646,19 @@ impl Doctor {
             }
         }
         db_facts = live.0.clone();
+        let orphans: Vec<String> = names
+            .iter()
+            .filter(|n| crate::names::parse_db_name(n).is_some())
+            .filter(|n| db_replaced_by.as_deref() != Some(n.as_str()))
+            .cloned()
+            .collect();
+        if !orphans.is_empty() {
+            self.warn(
+                WarningKind::OrphanSnapDb,
+                "database snapshots this start does not use (a download never applied, or left behind): etcd keeps them until ReleaseSnapDBs removes those older than a later snapshot",
+                orphans,
+            );
+        }
 
         // 8. readWAL.
         let at = snapshot
