@@ -30,6 +30,7 @@ mod messages;
 mod replay;
 mod request;
 mod snapdir;
+mod v2;
 mod wal_view;
 
 use serde::Serialize;
@@ -570,8 +571,7 @@ impl Doctor {
         let mut db_replaced_by = None;
         let mut live = (db_facts.clone(), db_bytes);
         if let Some(c) = &snapshot {
-            if let Err(e) = crate::inspect::v2store::parse(&c.data) {
-                let e = e.to_string();
+            if let Some(e) = v2::recovery_error(&c.data) {
                 self.step(
                     StepId::V2StoreRecovery,
                     "etcd etcdserver/server.go:453",
@@ -729,17 +729,7 @@ impl Doctor {
 
         // 9. cl.Recover and the missing db.
         if let Some(c) = &snapshot {
-            let version = crate::inspect::v2store::parse(&c.data)
-                .ok()
-                .and_then(|s| s.cluster_version);
-            let v3 = version
-                .as_deref()
-                .and_then(|s| {
-                    semver::Version::parse(&format!("{s}.0"))
-                        .or_else(|_| semver::Version::parse(s))
-                        .ok()
-                })
-                .is_some_and(|s| s.major >= 3);
+            let v3 = v2::cluster_major(&c.data).is_some_and(|m| m >= 3);
             if v3 && !be_exist {
                 let e = format!("database file ({db_path}) of the backend is missing");
                 self.step(

@@ -386,3 +386,39 @@ fn choose_member_takes_the_most_committed_member_of_the_majority_cluster() {
         r.reasons
     );
 }
+
+/// etcd etcdserver/server.go:499: a v3 cluster (the snapshot's v2 store holds 3.x) whose db
+/// did not exist fails after the WAL is read, and etcd first deletes the db it just renamed
+/// from the `.snap.db`: that file is gone afterwards (seen on both servers).
+#[test]
+fn a_missing_db_fails_even_with_the_snap_db_and_loses_it() {
+    for v in EtcdVersion::ALL {
+        let (snap, wal) = member(v);
+        let db = snap.get("db").unwrap();
+        block_on(etcd_snap::Storage::remove(&snap, "db")).unwrap();
+        snap.insert(&etcd_snap::names::db_name(33), db);
+        let d = run(&snap, &wal, v);
+        let Verdict::Fails(f) = &d.verdict else {
+            panic!("{v}: {}", d.summary())
+        };
+        assert_eq!(
+            (f.step, f.level, f.msg.as_str()),
+            (StepId::ClusterRecover, Level::Fatal, "discovery failed")
+        );
+        assert_eq!(
+            f.error.as_deref(),
+            Some("database file (db) of the backend is missing")
+        );
+        assert_eq!(
+            warned(&d, WarningKind::ReplacesDb),
+            ["0000000000000021.snap.db", "db"]
+        );
+        assert_eq!(warned(&d, WarningKind::RemovesDb), ["db"]);
+        if v == EtcdVersion::V3_4 {
+            assert_eq!(
+                f.capnslog.as_deref(),
+                Some("etcdmain: database file (db) of the backend is missing")
+            );
+        }
+    }
+}
