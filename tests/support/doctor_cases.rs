@@ -34,7 +34,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -856,13 +856,20 @@ impl Gen {
         let dir = self.case_dir(&name);
         let etcd = Etcd::start(&dir, &self.opts(snapshot_count));
         let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(AtomicU64::new(0));
         let url = etcd.client_url.clone();
         let writer = {
-            let stop = stop.clone();
+            let (stop, acked) = (stop.clone(), acked.clone());
             let seed = rng.next();
-            std::thread::spawn(move || load(&url, seed, &stop))
+            std::thread::spawn(move || load(&url, seed, &stop, &acked))
         };
         std::thread::sleep(kill_after);
+        // On a loaded machine the first answers may be late: the crash comes under load, after
+        // at least a few acknowledged writes.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while acked.load(Ordering::Relaxed) < 5 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         etcd.sigkill();
         stop.store(true, Ordering::Relaxed);
         let ops = writer.join().unwrap();
@@ -1103,23 +1110,23 @@ fn write_ops(url: &str, rng: &mut Rng, n: usize) {
     }
 }
 
-/// Random writes until `stop` or a transport error (etcd killed): how many were answered.
-fn load(url: &str, seed: u64, stop: &AtomicBool) -> u64 {
+/// Random writes until `stop` or a transport error (etcd killed), counting the answered ones
+/// in `acked`: how many were answered.
+fn load(url: &str, seed: u64, stop: &AtomicBool, acked: &AtomicU64) -> u64 {
     let mut gw = Gateway::new(url);
     let mut rng = Rng::new(seed);
     let mut st = LoadState::default();
-    let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         let (path, body) = next_op(&mut rng, &st);
         match gw.post(path, &body) {
             Ok((_, reply)) => {
                 after_op(&mut st, path, &body, &reply);
-                n += 1;
+                acked.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => break,
         }
     }
-    n
+    acked.load(Ordering::Relaxed)
 }
 
 // ---------------------------------------------------------------------------------------
