@@ -303,7 +303,12 @@ pub async fn diagnose<S: Storage, W: Storage>(
     wal: W,
     v: EtcdVersion,
 ) -> Result<Diagnosis> {
-    let wal = Wal::open(ReadOnly::new(wal)).await?;
+    // A missing folder is what etcd creates (`TouchDirAll`) or finds absent (`wal.Exist`).
+    let wal = match Wal::open(ReadOnly::new(wal)).await {
+        Ok(w) => Some(w),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
     // Opened without the lock and without cleanup: the Snapshotter does no I/O then.
     let snap = crate::Snapshotter::open(
         ReadOnly::new(snap),
@@ -320,7 +325,7 @@ pub async fn diagnose<S: Storage, W: Storage>(
         warnings: Vec::new(),
         facts: Facts::default(),
     };
-    let verdict = d.run(&snap, &wal).await?;
+    let verdict = d.run(&snap, wal.as_ref()).await?;
     Ok(Diagnosis {
         etcd: v,
         verdict,
@@ -357,11 +362,15 @@ impl Doctor {
     async fn run<S: Storage, W: Storage>(
         &mut self,
         sn: &crate::Snapshotter<ReadOnly<S>>,
-        wal: &Wal<ReadOnly<W>>,
+        wal: Option<&Wal<ReadOnly<W>>>,
     ) -> Result<Verdict> {
         let v = self.v;
         let snap = sn.storage();
-        let mut names = snap.list().await?;
+        let mut names = match snap.list().await {
+            Ok(n) => n,
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => return Err(e),
+        };
         names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
 
         // 1. tmp cleanup.
@@ -420,13 +429,19 @@ impl Doctor {
         );
 
         // 3. wal.Exist.
-        let listing = wal.listing();
-        self.facts.wal_segments = listing.segments.iter().map(|s| s.name.clone()).collect();
-        let any = !(listing.segments.is_empty()
-            && listing.spares.is_empty()
-            && listing.leftovers.is_empty()
-            && listing.other.is_empty());
-        if !any {
+        let listing = wal.map(|w| w.listing());
+        self.facts.wal_segments = listing
+            .map(|l| l.segments.iter().map(|s| s.name.clone()).collect())
+            .unwrap_or_default();
+        let (Some(wal), Some(listing)) = (
+            wal,
+            listing.filter(|l| {
+                !(l.segments.is_empty()
+                    && l.spares.is_empty()
+                    && l.leftovers.is_empty()
+                    && l.other.is_empty())
+            }),
+        ) else {
             self.step(
                 StepId::WalExists,
                 "etcd etcdserver/server.go:313",
@@ -438,7 +453,7 @@ impl Doctor {
                 Vec::new(),
             );
             return Ok(Verdict::NewMember);
-        }
+        };
         self.step(
             StepId::WalExists,
             "etcd etcdserver/server.go:313",

@@ -422,3 +422,27 @@ fn a_missing_db_fails_even_with_the_snap_db_and_loses_it() {
         }
     }
 }
+
+/// Missing folders are what etcd makes of them: no `member/snap` is created empty
+/// (etcd etcdserver/server.go:315 `TouchDirAll`), no `member/wal` is no WAL.
+#[test]
+fn missing_folders_are_empty_not_errors() {
+    use etcd_snap::storage::NativeStorage;
+    let v = EtcdVersion::V3_5;
+    let tmp = tempfile::tempdir().unwrap();
+    let wal = crate::support::copy_dir(&dir(v).join("wal"), &tmp.path().join("wal"));
+    let d = block_on(diagnose(
+        NativeStorage::new(tmp.path().join("snap")),
+        NativeStorage::new(&wal),
+        v,
+    ))
+    .unwrap();
+    assert_eq!(start_of(&d), (0, commit(v), Revision::Known(30)));
+    let d = block_on(diagnose(
+        NativeStorage::new(dir(v).join("snap")),
+        NativeStorage::new(tmp.path().join("no-wal")),
+        v,
+    ))
+    .unwrap();
+    assert_eq!(d.verdict, Verdict::NewMember);
+}
