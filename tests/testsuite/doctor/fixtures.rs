@@ -446,3 +446,28 @@ fn missing_folders_are_empty_not_errors() {
     .unwrap();
     assert_eq!(d.verdict, Verdict::NewMember);
 }
+
+/// etcd etcdserver/server.go:586: a `.snap.db` (here a db of another 3.4.23 member, consistent
+/// index 8) behind the snapshot replaces the db and then fails the index check (seen on both
+/// servers: `database file (…/member/snap/db index 8) does not match with snapshot (index 33)`).
+#[test]
+fn a_snap_db_behind_the_snapshot_fails_the_index_check() {
+    let older = std::fs::read(dir(EtcdVersion::V3_4).join("../../db-index-8")).unwrap();
+    for v in EtcdVersion::ALL {
+        let (snap, wal) = member(v);
+        snap.insert("db", older.clone());
+        snap.insert(&etcd_snap::names::db_name(33), older.clone());
+        let d = run(&snap, &wal, v);
+        let Verdict::Fails(f) = &d.verdict else {
+            panic!("{v}: {}", d.summary())
+        };
+        assert_eq!(
+            (f.step, f.msg.as_str()),
+            (StepId::ConsistentIndex, "discovery failed")
+        );
+        assert_eq!(
+            f.error.as_deref(),
+            Some("database file (db index 8) does not match with snapshot (index 33)")
+        );
+    }
+}
