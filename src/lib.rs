@@ -50,6 +50,7 @@ pub mod codec;
 mod crc;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod crc32c_braid;
+pub mod doctor;
 pub mod error;
 pub mod etcd_version;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]

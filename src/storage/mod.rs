@@ -33,10 +33,12 @@ pub mod node;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
 pub mod raw_name;
+pub mod read_only;
 
 pub use memory::MemoryStorage;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeStorage;
+pub use read_only::ReadOnly;
 
 /// Rejects names that are not a single plain file name (empty, `.`, `..`, or holding `/`, `\`
 /// or NUL), so no backend ever takes a name for a path. Every backend calls it first.

@@ -11,6 +11,7 @@
 mod support;
 
 mod cli;
+mod doctor;
 mod inspect;
 mod pb;
 mod snapshotter;

@@ -22,8 +22,9 @@
 //! - Ports: two free 127.0.0.1 ports are picked at run time (bind to port 0, read the port,
 //!   release it). If etcd still loses the race and exits at start, it is retried with new
 //!   ports.
-//! - Health: [`Etcd::start`] returns once `etcdctl endpoint health` succeeds (generous
-//!   timeout for a loaded 2-core machine); if etcd exits first, it panics with etcd's log.
+//! - Health: [`Etcd::start`] returns once `GET /health` and then a linearizable `etcdctl get`
+//!   succeed (generous timeout for a loaded 2-core machine); if etcd exits first, it panics
+//!   with etcd's log.
 //! - Logs: etcd's stdout/stderr go to `<data-dir>.etcd.log` beside the data dir, readable with
 //!   [`Etcd::log`], and are printed when a start fails.
 //! - Cleanup: [`Etcd::stop`] sends SIGTERM to etcd's PID (via `sh -c 'kill -TERM <pid>'`) and waits;
@@ -177,6 +178,47 @@ pub struct EtcdOptions {
     pub extra_args: Vec<String>,
     /// Which etcd (default 3.4.23).
     pub version: Version,
+    /// How long [`Etcd::try_start`] waits for health (default [`START_TIMEOUT`]).
+    pub start_timeout: Option<Duration>,
+}
+
+/// Why [`Etcd::try_start_outcome`] returned no running etcd.
+#[derive(Debug, Clone)]
+pub enum NotStarted {
+    /// etcd exited before it served: its exit status and what it logged.
+    Exited {
+        /// The exit status, as `std::process::ExitStatus` prints it.
+        status: String,
+        /// What this process logged.
+        log: String,
+    },
+    /// Neither healthy nor exited within the timeout (etcd was then killed).
+    TimedOut {
+        /// The timeout that passed.
+        after: Duration,
+        /// What it logged until then.
+        log: String,
+    },
+}
+
+impl NotStarted {
+    /// What etcd logged.
+    pub fn log(&self) -> &str {
+        match self {
+            NotStarted::Exited { log, .. } | NotStarted::TimedOut { log, .. } => log,
+        }
+    }
+}
+
+impl std::fmt::Display for NotStarted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotStarted::Exited { status, log } => write!(f, "etcd exited with {status}:\n{log}"),
+            NotStarted::TimedOut { after, log } => {
+                write!(f, "etcd not healthy after {after:?}:\n{log}")
+            }
+        }
+    }
 }
 
 /// A running single-member etcd.
@@ -217,17 +259,24 @@ impl Etcd {
     /// Like [`Etcd::start`], but a failed start is `Err(etcd's log)`, for tests that expect
     /// etcd to refuse a data dir. A start lost to a port race is retried with new ports.
     pub fn try_start(data_dir: &Path, opts: &EtcdOptions) -> Result<Etcd, String> {
-        let mut last = String::new();
+        Etcd::try_start_outcome(data_dir, opts).map_err(|e| e.to_string())
+    }
+
+    /// Like [`Etcd::try_start`], but says whether etcd exited (and how) or hung, for the
+    /// doctor's ground truth (tests/support/doctor_cases.rs).
+    pub fn try_start_outcome(data_dir: &Path, opts: &EtcdOptions) -> Result<Etcd, NotStarted> {
+        let timeout = opts.start_timeout.unwrap_or(START_TIMEOUT);
+        let mut last = None;
         for _attempt in 0..3 {
             let (client, peer) = free_ports();
             let mut etcd = Etcd::spawn(data_dir, opts, client, peer);
-            match etcd.wait_healthy() {
+            match etcd.wait_healthy(timeout) {
                 Ok(()) => return Ok(etcd),
-                Err(log) if log.contains("address already in use") => last = log,
-                Err(log) => return Err(log),
+                Err(e) if e.log().contains("address already in use") => last = Some(e),
+                Err(e) => return Err(e),
             }
         }
-        Err(last)
+        Err(last.expect("three attempts"))
     }
 
     fn spawn(data_dir: &Path, opts: &EtcdOptions, client: u16, peer: u16) -> Etcd {
@@ -283,23 +332,68 @@ impl Etcd {
         }
     }
 
-    /// Polls `etcdctl endpoint health`; `Err(log)` if etcd exits or the timeout passes.
-    fn wait_healthy(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + START_TIMEOUT;
+    /// Polls `etcdctl endpoint health`; `Err` if etcd exits or the timeout passes.
+    fn wait_healthy(&mut self, timeout: Duration) -> Result<(), NotStarted> {
+        let deadline = Instant::now() + timeout;
         loop {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                return Err(format!("etcd exited with {status}:\n{}", self.this_log()));
+            if let Some(status) = self.exit_status() {
+                return Err(NotStarted::Exited {
+                    status,
+                    log: self.this_log(),
+                });
             }
-            if self.ctl_raw(&["endpoint", "health"]).status.success() {
+            // A cheap probe first: etcd listens before it bootstraps (embed/etcd.go), and an
+            // etcdctl call against a member that then dies blocks for its dial timeout. Then a
+            // linearizable read, which is 3.4's `endpoint health` (etcd
+            // etcdctl/ctlv3/command/ep_command.go:121); 3.5's also lists alarms through raft,
+            // which never answers on a member whose db is ahead of its WAL
+            // (tests/support/doctor_cases.rs), though it serves.
+            if self.http_health() && self.ctl_raw(&["get", "health"]).status.success() {
                 return Ok(());
             }
             if Instant::now() > deadline {
+                if let Some(status) = self.exit_status() {
+                    return Err(NotStarted::Exited {
+                        status,
+                        log: self.this_log(),
+                    });
+                }
                 let log = self.this_log();
                 self.kill();
-                return Err(format!("etcd not healthy after {START_TIMEOUT:?}:\n{log}"));
+                return Err(NotStarted::TimedOut {
+                    after: timeout,
+                    log,
+                });
             }
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// `GET /health` on the client URL answers `"health":"true"` within a second (served
+    /// only once etcd is ready, etcd embed/serve.go).
+    fn http_health(&self) -> bool {
+        use std::io::{Read as _, Write as _};
+        let addr = self.client_url.trim_start_matches("http://");
+        let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        let req = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let mut reply = String::new();
+        s.write_all(req.as_bytes()).is_ok()
+            && s.read_to_string(&mut reply).is_ok()
+            && reply.contains("\"health\":\"true\"")
+    }
+
+    /// `Some(status)` once etcd has exited (reaped), `None` while it runs.
+    pub fn exit_status(&mut self) -> Option<String> {
+        let child = self.child.as_mut()?;
+        child.try_wait().unwrap().map(|s| s.to_string())
+    }
+
+    /// SIGKILL by PID and reap: a crash, for the doctor's killed members.
+    pub fn sigkill(mut self) {
+        self.kill();
     }
 
     /// etcd's PID.

@@ -1,6 +1,7 @@
 //! Helpers shared by the native test binaries (`testsuite`, `interop`, `alone`; see
 //! tests/README.md): where the fixtures are, temp copies of fixture folders, running the
-//! `etcd-snap` binary; in submodules a real etcd server ([`etcd`]), the pb tests' strategies
+//! `etcd-snap` binary; in submodules a real etcd server ([`etcd`]), the doctor's ground truth
+//! ([`doctor_cases`]), the pb tests' strategies
 //! ([`pb`]) and the Snapshotter tests' backends ([`snapshotter`]).
 //!
 //! Each binary declares it once at its root (`#[path = "../support/mod.rs"] mod support;`)
@@ -9,6 +10,7 @@
 
 #![allow(dead_code)]
 
+pub mod doctor_cases;
 pub mod etcd;
 pub mod pb;
 pub mod snapshotter;

@@ -14,6 +14,7 @@ mod support;
 mod cli;
 mod codec;
 mod crash;
+mod doctor;
 mod inspect;
 mod message;
 mod pb;
