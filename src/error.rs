@@ -115,42 +115,42 @@ pub enum Error {
     #[error("{0}")]
     Busy(String),
     /// etcd `wal.ErrCRCMismatch`: a segment's `crc` record does not continue the running CRC
-    /// (etcd wal/wal.go:478).
+    /// (etcd wal/wal.go:480).
     #[error("wal: crc mismatch")]
     WalCrcMismatch,
     /// etcd `walpb.ErrCRCMismatch`: a record's CRC is not the running CRC over its data
-    /// (etcd wal/decoder.go:108).
+    /// (etcd wal/decoder.go:110).
     #[error("walpb: crc mismatch")]
     WalRecordCrcMismatch,
     /// etcd `wal.ErrFileNotFound`: no `*.wal` segment, none at or before the snapshot index,
-    /// or a gap in the sequence numbers (etcd wal/wal.go:377, wal/util.go:81).
+    /// or a gap in the sequence numbers (etcd wal/wal.go:380, wal/util.go:87).
     #[error("wal: file not found")]
     WalFileNotFound,
     /// etcd `wal.ErrSliceOutOfRange`: an entry whose index leaves a gap after the entries read
-    /// so far (etcd wal/wal.go:461).
+    /// so far (etcd wal/wal.go:458).
     #[error("wal: slice bounds out of range")]
     WalSliceOutOfRange,
     /// etcd `wal.ErrSnapshotNotFound`: read-mode `ReadAll` found no snapshot record equal to
-    /// the one it was opened at (etcd wal/wal.go:528).
+    /// the one it was opened at (etcd wal/wal.go:532).
     #[error("wal: snapshot not found")]
     WalSnapshotNotFound,
     /// etcd `wal.ErrSnapshotMismatch`: a snapshot record with the index opened at but another
-    /// term (etcd wal/wal.go:488).
+    /// term (etcd wal/wal.go:490).
     #[error("wal: snapshot mismatch")]
     WalSnapshotMismatch,
-    /// etcd `wal.ErrMetadataConflict`: two metadata records that differ (etcd wal/wal.go:471).
+    /// etcd `wal.ErrMetadataConflict`: two metadata records that differ (etcd wal/wal.go:470).
     #[error("wal: conflicting metadata found")]
     WalMetadataConflict,
     /// Go's `io.ErrUnexpectedEOF` from the WAL decoder: a record cut short, or a torn write
-    /// (a zeroed sector inside a bad record of the last segment; etcd wal/decoder.go:87,100).
+    /// (a zeroed sector inside a bad record of the last segment; etcd wal/decoder.go:92-112).
     #[error("unexpected EOF")]
     WalUnexpectedEof,
     /// etcd 3.4 `wal.ErrMaxWALEntrySizeLimitExceeded`: a record of 10 MiB or more
-    /// (etcd 3.4.23 wal/decoder.go:82).
+    /// (etcd 3.4.23 wal/decoder.go:87).
     #[error("wal: max entry size limit exceeded")]
     WalMaxEntrySize,
     /// etcd 3.5's record longer than what is left of its segment: `io.ErrUnexpectedEOF`
-    /// wrapped with the detail (etcd v3.5.16 server/wal/decoder.go:84-88), so it is tolerated
+    /// wrapped with the detail (etcd v3.5.16 server/wal/decoder.go:85-88), so it is tolerated
     /// wherever an unexpected EOF is.
     #[error(
         "unexpected EOF: [wal] max entry size limit exceeded when decoding {}, recBytes: {rec_bytes}, fileSize({file_size}) - offset({offset}) - padBytes({pad_bytes}) = entryLimit({limit})",
@@ -170,11 +170,11 @@ pub enum Error {
         /// `file_size - offset - pad_bytes`.
         limit: i64,
     },
-    /// `ReadAll`'s error for a record type it does not know (etcd wal/wal.go:495).
+    /// `ReadAll`'s error for a record type it does not know (etcd wal/wal.go:497).
     #[error("unexpected block type {0}")]
     WalUnexpectedBlockType(i64),
     /// An entry, HardState or snapshot record whose data does not decode: etcd *panics* here
-    /// (`pbutil.MustUnmarshal`, etcd pkg/pbutil/pbutil.go:38), with this message.
+    /// (`pbutil.MustUnmarshal`, etcd 3.4.23 pkg/pbutil/pbutil.go:42), with this message.
     #[error("unmarshal should never fail ({0})")]
     WalUnmarshalPanic(DecodeError),
 }

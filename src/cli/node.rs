@@ -13,7 +13,6 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use js_sys::{Function, Object, Reflect, Uint8Array};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::host::{Host, LinePrinter, SendRequest, Sent, ServeConfig, Stream};
@@ -24,44 +23,11 @@ use crate::js::error::from_js;
 use crate::js::stream::{JsAsyncRead, js_to_async_read};
 use crate::js::util::{get, method};
 use crate::pb::DecodeError;
-use crate::storage::node::{NodeStorage, node_fs};
+use crate::storage::node::{NodeFs, NodeStorage, node_fs};
 use crate::{Message, Options};
 
-#[wasm_bindgen]
-extern "C" {
-    /// The `node:fs` calls the CLI's plain-file access needs.
-    #[derive(Clone)]
-    type CliFs;
-    #[wasm_bindgen(method, catch, js_name = openSync)]
-    fn open_sync(this: &CliFs, path: &str, flags: &str) -> std::result::Result<f64, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = closeSync)]
-    fn close_sync(this: &CliFs, fd: f64) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = fstatSync)]
-    fn fstat_sync(this: &CliFs, fd: f64) -> std::result::Result<JsValue, JsValue>;
-    /// `readSync(fd, buffer, offset, length, position)`; position `null` reads on.
-    #[wasm_bindgen(method, catch, js_name = readSync)]
-    fn read_sync(
-        this: &CliFs,
-        fd: f64,
-        buf: &mut [u8],
-        offset: u32,
-        len: u32,
-        pos: JsValue,
-    ) -> std::result::Result<f64, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = writeSync)]
-    fn write_sync(this: &CliFs, fd: f64, buf: &[u8]) -> std::result::Result<f64, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = readFileSync)]
-    fn read_file_sync(this: &CliFs, path: &str) -> std::result::Result<Uint8Array, JsValue>;
-    #[wasm_bindgen(method, catch, js_name = mkdirSync)]
-    fn mkdir_sync(
-        this: &CliFs,
-        path: &str,
-        options: &JsValue,
-    ) -> std::result::Result<JsValue, JsValue>;
-}
-
-fn fs() -> Result<CliFs> {
-    Ok(node_fs()?.unchecked_into())
+fn fs() -> Result<NodeFs> {
+    node_fs()
 }
 
 /// What the shim hands in, checked once.
@@ -125,7 +91,7 @@ fn path_str(p: &Path) -> Result<&str> {
 
 /// An open file descriptor, closed on drop.
 struct Fd {
-    fs: CliFs,
+    fs: NodeFs,
     fd: f64,
     path: String,
 }
@@ -140,7 +106,9 @@ impl Fd {
     fn open(path: &Path, flags: &str) -> Result<Fd> {
         let fs = fs()?;
         let p = path_str(path)?;
-        let fd = fs.open_sync(p, flags).map_err(|e| from_js("open", p, &e))?;
+        let fd = fs
+            .open_sync(p, flags, 0o666)
+            .map_err(|e| from_js("open", p, &e))?;
         Ok(Fd {
             fs,
             fd,

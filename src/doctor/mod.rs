@@ -30,6 +30,7 @@ mod messages;
 mod replay;
 mod request;
 mod snapdir;
+mod v2;
 mod wal_view;
 
 use serde::Serialize;
@@ -302,7 +303,12 @@ pub async fn diagnose<S: Storage, W: Storage>(
     wal: W,
     v: EtcdVersion,
 ) -> Result<Diagnosis> {
-    let wal = Wal::open(ReadOnly::new(wal)).await?;
+    // A missing folder is what etcd creates (`TouchDirAll`) or finds absent (`wal.Exist`).
+    let wal = match Wal::open(ReadOnly::new(wal)).await {
+        Ok(w) => Some(w),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
     // Opened without the lock and without cleanup: the Snapshotter does no I/O then.
     let snap = crate::Snapshotter::open(
         ReadOnly::new(snap),
@@ -319,7 +325,7 @@ pub async fn diagnose<S: Storage, W: Storage>(
         warnings: Vec::new(),
         facts: Facts::default(),
     };
-    let verdict = d.run(&snap, &wal).await?;
+    let verdict = d.run(&snap, wal.as_ref()).await?;
     Ok(Diagnosis {
         etcd: v,
         verdict,
@@ -356,11 +362,15 @@ impl Doctor {
     async fn run<S: Storage, W: Storage>(
         &mut self,
         sn: &crate::Snapshotter<ReadOnly<S>>,
-        wal: &Wal<ReadOnly<W>>,
+        wal: Option<&Wal<ReadOnly<W>>>,
     ) -> Result<Verdict> {
         let v = self.v;
         let snap = sn.storage();
-        let mut names = snap.list().await?;
+        let mut names = match snap.list().await {
+            Ok(n) => n,
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => return Err(e),
+        };
         names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
 
         // 1. tmp cleanup.
@@ -419,13 +429,19 @@ impl Doctor {
         );
 
         // 3. wal.Exist.
-        let listing = wal.listing();
-        self.facts.wal_segments = listing.segments.iter().map(|s| s.name.clone()).collect();
-        let any = !(listing.segments.is_empty()
-            && listing.spares.is_empty()
-            && listing.leftovers.is_empty()
-            && listing.other.is_empty());
-        if !any {
+        let listing = wal.map(|w| w.listing());
+        self.facts.wal_segments = listing
+            .map(|l| l.segments.iter().map(|s| s.name.clone()).collect())
+            .unwrap_or_default();
+        let (Some(wal), Some(listing)) = (
+            wal,
+            listing.filter(|l| {
+                !(l.segments.is_empty()
+                    && l.spares.is_empty()
+                    && l.leftovers.is_empty()
+                    && l.other.is_empty())
+            }),
+        ) else {
             self.step(
                 StepId::WalExists,
                 "etcd etcdserver/server.go:313",
@@ -437,7 +453,7 @@ impl Doctor {
                 Vec::new(),
             );
             return Ok(Verdict::NewMember);
-        }
+        };
         self.step(
             StepId::WalExists,
             "etcd etcdserver/server.go:313",
@@ -570,8 +586,7 @@ impl Doctor {
         let mut db_replaced_by = None;
         let mut live = (db_facts.clone(), db_bytes);
         if let Some(c) = &snapshot {
-            if let Err(e) = crate::inspect::v2store::parse(&c.data) {
-                let e = e.to_string();
+            if let Some(e) = v2::recovery_error(&c.data) {
                 self.step(
                     StepId::V2StoreRecovery,
                     "etcd etcdserver/server.go:453",
@@ -646,6 +661,19 @@ impl Doctor {
             }
         }
         db_facts = live.0.clone();
+        let orphans: Vec<String> = names
+            .iter()
+            .filter(|n| crate::names::parse_db_name(n).is_some())
+            .filter(|n| db_replaced_by.as_deref() != Some(n.as_str()))
+            .cloned()
+            .collect();
+        if !orphans.is_empty() {
+            self.warn(
+                WarningKind::OrphanSnapDb,
+                "database snapshots this start does not use (a download never applied, or left behind): etcd keeps them until ReleaseSnapDBs removes those older than a later snapshot",
+                orphans,
+            );
+        }
 
         // 8. readWAL.
         let at = snapshot
@@ -716,17 +744,7 @@ impl Doctor {
 
         // 9. cl.Recover and the missing db.
         if let Some(c) = &snapshot {
-            let version = crate::inspect::v2store::parse(&c.data)
-                .ok()
-                .and_then(|s| s.cluster_version);
-            let v3 = version
-                .as_deref()
-                .and_then(|s| {
-                    semver::Version::parse(&format!("{s}.0"))
-                        .or_else(|_| semver::Version::parse(s))
-                        .ok()
-                })
-                .is_some_and(|s| s.major >= 3);
+            let v3 = v2::cluster_major(&c.data).is_some_and(|m| m >= 3);
             if v3 && !be_exist {
                 let e = format!("database file ({db_path}) of the backend is missing");
                 self.step(

@@ -47,22 +47,26 @@ use crate::js::util::{get, method, sleep_ms};
 
 #[wasm_bindgen]
 extern "C" {
-    /// The `node:fs` module.
+    /// The `node:fs` module (the one binding of its sync calls; the CLI's Node host uses it too).
     #[derive(Clone)]
     pub type NodeFs;
     #[wasm_bindgen(method, catch, js_name = openSync)]
-    fn open_sync(
+    pub(crate) fn open_sync(
         this: &NodeFs,
         path: &str,
         flags: &str,
         mode: u32,
     ) -> std::result::Result<f64, JsValue>;
     #[wasm_bindgen(method, catch, js_name = closeSync)]
-    fn close_sync(this: &NodeFs, fd: f64) -> std::result::Result<(), JsValue>;
+    pub(crate) fn close_sync(this: &NodeFs, fd: f64) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = writeSync)]
-    fn write_sync(this: &NodeFs, fd: f64, buf: &[u8]) -> std::result::Result<f64, JsValue>;
+    pub(crate) fn write_sync(
+        this: &NodeFs,
+        fd: f64,
+        buf: &[u8],
+    ) -> std::result::Result<f64, JsValue>;
     #[wasm_bindgen(method, catch, js_name = readSync)]
-    fn read_sync(
+    pub(crate) fn read_sync(
         this: &NodeFs,
         fd: f64,
         buf: &mut [u8],
@@ -71,34 +75,55 @@ extern "C" {
         pos: JsValue,
     ) -> std::result::Result<f64, JsValue>;
     #[wasm_bindgen(method, catch, js_name = fsyncSync)]
-    fn fsync_sync(this: &NodeFs, fd: f64) -> std::result::Result<(), JsValue>;
+    pub(crate) fn fsync_sync(this: &NodeFs, fd: f64) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = renameSync)]
-    fn rename_sync(this: &NodeFs, from: &str, to: &str) -> std::result::Result<(), JsValue>;
+    pub(crate) fn rename_sync(
+        this: &NodeFs,
+        from: &str,
+        to: &str,
+    ) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = unlinkSync)]
-    fn unlink_sync(this: &NodeFs, path: &str) -> std::result::Result<(), JsValue>;
+    pub(crate) fn unlink_sync(this: &NodeFs, path: &str) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = rmdirSync)]
-    fn rmdir_sync(this: &NodeFs, path: &str) -> std::result::Result<(), JsValue>;
+    pub(crate) fn rmdir_sync(this: &NodeFs, path: &str) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = linkSync)]
-    fn link_sync(this: &NodeFs, from: &str, to: &str) -> std::result::Result<(), JsValue>;
+    pub(crate) fn link_sync(
+        this: &NodeFs,
+        from: &str,
+        to: &str,
+    ) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = readdirSync)]
-    fn readdir_sync(this: &NodeFs, path: &str) -> std::result::Result<Array, JsValue>;
+    pub(crate) fn readdir_sync(this: &NodeFs, path: &str) -> std::result::Result<Array, JsValue>;
     #[wasm_bindgen(method, catch, js_name = statSync)]
-    fn stat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
+    pub(crate) fn stat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = readFileSync)]
-    fn read_file_sync(this: &NodeFs, path: &str) -> std::result::Result<Uint8Array, JsValue>;
+    pub(crate) fn read_file_sync(
+        this: &NodeFs,
+        path: &str,
+    ) -> std::result::Result<Uint8Array, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = mkdirSync)]
+    pub(crate) fn mkdir_sync(
+        this: &NodeFs,
+        path: &str,
+        options: &JsValue,
+    ) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = symlinkSync)]
-    fn symlink_sync(this: &NodeFs, target: &str, path: &str) -> std::result::Result<(), JsValue>;
+    pub(crate) fn symlink_sync(
+        this: &NodeFs,
+        target: &str,
+        path: &str,
+    ) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = readlinkSync)]
-    fn readlink_sync(this: &NodeFs, path: &str) -> std::result::Result<String, JsValue>;
+    pub(crate) fn readlink_sync(this: &NodeFs, path: &str) -> std::result::Result<String, JsValue>;
     #[wasm_bindgen(method, catch, js_name = lstatSync)]
-    fn lstat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
+    pub(crate) fn lstat_sync(this: &NodeFs, path: &str) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = realpathSync)]
-    fn realpath_sync(this: &NodeFs, path: &str) -> std::result::Result<String, JsValue>;
+    pub(crate) fn realpath_sync(this: &NodeFs, path: &str) -> std::result::Result<String, JsValue>;
     #[wasm_bindgen(method, catch, js_name = fstatSync)]
-    fn fstat_sync(this: &NodeFs, fd: f64) -> std::result::Result<JsValue, JsValue>;
+    pub(crate) fn fstat_sync(this: &NodeFs, fd: f64) -> std::result::Result<JsValue, JsValue>;
     /// `readSync(fd, buffer, offset, length, position)` with a numeric position.
     #[wasm_bindgen(method, catch, js_name = readSync)]
-    fn pread_sync(
+    pub(crate) fn pread_sync(
         this: &NodeFs,
         fd: f64,
         buf: &mut [u8],

@@ -12,12 +12,12 @@ use crate::pb::{self, WalRecord};
 use crate::storage::Storage;
 use crate::wal::{EtcdVersion, Segment};
 
-/// Frame header: the little-endian length word (etcd wal/decoder.go:34).
+/// Frame header: the little-endian length word (etcd wal/decoder.go:33).
 pub const FRAME_SIZE: u64 = 8;
-/// etcd 3.4's `maxWALEntrySizeLimit`, 10 MiB (etcd 3.4.23 wal/decoder.go:64); 3.5 bounds a
+/// etcd 3.4's `maxWALEntrySizeLimit`, 10 MiB (etcd 3.4.23 wal/decoder.go:65); 3.5 bounds a
 /// record by what is left of its segment instead.
 pub const MAX_ENTRY_SIZE_3_4: u64 = 10 * 1024 * 1024;
-/// The sector size of the torn-write test (etcd wal/decoder.go:31).
+/// The sector size of the torn-write test (etcd wal/decoder.go:30).
 const MIN_SECTOR_SIZE: u64 = 512;
 /// `crcType`: the one record whose CRC is not checked by the decoder.
 pub const CRC_TYPE: i64 = 4;
@@ -40,7 +40,7 @@ pub struct Decoded {
 }
 
 /// The low 56 bits are the record length; a set top bit says the top byte's low 3 bits are
-/// the padding (etcd wal/decoder.go:120).
+/// the padding (etcd wal/decoder.go:122).
 pub fn decode_frame_size(word: u64) -> (u64, u64) {
     let rec_bytes = word & !(0xffu64 << 56);
     let pad = if (word as i64) < 0 {
@@ -54,7 +54,10 @@ pub fn decode_frame_size(word: u64) -> (u64, u64) {
 /// A decoder over `segments` (all opened first, as etcd's `openWALFiles` does).
 pub struct Decoder<'a, S: Storage> {
     segments: &'a [Segment],
-    readers: Vec<Option<BufReader<S::Reader>>>,
+    /// Every segment's reader, opened up front as etcd does; each is buffered only while it
+    /// is the one being read, so memory does not grow with the number of segments.
+    readers: Vec<Option<S::Reader>>,
+    reader: Option<BufReader<S::Reader>>,
     /// Segment being read.
     cur: usize,
     /// Bytes consumed from the current segment.
@@ -75,14 +78,16 @@ impl<'a, S: Storage> Decoder<'a, S> {
     pub async fn open(storage: &S, segments: &'a [Segment], version: EtcdVersion) -> Result<Self> {
         let mut readers = Vec::with_capacity(segments.len());
         for s in segments {
-            readers.push(Some(BufReader::with_capacity(
-                BUF,
-                storage.open_read(&s.name).await?,
-            )));
+            readers.push(Some(storage.open_read(&s.name).await?));
         }
+        let reader = match readers.first_mut() {
+            Some(r) => r.take().map(|r| BufReader::with_capacity(BUF, r)),
+            None => None,
+        };
         Ok(Decoder {
             segments,
             readers,
+            reader,
             cur: 0,
             pos: 0,
             last_valid_off: 0,
@@ -136,7 +141,7 @@ impl<'a, S: Storage> Decoder<'a, S> {
     async fn read_full(&mut self, out: &mut [u8]) -> Result<usize> {
         let limit = self.size_of(self.cur).saturating_sub(self.pos);
         let want = (out.len() as u64).min(limit) as usize;
-        let r = self.readers[self.cur].as_mut().expect("open reader");
+        let r = self.reader.as_mut().expect("open reader");
         let mut n = 0;
         while n < want {
             let k = r.read(&mut out[n..want]).await?;
@@ -165,8 +170,10 @@ impl<'a, S: Storage> Decoder<'a, S> {
                     self.cur = self.segments.len();
                     return Ok(None);
                 }
-                self.readers[self.cur] = None;
                 self.cur += 1;
+                self.reader = self.readers[self.cur]
+                    .take()
+                    .map(|r| BufReader::with_capacity(BUF, r));
                 self.pos = 0;
                 self.last_valid_off = 0;
                 continue;
@@ -214,7 +221,9 @@ impl<'a, S: Storage> Decoder<'a, S> {
         let rec = match pb::decode::<WalRecord>(data.slice(..rec_bytes as usize)) {
             Ok(r) => r,
             Err(e) => {
-                if self.is_torn_entry(&data) {
+                // gogo's "unexpected EOF" *is* io.ErrUnexpectedEOF, so etcd tolerates or
+                // repairs it like a cut-short record.
+                if self.is_torn_entry(&data) || e == pb::DecodeError::UnexpectedEof {
                     return Err(Error::WalUnexpectedEof);
                 }
                 return Err(Error::Decode(e));
@@ -246,7 +255,7 @@ impl<'a, S: Storage> Decoder<'a, S> {
         })
     }
 
-    /// etcd's `isTornEntry` (etcd wal/decoder.go:131): in the last segment only, a record
+    /// etcd's `isTornEntry` (etcd wal/decoder.go:135): in the last segment only, a record
     /// with a 512-byte sector chunk that is all zeros was torn by a crash.
     fn is_torn_entry(&self, data: &[u8]) -> bool {
         if self.cur + 1 != self.segments.len() {
@@ -270,8 +279,10 @@ impl<'a, S: Storage> Decoder<'a, S> {
     /// last segment, if any (what write mode's `ZeroToEnd` would clear). Reads the rest of
     /// the segment, a buffer at a time.
     pub async fn first_nonzero_after_end(&mut self) -> Result<Option<u64>> {
-        let last = self.segments.len() - 1;
-        if self.cur < self.segments.len() || self.readers[last].is_none() {
+        let Some(last) = self.segments.len().checked_sub(1) else {
+            return Ok(None);
+        };
+        if self.cur < self.segments.len() || self.reader.is_none() {
             return Ok(None);
         }
         self.cur = last;

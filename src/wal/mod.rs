@@ -53,7 +53,7 @@ pub struct WalListing {
     pub other: Vec<String>,
 }
 
-/// How the WAL is opened, which decides how `ReadAll` ends (etcd wal/wal.go:498).
+/// How the WAL is opened, which decides how `ReadAll` ends (etcd wal/wal.go:501).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OpenMode {
     /// `wal.OpenForRead`: a torn or cut-short last record ends the read (tolerated).
@@ -61,7 +61,7 @@ pub enum OpenMode {
     Read,
     /// `wal.Open`, what etcdserver uses on restart: everything must decode to EOF; an
     /// unexpected EOF gets one `wal.Repair` of the last segment and a second `ReadAll`, as
-    /// etcdserver's `readWAL` does (etcd etcdserver/storage.go:82); the zeros `ZeroToEnd`
+    /// etcdserver's `readWAL` does (etcd etcdserver/storage.go:85); the zeros `ZeroToEnd`
     /// would write are reported.
     Write,
 }
@@ -98,7 +98,7 @@ pub struct ReadAll {
     /// Whether a snapshot record equal to the one opened at was found. False means etcd's
     /// `ReadAll` returned all of the above *with* `wal: snapshot not found` in read mode,
     /// and nothing in write mode (where etcd 3.4.23 and 3.5.16 overwrite that error with
-    /// the encoder's nil; etcd wal/wal.go:528-543). See [`ReadAll::error`].
+    /// the encoder's nil; etcd wal/wal.go:530-546). See [`ReadAll::error`].
     pub snapshot_matched: bool,
     /// Write mode: the unexpected EOF that `Repair` truncated away (the entries above are
     /// those of the second `ReadAll`, after the truncation).

@@ -17,7 +17,7 @@ pub struct SegmentName {
 }
 
 impl SegmentName {
-    /// Parses a name as etcd's `parseWALName` (etcd wal/util.go:105): it must end in `.wal`,
+    /// Parses a name as etcd's `parseWALName` (etcd wal/util.go:114): it must end in `.wal`,
     /// then `fmt.Sscanf(name, "%016x-%016x.wal")` must match its start. Go's scanner is
     /// lenient and so is this: each number is up to 16 runes counting leading white space,
     /// of one or more hex digits of either case, and anything may follow the final `.wal`
@@ -95,11 +95,11 @@ pub enum WalFileKind {
     /// A segment (`parseWALName` accepts it).
     Segment(SegmentName),
     /// `0.tmp` / `1.tmp`: the file pipeline's preallocated next segment (etcd
-    /// wal/file_pipeline.go:66).
+    /// wal/file_pipeline.go:73).
     Spare,
-    /// Another `*.tmp` name, or a `*.broken` copy `Repair` left (etcd wal/repair.go:68).
+    /// Another `*.tmp` name, or a `*.broken` copy `Repair` left (etcd wal/repair.go:70).
     Leftover,
-    /// Anything else: etcd warns "ignored file in WAL directory" (etcd wal/util.go:91).
+    /// Anything else: etcd warns "ignored file in WAL directory" (etcd wal/util.go:100).
     Other,
 }
 
@@ -120,13 +120,13 @@ pub fn classify(name: &str) -> WalFileKind {
     WalFileKind::Other
 }
 
-/// etcd's `searchIndex` (etcd wal/util.go:39): the last position (names sorted) whose index is
+/// etcd's `searchIndex` (etcd wal/util.go:41): the last position (names sorted) whose index is
 /// at most `index`.
 pub fn search_index(names: &[SegmentName], index: u64) -> Option<usize> {
     names.iter().rposition(|n| index >= n.index)
 }
 
-/// etcd's `isValidSeq` (etcd wal/util.go:59): each seq is the previous plus one, except that a
+/// etcd's `isValidSeq` (etcd wal/util.go:61): each seq is the previous plus one, except that a
 /// previous seq of 0 checks nothing (as etcd's `lastSeq != 0` test has it).
 pub fn is_valid_seq(names: &[SegmentName]) -> bool {
     let mut last = 0u64;

@@ -62,7 +62,7 @@ pub enum RepairOutcome {
 }
 
 impl<S: Storage> Wal<S> {
-    /// Segments etcd's `selectWALFiles` opens for a snapshot at `index` (etcd wal/wal.go:370):
+    /// Segments etcd's `selectWALFiles` opens for a snapshot at `index` (etcd wal/wal.go:380):
     /// from the last one starting at or before it, when the sequence is unbroken from there.
     fn select(&self, index: u64) -> Result<usize> {
         let segs = &self.listing.segments;
@@ -82,7 +82,7 @@ impl<S: Storage> Wal<S> {
         }
     }
 
-    /// `wal.ValidSnapshotEntries` (etcd 3.4.23 wal/wal.go:556, v3.5.16 server/wal/wal.go:555):
+    /// `wal.ValidSnapshotEntries` (etcd 3.4.23 wal/wal.go:558, v3.5.16 server/wal/wal.go:555):
     /// every snapshot record of every segment (no sequence check) whose index is at most the
     /// last HardState's commit, in file order.
     pub async fn valid_snapshot_entries(&self, v: EtcdVersion) -> Result<Vec<WalSnapshot>> {
@@ -109,7 +109,7 @@ impl<S: Storage> Wal<S> {
         Ok(snaps)
     }
 
-    /// `wal.OpenForRead(at)` / `wal.Open(at)` + `ReadAll` (etcd wal/wal.go:331-554): exactly
+    /// `wal.OpenForRead(at)` / `wal.Open(at)` + `ReadAll` (etcd wal/wal.go:328-555): exactly
     /// what etcd returns, its errors included. In write mode an unexpected EOF is followed, as
     /// etcdserver's `readWAL` does, by one `Repair` and a second `ReadAll`: the result is the
     /// second one's with [`ReadAll::torn_tail`] set; when `Repair` fails or the second read
@@ -125,7 +125,7 @@ impl<S: Storage> Wal<S> {
         match self.read_all_once(first, at, v, mode, None).await {
             Err(e) if mode == OpenMode::Write && is_unexpected_eof(&e, v) => {
                 // 3.4 repairs only on `err == io.ErrUnexpectedEOF`; 3.5 on `errors.Is`
-                // (etcd 3.4.23 etcdserver/storage.go:85, v3.5.16 server/etcdserver/storage.go:104).
+                // (etcd 3.4.23 etcdserver/storage.go:106, v3.5.16 server/etcdserver/storage.go:104).
                 if v == EtcdVersion::V3_4 && !matches!(e, Error::WalUnexpectedEof) {
                     return Err(e);
                 }
@@ -242,7 +242,7 @@ impl<S: Storage> Wal<S> {
         Ok(out)
     }
 
-    /// What `wal.Repair` (etcd wal/repair.go:29) would do to the last segment, decoded alone
+    /// What `wal.Repair` (etcd wal/repair.go:30) would do to the last segment, decoded alone
     /// from a fresh CRC. Nothing is written.
     pub async fn repair(&self, v: EtcdVersion) -> Result<RepairOutcome> {
         let Some(last) = self.listing.segments.last() else {

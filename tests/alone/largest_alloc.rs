@@ -16,16 +16,27 @@ use futures_util::io::{AsyncRead, AsyncReadExt};
 /// Counts the largest single allocation, to show a false length costs no memory.
 struct Peak;
 pub(crate) static LARGEST: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated and not yet freed, and the most of them seen (reset by storing `LIVE`).
+pub(crate) static LIVE: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static PEAK_LIVE: AtomicUsize = AtomicUsize::new(0);
+fn grow(n: usize) {
+    let live = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+    PEAK_LIVE.fetch_max(live, Ordering::Relaxed);
+}
 unsafe impl GlobalAlloc for Peak {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LARGEST.fetch_max(l.size(), Ordering::Relaxed);
+        grow(l.size());
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         LARGEST.fetch_max(new, Ordering::Relaxed);
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        grow(new);
         unsafe { System.realloc(p, l, new) }
     }
 }

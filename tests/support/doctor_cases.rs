@@ -2,13 +2,13 @@
 //! when it starts on a copy of each.
 //!
 //! For one [`Version`], [`case_set`] generates (once per test process, shared by the tests that
-//! ask) every [`Case`] under `$CARGO_TARGET_TMPDIR/doctor-cases/<release>/` (wiped first, kept
-//! afterwards for inspection) and [`observe`]s each: the case's data dir is copied, that etcd
+//! ask) every [`Case`] under `$CARGO_TARGET_TMPDIR/doctor-cases/<release>/` (wiped first; the
+//! cases and etcd's logs are kept afterwards for inspection) and [`observe`]s each: the case's data dir is copied, that etcd
 //! version started on the copy, and its [`Outcome`] read from its log and by querying it.
 //!
 //! - Clean members, stopped with SIGTERM: without `.snap` files (`clean-nosnap`), with them
 //!   (`clean-snaps`), and one with 3 WAL segments (`clean-3seg`; 64 MB segments are cut only
-//!   when a write crosses `wal.SegmentSizeBytes`, etcd wal/wal.go:681-688 `Save`, so it is fed
+//!   when a write crosses `wal.SegmentSizeBytes`, etcd wal/wal.go:950-957 `Save`, so it is fed
 //!   1 MB values).
 //! - [`KILLS`] members SIGKILLed at a seeded random moment under a write load (puts, deletes,
 //!   txns, lease grant / revoke / attached puts, compactions) sent over one keep-alive
@@ -34,7 +34,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -169,7 +169,7 @@ pub struct Observed {
     /// For a start: whether a raft proposal that writes nothing (`etcdctl alarm list`)
     /// completes within 3 s. It does not when the db is ahead of the WAL's last index: etcd
     /// skips entries at or below the db's consistent index without answering their waiters
-    /// (etcd etcdserver/server.go:2204-2240 `applyEntryNormal`), so proposals time out until
+    /// (etcd etcdserver/server.go:2203-2240 `applyEntryNormal`), so proposals time out until
     /// the log passes it. `true` for a failure.
     pub proposals_complete: bool,
     /// What etcd logged on the copy.
@@ -329,8 +329,9 @@ fn build(v: Version) -> CaseSet {
     }
 }
 
-/// Starts `case.version` on a copy of `case.data_dir` under `work/<name>/` and records what
-/// it does. The etcd process is killed (Drop) before this returns.
+/// Starts `case.version` on a copy of `case.data_dir` under `work/<name>/data` and records
+/// what it does. The etcd process is killed (Drop) and the copy removed before this returns;
+/// etcd's log stays at `work/<name>/data.etcd.log`.
 pub fn observe(case: &Case, work: &Path) -> Observed {
     let t = Instant::now();
     let dir = work.join(&case.name);
@@ -396,6 +397,9 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
             log,
         ),
     };
+    // The copy etcd ran on goes (a new 64 MB `0.tmp` and a `.broken` copy per repair add up
+    // to gigabytes); its log stays beside it, the case's own data dir stays for replays.
+    fs::remove_dir_all(&data).expect("remove the observed copy");
     Observed {
         case: case.clone(),
         outcome,
@@ -607,7 +611,7 @@ impl Gen {
             f.push(format!(
                 "db swapped for run 1's (consistent index {ci1} < snapshot {}), the member's own db as {:016x}.snap.db: \
                  what a follower that crashed between receiving a snapshot and renaming its db holds \
-                 (etcd etcdserver/snap/db.go SaveDBFrom, etcdserver/backend.go openSnapshotBackend)",
+                 (etcd etcdserver/api/snap/db.go:36 SaveDBFrom, etcdserver/backend.go:57 openSnapshotBackend)",
                 newest.1, newest.1
             ));
         }));
@@ -715,7 +719,7 @@ impl Gen {
             let p = d.join("member/wal").join(&last_name);
             // Zero from a 512-byte sector boundary inside the last record (or its start) to
             // its end: the chunk after that boundary is all zeros, what etcd's decoder calls a
-            // torn write (wal/decoder.go isTornEntry).
+            // torn write (etcd wal/decoder.go:135 `isTornEntry`).
             let mid = tail.body.start + tail.body.len() / 2;
             let from = (mid / 512 * 512).max(tail.body.start);
             write_at(&p, from as u64, &vec![0; tail.end - from]);
@@ -852,13 +856,20 @@ impl Gen {
         let dir = self.case_dir(&name);
         let etcd = Etcd::start(&dir, &self.opts(snapshot_count));
         let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(AtomicU64::new(0));
         let url = etcd.client_url.clone();
         let writer = {
-            let stop = stop.clone();
+            let (stop, acked) = (stop.clone(), acked.clone());
             let seed = rng.next();
-            std::thread::spawn(move || load(&url, seed, &stop))
+            std::thread::spawn(move || load(&url, seed, &stop, &acked))
         };
         std::thread::sleep(kill_after);
+        // On a loaded machine the first answers may be late: the crash comes under load, after
+        // at least a few acknowledged writes.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while acked.load(Ordering::Relaxed) < 5 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         etcd.sigkill();
         stop.store(true, Ordering::Relaxed);
         let ops = writer.join().unwrap();
@@ -1099,23 +1110,23 @@ fn write_ops(url: &str, rng: &mut Rng, n: usize) {
     }
 }
 
-/// Random writes until `stop` or a transport error (etcd killed): how many were answered.
-fn load(url: &str, seed: u64, stop: &AtomicBool) -> u64 {
+/// Random writes until `stop` or a transport error (etcd killed), counting the answered ones
+/// in `acked`: how many were answered.
+fn load(url: &str, seed: u64, stop: &AtomicBool, acked: &AtomicU64) -> u64 {
     let mut gw = Gateway::new(url);
     let mut rng = Rng::new(seed);
     let mut st = LoadState::default();
-    let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         let (path, body) = next_op(&mut rng, &st);
         match gw.post(path, &body) {
             Ok((_, reply)) => {
                 after_op(&mut st, path, &body, &reply);
-                n += 1;
+                acked.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => break,
         }
     }
-    n
+    acked.load(Ordering::Relaxed)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1192,7 +1203,7 @@ pub struct Frame {
 }
 
 /// The record frames of one segment up to the first zero length word (the preallocated
-/// tail) or a frame that does not fit: only the framing (etcd wal/encoder.go
+/// tail) or a frame that does not fit: only the framing (etcd wal/encoder.go:100
 /// encodeFrameSize: low 56 bits the length, top byte `0x80 | pad` when padded), so the
 /// harness can aim its faults without the WAL reader under test.
 pub fn wal_frames(seg: &[u8]) -> Vec<Frame> {

@@ -386,3 +386,88 @@ fn choose_member_takes_the_most_committed_member_of_the_majority_cluster() {
         r.reasons
     );
 }
+
+/// etcd etcdserver/server.go:499: a v3 cluster (the snapshot's v2 store holds 3.x) whose db
+/// did not exist fails after the WAL is read, and etcd first deletes the db it just renamed
+/// from the `.snap.db`: that file is gone afterwards (seen on both servers).
+#[test]
+fn a_missing_db_fails_even_with_the_snap_db_and_loses_it() {
+    for v in EtcdVersion::ALL {
+        let (snap, wal) = member(v);
+        let db = snap.get("db").unwrap();
+        block_on(etcd_snap::Storage::remove(&snap, "db")).unwrap();
+        snap.insert(&etcd_snap::names::db_name(33), db);
+        let d = run(&snap, &wal, v);
+        let Verdict::Fails(f) = &d.verdict else {
+            panic!("{v}: {}", d.summary())
+        };
+        assert_eq!(
+            (f.step, f.level, f.msg.as_str()),
+            (StepId::ClusterRecover, Level::Fatal, "discovery failed")
+        );
+        assert_eq!(
+            f.error.as_deref(),
+            Some("database file (db) of the backend is missing")
+        );
+        assert_eq!(
+            warned(&d, WarningKind::ReplacesDb),
+            ["0000000000000021.snap.db", "db"]
+        );
+        assert_eq!(warned(&d, WarningKind::RemovesDb), ["db"]);
+        if v == EtcdVersion::V3_4 {
+            assert_eq!(
+                f.capnslog.as_deref(),
+                Some("etcdmain: database file (db) of the backend is missing")
+            );
+        }
+    }
+}
+
+/// Missing folders are what etcd makes of them: no `member/snap` is created empty
+/// (etcd etcdserver/server.go:315 `TouchDirAll`), no `member/wal` is no WAL.
+#[test]
+fn missing_folders_are_empty_not_errors() {
+    use etcd_snap::storage::NativeStorage;
+    let v = EtcdVersion::V3_5;
+    let tmp = tempfile::tempdir().unwrap();
+    let wal = crate::support::copy_dir(&dir(v).join("wal"), &tmp.path().join("wal"));
+    let d = block_on(diagnose(
+        NativeStorage::new(tmp.path().join("snap")),
+        NativeStorage::new(&wal),
+        v,
+    ))
+    .unwrap();
+    assert_eq!(start_of(&d), (0, commit(v), Revision::Known(30)));
+    let d = block_on(diagnose(
+        NativeStorage::new(dir(v).join("snap")),
+        NativeStorage::new(tmp.path().join("no-wal")),
+        v,
+    ))
+    .unwrap();
+    assert_eq!(d.verdict, Verdict::NewMember);
+}
+
+/// etcd etcdserver/server.go:586: a `.snap.db` (here a db of another 3.4.23 member, consistent
+/// index 8) behind the snapshot replaces the db and then fails the index check (seen on both
+/// servers: `database file (…/member/snap/db index 8) does not match with snapshot (index 33)`).
+#[test]
+fn a_snap_db_behind_the_snapshot_fails_the_index_check() {
+    let older = std::fs::read(dir(EtcdVersion::V3_4).join("../../db-index-8")).unwrap();
+    for v in EtcdVersion::ALL {
+        let (snap, wal) = member(v);
+        snap.insert("db", older.clone());
+        snap.insert(&etcd_snap::names::db_name(33), older.clone());
+        let d = run(&snap, &wal, v);
+        let Verdict::Fails(f) = &d.verdict else {
+            panic!("{v}: {}", d.summary())
+        };
+        assert_eq!(
+            (f.step, f.msg.as_str()),
+            (StepId::ConsistentIndex, "discovery failed")
+        );
+        assert_eq!(
+            f.error.as_deref(),
+            Some("database file (db index 8) does not match with snapshot (index 33)")
+        );
+    }
+}

@@ -82,10 +82,11 @@ fn length_word_two_to_the_63_is_an_empty_record() {
 #[test]
 fn padding_bits_above_three_are_ignored() {
     // 0xff top byte: pad = 7 (only the low 3 bits count), length 1.
-    let (s, _) = with_frame(0xff00_0000_0000_0001, &[0x08, 0, 0, 0, 0, 0, 0, 0]);
+    let (s, _) = with_frame(0xff00_0000_0000_0001, &[0x0f, 0, 0, 0, 0, 0, 0, 0]);
     let e = read_all(&s, AT0, V34, OpenMode::Read).unwrap_err();
-    // One byte `0x08` (field 1 key without its value) does not decode as a Record.
+    // One byte `0x0f` (field 1, wire type 7) is gogo's error, not tolerated.
     assert_eq!(e.code(), "ERR_DECODE", "{e}");
+    assert_eq!(e.to_string(), "proto: wrong wireType = 7 for field Type");
 }
 
 fn damaged_base() -> WalBuilder {
@@ -170,4 +171,18 @@ proptest! {
         let wal = block_on(Wal::open(s.clone())).unwrap();
         let _ = block_on(wal.raw_records(true, &mut |_| {}));
     }
+}
+
+#[test]
+fn a_record_cut_inside_a_field_is_io_unexpected_eof() {
+    // The frame says 4 bytes: `1a 05 ..`, a data field of 5 bytes with 2 present. gogo returns
+    // io.ErrUnexpectedEOF itself, which etcd tolerates in read mode, even in a middle
+    // segment (found by tests/interop/wal.rs's random damage against etcd).
+    let (s, _) = with_frame(0x8400_0000_0000_0004, &[0x1a, 0x05, 1, 2, 0, 0, 0, 0]);
+    let mut w2 = WalBuilder::create(b"m");
+    w2.cut(9, HardState::default());
+    s.insert(&w2.segments[1].0, w2.segments[1].1.clone());
+    let r = read_all(&s, AT0, V34, OpenMode::Read).unwrap();
+    assert_eq!(r.read_error.as_deref(), Some("unexpected EOF"));
+    assert_eq!(r.entries.len(), 1);
 }
