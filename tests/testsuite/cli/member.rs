@@ -312,3 +312,43 @@ fn doctor_exit_statuses_unreadable_and_usage() {
         help.stdout
     );
 }
+
+/// The doctor fixtures written by etcd 3.4.23 and 3.5.16 (tests/fixtures/doctor/README.md: each
+/// server started on them from snapshot 33 to commit 36 / 37 at revision 30).
+#[test]
+fn doctor_and_wal_on_the_real_3_4_and_3_5_members() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/doctor");
+    for (v, dir, commit, ci, replay) in [
+        ("3.4", "etcd-3.4.23", 36, 35, 3),
+        ("3.5", "etcd-3.5.16", 37, 36, 4),
+    ] {
+        let d = root.join(dir);
+        let out = etcd_snap(["doctor".into(), s(&d), "--etcd".into(), v.into()])
+            .ok()
+            .to_owned();
+        assert_eq!(
+            out.lines().next().unwrap(),
+            format!(
+                "etcd {v} starts from snapshot 2/33 (db consistent index {ci}), replaying {replay} entries to commit {commit}, at revision 30."
+            ),
+        );
+        let wal = etcd_snap(["wal".into(), s(d.join("member")), "--etcd".into(), v.into()])
+            .ok()
+            .to_owned();
+        assert!(
+            wal.starts_with("Snapshot:\nterm=2 index=33 nodes=["),
+            "{wal}"
+        );
+        assert!(
+            wal.contains(&format!(" term=2 commitIndex={commit} vote=")),
+            "{wal}"
+        );
+        assert!(
+            wal.ends_with(&format!(
+                "\nEntry types (Normal,ConfigChange) count is : {}\n",
+                wal.lines().filter(|l| l.starts_with("   2\t")).count()
+            )),
+            "{wal}"
+        );
+    }
+}
