@@ -116,8 +116,10 @@ viewer: setup
 ## (tests/js/viewer/): etcd's numbers on screen, hostile keys as text, OPFS across reloads, a
 ## generated 64 MiB+ db, corrupt dbs, no foreign requests; viewer/use.test.mjs: a live etcd 3.4.23
 ## (NOSPACE, 1,200 revisions, leases, backups, two members), keyboard walks, axe-core, reflow.
+## viewer/member.test.mjs: a real etcd data dir (the doctor's verdict, etcd's real pick, the WAL).
 ## Screenshots in artifacts/viewer/.
 test-viewer: package
+	cargo build --bin etcd-snap
 	cd tests/js && node --test --test-concurrency=1 viewer/inspect-api.test.mjs viewer/viewer.test.mjs viewer/use.test.mjs viewer/member.test.mjs
 test: test-viewer
 
