@@ -269,9 +269,9 @@ impl<W: Storage> WalDump<W> {
         &self.entries
     }
 
-    /// Everything etcd-dump-logs prints before the entries: the start, `Snapshot:`,
-    /// `WAL metadata:`, `WAL entries:`, `lastIndex=` and the column header, each line ending
-    /// in a newline.
+    /// Everything etcd-dump-logs v3.5.16 prints before the entries (main.go:78-127): the start,
+    /// `Snapshot:`, `WAL metadata:`, `WAL entries:`, `lastIndex=` and the column header, each
+    /// line ending in a newline.
     pub fn head_text(&self) -> String {
         let h = &self.head;
         let mut out = String::new();
@@ -295,7 +295,10 @@ impl<W: Storage> WalDump<W> {
             "WAL metadata:\nnodeID={} clusterID={} term={} commitIndex={} vote={}\n",
             h.node_id, h.cluster_id, h.term, h.commit_index, h.vote
         ));
-        out.push_str(&format!("WAL entries: {}\n", h.entries));
+        // v3.5.16 prints no count here and `lastIndex` unconditionally (it panics with an
+        // index out of range when there is no entry; the line is left out then, as etcd's
+        // main branch does).
+        out.push_str("WAL entries:\n");
         if let Some(l) = h.last_index {
             out.push_str(&format!("lastIndex={l}\n"));
         }
