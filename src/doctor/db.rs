@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::inspect::{Db, Mvcc, OpenOptions};
+use crate::inspect::{Db, Mvcc, OpenOptions, PageSource};
 use crate::{Error, Result, Storage};
 
 /// A db file as etcd's backend sees it.
@@ -62,9 +62,15 @@ fn bolt_words(problem: &str) -> String {
     problem.to_owned()
 }
 
+/// A db file behind positioned reads: the backend's own where it has them
+/// ([`Storage::page_source`]: native files, Node fds, memory), else the bytes read whole (the
+/// JS-object and OPFS backends).
+pub type DbSource = Box<dyn PageSource>;
+
 /// Opens `name` of `snap` as etcd's backend does. `Ok(None)`: absent. `Err`: the file cannot be
-/// read (a storage error, not a verdict on the db). The file is read whole.
-pub async fn read<S: Storage>(snap: &S, name: &str) -> Result<Option<(DbFacts, Vec<u8>)>> {
+/// read (a storage error, not a verdict on the db). The source is `None` for a directory and
+/// for a zero-length file.
+pub async fn read<S: Storage>(snap: &S, name: &str) -> Result<Option<(DbFacts, Option<DbSource>)>> {
     let meta = match snap.stat(name).await {
         Ok(m) => m,
         Err(e) if e.is_not_found() => return Ok(None),
@@ -73,25 +79,28 @@ pub async fn read<S: Storage>(snap: &S, name: &str) -> Result<Option<(DbFacts, V
     if meta.is_dir {
         let mut f = DbFacts::created(name);
         f.open_error = Some("is a directory".into());
-        return Ok(Some((f, Vec::new())));
+        return Ok(Some((f, None)));
     }
-    let bytes = snap.read(name).await?;
+    let src: DbSource = match snap.page_source(name).await? {
+        Some(s) => s,
+        None => Box::new(bytes::Bytes::from(snap.read(name).await?)),
+    };
     let mut f = DbFacts::created(name);
-    f.size = bytes.len() as u64;
-    if bytes.is_empty() {
+    f.size = src.size();
+    if f.size == 0 {
         // bolt.Open initializes a zero-size file as a new db (bbolt db.go `init`).
-        return Ok(Some((f, bytes)));
+        return Ok(Some((f, None)));
     }
-    match facts_of(&bytes, &mut f) {
+    match facts_of(&*src, &mut f) {
         Ok(()) => {}
         Err(Error::BadDb { problem, .. }) => f.open_error = Some(bolt_words(&problem)),
         Err(e) => return Err(e),
     }
-    Ok(Some((f, bytes)))
+    Ok(Some((f, Some(src))))
 }
 
-fn facts_of(bytes: &[u8], f: &mut DbFacts) -> Result<()> {
-    let db = open(bytes)?;
+fn facts_of(src: &dyn PageSource, f: &mut DbFacts) -> Result<()> {
+    let db = open(src)?;
     let info = db.cluster_info()?;
     f.consistent_index = info.meta.consistent_index.unwrap_or(0);
     f.term = info.meta.term;
@@ -107,9 +116,9 @@ fn facts_of(bytes: &[u8], f: &mut DbFacts) -> Result<()> {
 }
 
 /// The db as inspect reads it (no trailer: a live db has none).
-pub fn open(bytes: &[u8]) -> Result<Db<&[u8]>> {
+pub fn open(src: &dyn PageSource) -> Result<Db<&dyn PageSource>> {
     Db::open_with(
-        bytes,
+        src,
         OpenOptions {
             verify_trailer: false,
         },

@@ -397,9 +397,9 @@ impl Doctor {
         let db_path = snap.path_of(crate::names::LIVE_DB);
         let db = db::read(snap.inner(), crate::names::LIVE_DB).await?;
         let be_exist = db.is_some();
-        let (mut db_facts, db_bytes) = match db {
+        let (mut db_facts, db_src) = match db {
             Some((f, b)) => (f, b),
-            None => (DbFacts::created(crate::names::LIVE_DB), Vec::new()),
+            None => (DbFacts::created(crate::names::LIVE_DB), None),
         };
         self.facts.db = be_exist.then(|| db_facts.clone());
         if let Some(e) = db_facts.open_error.clone() {
@@ -584,7 +584,7 @@ impl Doctor {
 
         // 6–7. v2 store and backend.
         let mut db_replaced_by = None;
-        let mut live = (db_facts.clone(), db_bytes);
+        let mut live = (db_facts.clone(), db_src);
         if let Some(c) = &snapshot {
             if let Some(e) = v2::recovery_error(&c.data) {
                 self.step(
@@ -626,7 +626,7 @@ impl Doctor {
                     Ok(_) => {
                         let (f, b) = db::read(snap.inner(), &db_name)
                             .await?
-                            .unwrap_or_else(|| (DbFacts::created(&db_name), Vec::new()));
+                            .unwrap_or_else(|| (DbFacts::created(&db_name), None));
                         self.facts.snap_db = Some(f.clone());
                         self.warn(
                             WarningKind::ReplacesDb,
@@ -819,7 +819,7 @@ impl Doctor {
         })
         .await?;
         let revision = if unknown.is_empty() {
-            self.revision(&live.1, &db_facts, &reqs)?
+            self.revision(live.1.as_deref(), &db_facts, &reqs)?
         } else {
             self.warn(
                 WarningKind::Uncertain,
@@ -956,7 +956,7 @@ impl Doctor {
     /// The db's revision plus the mvcc writes of `entries` (see `replay`).
     fn revision(
         &mut self,
-        bytes: &[u8],
+        src: Option<&dyn crate::inspect::PageSource>,
         f: &DbFacts,
         reqs: &[request::InternalRaftRequest],
     ) -> Result<Revision> {
@@ -969,10 +969,9 @@ impl Doctor {
         if !reqs.iter().any(writes) {
             return Ok(Revision::Known(f.revision));
         }
-        let db = if bytes.is_empty() {
-            None
-        } else {
-            Some(db::open(bytes)?)
+        let db = match src {
+            Some(s) => Some(db::open(s)?),
+            None => None,
         };
         let mvcc = match &db {
             Some(db) => {

@@ -222,6 +222,17 @@ pub struct FileSource {
 
 #[cfg(not(target_arch = "wasm32"))]
 impl FileSource {
+    /// Reads an already opened regular file of `size` bytes (reads past `size` are errors, so
+    /// a file that grows is never read further).
+    pub fn from_file(file: std::fs::File, size: u64) -> Self {
+        FileSource {
+            file,
+            size,
+            #[cfg(not(unix))]
+            lock: std::sync::Mutex::new(()),
+        }
+    }
+
     /// Opens `path` read-only.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let path = path.as_ref();

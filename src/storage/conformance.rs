@@ -51,6 +51,7 @@ macro_rules! storage_conformance_checks {
             commit_overwrites,
             zero_length_file,
             streaming_read_large,
+            page_source_reads_what_was_written,
             missing_names_are_not_found,
             rename_moves,
             rename_replaces,
@@ -290,6 +291,43 @@ pub async fn streaming_read_large(s: &impl Storage) {
             assert!(got == data[..got.len()], "{c}: 1-byte reads differ");
         }
     }
+}
+
+/// Positioned reads, where the backend has them, give the committed bytes at any offset, refuse
+/// ranges past the end with an error, and a missing name is `NotFound` either way.
+pub async fn page_source_reads_what_was_written(s: &impl Storage) {
+    let c = "page_source_reads_what_was_written";
+    let data = pattern(300_000);
+    put(s, c, "db", &data).await;
+    match s.page_source("absent").await {
+        Err(e) => assert_eq!(e.io_kind(), Some(IoErrorKind::NotFound), "{c}: absent: {e}"),
+        Ok(_) => panic!("{c}: page_source of a missing name succeeded"),
+    }
+    let Some(src) = ok(c, "page_source", s.page_source("db").await) else {
+        return; // a streaming-only backend (documented on `Storage::page_source`)
+    };
+    assert_eq!(src.size(), data.len() as u64, "{c}: size");
+    for (off, len) in [
+        (0usize, 4096usize),
+        (4096, 4096),
+        (123_457, 70_000),
+        (299_999, 1),
+        (0, 300_000),
+    ] {
+        let got = ok(c, "read_at", src.read_at(off as u64, len));
+        assert!(
+            *got == data[off..off + len],
+            "{c}: bytes at {off}+{len} differ"
+        );
+    }
+    assert!(
+        src.read_at(299_999, 2).is_err(),
+        "{c}: a read past the end succeeded"
+    );
+    assert!(
+        src.read_at(u64::MAX, 1).is_err(),
+        "{c}: a read at u64::MAX succeeded"
+    );
 }
 
 /// Every operation on a missing name fails with `NotFound`.

@@ -333,6 +333,21 @@ impl Storage for MemoryStorage {
         Ok(MemoryReader { data, pos: 0 })
     }
 
+    /// The file's bytes as they are now (shared, not copied).
+    async fn page_source(&self, name: &str) -> Result<Option<Box<dyn crate::inspect::PageSource>>> {
+        check_name(name)?;
+        let mut st = self.state();
+        st.faults.step("open", name)?;
+        match st.live.get(name) {
+            None => Err(not_found("open", name)),
+            Some(Node::Dir) => Err(is_a_directory(name).into()),
+            Some(Node::File(_)) => {
+                let data = st.file(name).map(|i| i.data.clone()).unwrap_or_default();
+                Ok(Some(Box::new(Shared(data))))
+            }
+        }
+    }
+
     async fn create_atomic(&self, name: &str) -> Result<MemoryWriter> {
         check_name(name)?;
         let mut st = self.state();
@@ -551,5 +566,17 @@ impl Drop for MemoryWriter {
             let mut st = storage.state();
             let _ = self.discard(&mut st);
         }
+    }
+}
+
+/// A file's bytes for positioned reads ([`Storage::page_source`]).
+struct Shared(Arc<Vec<u8>>);
+
+impl crate::inspect::PageSource for Shared {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn read_at(&self, offset: u64, len: usize) -> Result<std::borrow::Cow<'_, [u8]>> {
+        self.0.as_slice().read_at(offset, len)
     }
 }

@@ -12,6 +12,7 @@
 use futures_io::AsyncRead;
 
 use crate::error::{Error, Result};
+use crate::inspect::PageSource;
 
 #[cfg(feature = "testing")]
 pub mod conformance;
@@ -107,6 +108,13 @@ pub trait Storage {
     async fn read(&self, name: &str) -> Result<Vec<u8>>;
     /// A streaming reader over the file.
     async fn open_read(&self, name: &str) -> Result<Self::Reader>;
+    /// Positioned reads over one file, for a caller that needs random access to a file too
+    /// large to hold (the doctor's bbolt reader on a db of gigabytes). `None`: the backend only
+    /// streams (the JS-object and OPFS backends), and such a caller reads the file whole.
+    async fn page_source(&self, name: &str) -> Result<Option<Box<dyn PageSource>>> {
+        self.stat(name).await?; // a missing name is `NotFound` here too
+        Ok(None)
+    }
     /// Starts an atomic write of `name`: nothing is visible under `name` until
     /// [`AtomicWrite::commit`], which replaces any existing file.
     async fn create_atomic(&self, name: &str) -> Result<Self::Writer>;

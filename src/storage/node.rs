@@ -486,6 +486,28 @@ impl Storage for NodeStorage {
         r
     }
 
+    /// Positioned `readSync` calls on the descriptor `open_for_read` gives, bounded by the size
+    /// at open, behind a block cache for bbolt's branch pages.
+    async fn page_source(&self, name: &str) -> Result<Option<Box<dyn crate::inspect::PageSource>>> {
+        let (fd, path, opened) = self.open_for_read(name)?;
+        let Opened::File(size) = opened else {
+            let _ = self.fs.close_sync(fd);
+            return Err(Error::io(
+                IoErrorKind::IsADirectory,
+                "read",
+                path,
+                "is a directory",
+            ));
+        };
+        let src = NodePages {
+            fs: self.fs.clone(),
+            fd,
+            size,
+            path,
+        };
+        Ok(Some(Box::new(crate::inspect::Cached::with_defaults(src))))
+    }
+
     /// A reader bounded by the size at open; a non-regular file is refused.
     async fn open_read(&self, name: &str) -> Result<NodeReader> {
         let (fd, p, opened) = self.open_for_read(name)?;
@@ -611,6 +633,48 @@ impl Storage for NodeStorage {
 
     fn path_of(&self, name: &str) -> String {
         self.join(&raw_name::display(name))
+    }
+}
+
+/// One file read with positioned `readSync` calls ([`Storage::page_source`]); the descriptor is
+/// closed on drop.
+struct NodePages {
+    fs: NodeFs,
+    fd: f64,
+    size: u64,
+    path: String,
+}
+
+impl Drop for NodePages {
+    fn drop(&mut self) {
+        let _ = self.fs.close_sync(self.fd);
+    }
+}
+
+impl crate::inspect::PageSource for NodePages {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_at(&self, offset: u64, len: usize) -> Result<std::borrow::Cow<'_, [u8]>> {
+        if offset.checked_add(len as u64).is_none_or(|e| e > self.size) {
+            return Err(crate::inspect::source::out_of_range(offset, len, self.size));
+        }
+        let mut buf = vec![0u8; len];
+        let mut got = 0usize;
+        while got < len {
+            let want = (len - got).min(READ_PIECE);
+            let pos = (offset + got as u64) as f64;
+            let r = self
+                .fs
+                .pread_sync(self.fd, &mut buf[got..got + want], 0, want as u32, pos)
+                .map_err(|e| node_err("read", &self.path, &e))? as usize;
+            if r == 0 {
+                // Shrank since fstat: as a short file reads in bbolt.
+                return Err(crate::pb::DecodeError::UnexpectedEof.into());
+            }
+            got += r.min(want);
+        }
+        Ok(std::borrow::Cow::Owned(buf))
     }
 }
 

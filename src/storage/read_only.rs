@@ -75,6 +75,9 @@ impl<S: Storage> Storage for ReadOnly<S> {
     async fn open_read(&self, name: &str) -> Result<Self::Reader> {
         self.0.open_read(name).await
     }
+    async fn page_source(&self, name: &str) -> Result<Option<Box<dyn crate::inspect::PageSource>>> {
+        self.0.page_source(name).await
+    }
     async fn create_atomic(&self, name: &str) -> Result<Self::Writer> {
         Err(self.refuse("open", name))
     }

@@ -15,6 +15,8 @@ type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// A boxed streaming reader.
 pub type DynReader = Box<dyn AsyncRead + Unpin>;
+/// Positioned reads over one file ([`Storage::page_source`]).
+type DynPages = Box<dyn crate::inspect::PageSource>;
 /// A held lock of any backend; dropping it releases the lock.
 pub type DynLock = Box<dyn Any>;
 
@@ -24,6 +26,7 @@ trait ErasedStorage {
     fn exists<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<bool>>;
     fn read<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<Vec<u8>>>;
     fn open_read<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<DynReader>>;
+    fn page_source<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<Option<DynPages>>>;
     fn create_atomic<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<DynWriter>>;
     fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFut<'a, Result<()>>;
     fn remove<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<()>>;
@@ -56,6 +59,9 @@ where
             let r = Storage::open_read(self, name).await?;
             Ok(Box::new(r) as DynReader)
         })
+    }
+    fn page_source<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<Option<DynPages>>> {
+        Box::pin(Storage::page_source(self, name))
     }
     fn create_atomic<'a>(&'a self, name: &'a str) -> BoxFut<'a, Result<DynWriter>> {
         Box::pin(async move {
@@ -118,6 +124,9 @@ impl Storage for DynStorage {
     }
     async fn open_read(&self, name: &str) -> Result<DynReader> {
         self.0.open_read(name).await
+    }
+    async fn page_source(&self, name: &str) -> Result<Option<DynPages>> {
+        self.0.page_source(name).await
     }
     async fn create_atomic(&self, name: &str) -> Result<DynWriter> {
         self.0.create_atomic(name).await
