@@ -114,8 +114,12 @@ async function describeFolder(label) {
     const out = { label, files, load: etcd.loadPick(snaps), loadRule: 'Load' };
     if (walFolder.size) {
       out.member = await describeMember();
-      out.load = out.member.pick;
-      out.loadRule = 'LoadNewestAvailable';
+      // etcd's own pick when the doctor found one; else (a WAL that does not read) Load()'s,
+      // labelled as such, under the doctor's verdict.
+      if (out.member.pick) {
+        out.load = out.member.pick;
+        out.loadRule = 'LoadNewestAvailable';
+      }
     }
     return out;
   } finally {
