@@ -127,6 +127,11 @@ pub enum WarningKind {
     NoWal,
     /// etcd would delete the db (`os.RemoveAll(bepath)`) before failing.
     RemovesDb,
+    /// The db's consistent index is past the WAL's last entry (a db newer than the WAL: a
+    /// restored or copied db, a truncated WAL): etcd serves reads, but every proposal waits
+    /// until the log passes that index, since entries at or below it are applied without
+    /// answering their proposer (etcd etcdserver/server.go:2203-2240).
+    DbAheadOfWal,
     /// A limit of this prediction (the revision, an unknown request).
     Uncertain,
 }
@@ -832,6 +837,18 @@ impl Doctor {
                 unknown[0]
             ))
         };
+        // After a restart a single member first appends the new leader's empty entry
+        // (last + 1) and proposes its member publish (last + 2); a client's first proposal
+        // comes after them, so it goes unanswered only when it too is at or below `ci`.
+        if ci > last + 2 {
+            self.warn(
+                WarningKind::DbAheadOfWal,
+                format!(
+                    "the db's consistent index {ci} is past the WAL's last entry {last}: etcd serves reads, but writes and every other request that goes through raft time out until the log passes index {ci} (entries at or below it are applied without replying to their proposer)"
+                ),
+                vec![crate::names::LIVE_DB.to_owned()],
+            );
+        }
         self.step(
             StepId::Replay,
             "etcd etcdserver/server.go:2203",

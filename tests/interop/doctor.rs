@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use etcd_snap::EtcdVersion;
-use etcd_snap::doctor::{Revision, Verdict, diagnose};
+use etcd_snap::doctor::{Revision, Verdict, WarningKind, diagnose};
 use etcd_snap::storage::NativeStorage;
 
 use crate::support::doctor_cases::{self, CaseSet, FAULTS, Family, KILLS, Outcome};
@@ -196,6 +196,10 @@ fn doctor_predict(data_dir: &Path, v: Version) -> Outcome {
                     Revision::Known(r) => Some(r),
                     Revision::Unknown(_) => None,
                 },
+                proposals_stall: d
+                    .warnings
+                    .iter()
+                    .any(|w| w.kind == WarningKind::DbAheadOfWal),
             },
             Verdict::Fails(f) => Outcome::Fails {
                 message: match f.error {

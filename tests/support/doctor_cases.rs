@@ -88,6 +88,9 @@ pub enum Outcome {
         /// `header.revision` of `etcdctl endpoint status`: always `Some` when observed; a
         /// prediction that cannot know it says `None` (and so disagrees).
         revision: Option<i64>,
+        /// Proposals time out while it serves (a 3 s `alarm list` through raft fails): the
+        /// db's consistent index is ahead of the WAL, so replies wait until the log passes it.
+        proposals_stall: bool,
     },
     /// It exited: the normalized fatal / panic message ([`failure_message`]).
     Fails {
@@ -108,16 +111,23 @@ impl fmt::Display for Outcome {
                 snapshot_index,
                 commit_index,
                 revision,
-            } => match revision {
-                Some(r) => write!(
-                    f,
-                    "starts: snapshot {snapshot_index}, commit {commit_index}, revision {r}"
-                ),
-                None => write!(
-                    f,
-                    "starts: snapshot {snapshot_index}, commit {commit_index}, revision unknown"
-                ),
-            },
+                proposals_stall,
+            } => {
+                match revision {
+                    Some(r) => write!(
+                        f,
+                        "starts: snapshot {snapshot_index}, commit {commit_index}, revision {r}"
+                    )?,
+                    None => write!(
+                        f,
+                        "starts: snapshot {snapshot_index}, commit {commit_index}, revision unknown"
+                    )?,
+                }
+                if *proposals_stall {
+                    f.write_str(", proposals time out")?;
+                }
+                Ok(())
+            }
             Outcome::Fails { message } => write!(f, "fails: {message}"),
             Outcome::Undecided { last_line } => write!(
                 f,
@@ -379,6 +389,7 @@ pub fn observe(case: &Case, work: &Path) -> Observed {
                             panic!("{}: no \"restarting local member\" line:\n{log}", case.name)
                         }),
                     revision: Some(revision),
+                    proposals_stall: !proposals_complete,
                 },
             };
             drop(etcd);
