@@ -50,7 +50,7 @@ test: test-doc
 bench-crc: bench-crc-wasm
 	cargo bench --bench crc
 bench-crc-wasm:
-	rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+	rustup target list --installed | grep -x wasm32-wasip1 >/dev/null || rustup target add wasm32-wasip1
 	cd benches/crc-wasi && CARGO_TARGET_DIR=../../target/crc-wasi cargo build --release --target wasm32-wasip1
 	node --single-threaded --no-warnings benches/crc-wasi.mjs target/crc-wasi/wasm32-wasip1/release/crc-bench.wasm
 
