@@ -237,11 +237,6 @@ impl PageSource for NodeSource {
     }
 }
 
-/// Read cache for one CLI call: enough for bbolt's branch pages on a walk, far less than a
-/// large db (which a cache sized like the viewer's would end up holding whole); 64 KiB
-/// blocks keep the calls into JS few.
-const CACHE_BYTES: usize = 8 << 20;
-
 impl Host for NodeHost {
     type Storage = NodeStorage;
     type File = NodeFile;
@@ -335,7 +330,7 @@ impl Host for NodeHost {
                 "is a directory",
             ));
         }
-        Ok(Cached::new(NodeSource { fd, size }, 64 << 10, CACHE_BYTES))
+        Ok(Cached::for_one_pass(NodeSource { fd, size }))
     }
 
     fn open_entry_source(&self, dir: &Path, name: &str) -> Result<Cached<NodeSource>> {

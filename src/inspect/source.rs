@@ -147,6 +147,13 @@ impl<S: PageSource> Cached<S> {
         Self::new(inner, 64 << 10, 128 << 20)
     }
 
+    /// For one pass over a db (the doctor, a CLI call): 64 KiB blocks (few calls into JS) and
+    /// 8 MiB in all, enough for bbolt's branch pages while leaves stream through; a cache
+    /// sized like the viewer's would end up holding a large db whole.
+    pub fn for_one_pass(inner: S) -> Self {
+        Self::new(inner, 64 << 10, 8 << 20)
+    }
+
     /// The wrapped source.
     pub fn inner(&self) -> &S {
         &self.inner

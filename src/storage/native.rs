@@ -270,7 +270,7 @@ impl Storage for NativeStorage {
             ));
         };
         let src = crate::inspect::FileSource::from_file(file, size);
-        Ok(Some(Box::new(crate::inspect::Cached::with_defaults(src))))
+        Ok(Some(Box::new(crate::inspect::Cached::for_one_pass(src))))
     }
 
     async fn create_atomic(&self, name: &str) -> Result<NativeWriter> {

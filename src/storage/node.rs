@@ -505,7 +505,7 @@ impl Storage for NodeStorage {
             size,
             path,
         };
-        Ok(Some(Box::new(crate::inspect::Cached::with_defaults(src))))
+        Ok(Some(Box::new(crate::inspect::Cached::for_one_pass(src))))
     }
 
     /// A reader bounded by the size at open; a non-regular file is refused.
