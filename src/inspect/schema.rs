@@ -119,7 +119,10 @@ pub fn schema_version<S: PageSource>(db: &Bolt<S>) -> Result<SchemaVersion> {
         // shorter than 8 bytes (binary.BigEndian.Uint64), taken here as missing.
         let t = term
             .filter(|_| consistent_index)
-            .and_then(|t| t.get(..8).map(|b| u64::from_be_bytes(b.try_into().expect("8"))))
+            .and_then(|t| {
+                t.get(..8)
+                    .map(|b| u64::from_be_bytes(b.try_into().expect("8")))
+            })
             .unwrap_or(0);
         if t == 0 {
             (None, Some("missing term information"), Compat::V3_4)
@@ -176,9 +179,9 @@ impl GoSemver {
 /// `validateIdentifier`: empty, or `^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$`.
 fn identifier(id: &str) -> bool {
     id.is_empty()
-        || id.split('.').all(|p| {
-            !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+        || id
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 impl std::fmt::Display for GoSemver {

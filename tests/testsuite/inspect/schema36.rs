@@ -73,7 +73,8 @@ fn default_semantics_follow_the_storage_version() {
 
 #[test]
 fn etcd_34_db_is_undetected_and_keeps_34_numbers() {
-    let d = std::fs::read(fixtures().join("cluster/follower-snap/00000000000015c5.snap.db")).unwrap();
+    let d =
+        std::fs::read(fixtures().join("cluster/follower-snap/00000000000015c5.snap.db")).unwrap();
     let db = Db::open(d).unwrap();
     let sv = db.schema_version().unwrap();
     assert_eq!(sv.detect_error, Some("missing confstate information"));
@@ -109,8 +110,17 @@ fn table_has_36s_version_column() {
 fn cli_compat_flag_chooses_the_semantics() {
     let f = dir().join("storage-3.6.db");
     let want = expected();
-    for (flag, c) in [("3.4", Compat::V3_4), ("3.5", Compat::V3_5), ("3.6", Compat::V3_6)] {
-        let r = etcd_snap(["status".as_ref(), "--compat".as_ref(), flag.as_ref(), f.as_os_str()]);
+    for (flag, c) in [
+        ("3.4", Compat::V3_4),
+        ("3.5", Compat::V3_5),
+        ("3.6", Compat::V3_6),
+    ] {
+        let r = etcd_snap([
+            "status".as_ref(),
+            "--compat".as_ref(),
+            flag.as_ref(),
+            f.as_os_str(),
+        ]);
         assert_eq!(r.code, Some(0), "{r:?}");
         let line = &want
             .iter()
@@ -121,6 +131,11 @@ fn cli_compat_flag_chooses_the_semantics() {
             .2;
         assert_eq!(r.stdout.trim_end(), line, "--compat {flag}");
     }
-    let r = etcd_snap(["status".as_ref(), "--compat".as_ref(), "3.7".as_ref(), f.as_os_str()]);
+    let r = etcd_snap([
+        "status".as_ref(),
+        "--compat".as_ref(),
+        "3.7".as_ref(),
+        f.as_os_str(),
+    ]);
     assert_eq!(r.code, Some(2), "{r:?}");
 }
