@@ -42,6 +42,32 @@ impl Default for Options {
     }
 }
 
+/// True for a snap folder with a db (`db` or a `.snap.db`) and no v2 `.snap` file: what etcd
+/// main writes, not a broken folder. etcd 3.7.0 stopped loading `.snap` files on bootstrap
+/// (commit e74bb6a0e, PR #21107: the newest snapshot entry of the WAL is used instead), and
+/// main stopped writing them (PR #22263: `storage.SaveSnap` only appends the WAL entry,
+/// server/storage/storage.go) and purging them (PR #22271: `purgeFile` keeps only `snap.db`
+/// and `wal`, server/etcdserver/server.go). `Load` on such a folder is still etcd's
+/// `ErrNoSnapshot` (snapshotter.go `snapNames`, unchanged in main), which main's bootstrap
+/// never asks for.
+///
+/// Leftover `.snap` files of an upgraded member: etcd 3.4 to 3.7 purge `.snap` files past
+/// `--max-snapshots` (default 5) while running (3.4.0 etcdserver/server.go:811, 3.7.0
+/// server/etcdserver/server.go:603; 3.7.0 still writes them, server/storage/storage.go:71);
+/// main at c34dc7ee0 removes none (no purge since #22271, server.go:601; its bootstrap
+/// deletes only `tmp*` files, bootstrap.go:219-227), so they stay until removed by hand.
+pub fn v3_only_folder<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut db = false;
+    for n in names {
+        match names::classify(n) {
+            NameKind::Snap => return false,
+            NameKind::Db(_) | NameKind::LiveDb => db = true,
+            _ => {}
+        }
+    }
+    db
+}
+
 /// Why a `.snap` file does not load: the error `Read` gives, as code and etcd's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadFailure {

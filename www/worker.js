@@ -220,6 +220,8 @@ function openDb(name, verifyTrailer = true) {
     try { out[key] = f(); } catch (e) { out[key + 'Error'] = errInfo(e); }
   };
   attempt('status', () => db.status());
+  // Whose `snapshot status` the numbers are (etcd 3.6 counts live keys, adds `version`).
+  attempt('schema', () => db.schemaVersion());
   // etcdctl's own table and TOTAL SIZE wording, from the library.
   if (out.status) {
     out.statusTable = etcd.etcdctlStatusTable(out.status);

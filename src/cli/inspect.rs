@@ -10,7 +10,7 @@ use clap::{Subcommand, ValueEnum};
 use super::host::Host;
 use super::print;
 use crate::Result;
-use crate::inspect::{Db, OpenOptions, PageSource, etcdctl};
+use crate::inspect::{Compat, Db, OpenOptions, PageSource, etcdctl};
 
 /// Output format (`-w`), as etcdctl names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,15 +21,45 @@ pub enum WriteOut {
     Table,
 }
 
+/// Whose `snapshot status` semantics to print (`--compat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompatArg {
+    /// etcd 3.4's etcdctl: totalKey counts every entry of every bucket.
+    #[value(name = "3.4")]
+    V34,
+    /// etcd 3.5's etcdutl: as 3.4.
+    #[value(name = "3.5")]
+    V35,
+    /// etcd 3.6's etcdutl: totalKey counts distinct live keys; a `version` field.
+    #[value(name = "3.6")]
+    V36,
+}
+
+impl From<CompatArg> for Compat {
+    fn from(c: CompatArg) -> Compat {
+        match c {
+            CompatArg::V34 => Compat::V3_4,
+            CompatArg::V35 => Compat::V3_5,
+            CompatArg::V36 => Compat::V3_6,
+        }
+    }
+}
+
 /// Snapshot content subcommands.
 #[derive(Debug, Subcommand)]
 pub enum InspectCmd {
-    /// Print a db's hash, revision, total keys and total size exactly as `etcdctl snapshot
-    /// status` (etcd 3.4) does. FILE is member/snap/db, a .snap.db or an `etcdctl snapshot
-    /// save` file (whose sha256 trailer is verified). Runs bbolt's integrity check first.
+    /// Print a db's hash, revision, total keys and total size exactly as `snapshot status`
+    /// of the etcd that wrote it does (etcd 3.6+ records its storage version; older dbs are
+    /// told apart by etcd 3.6's rules): 3.4's etcdctl and 3.5's etcdutl count every entry of
+    /// every bucket, 3.6's etcdutl counts distinct live keys and adds `version`. FILE is
+    /// member/snap/db, a .snap.db or an `etcdctl snapshot save` file (whose sha256 trailer
+    /// is verified). Runs bbolt's integrity check first.
     Status {
         /// The db file.
         file: PathBuf,
+        /// Print what this etcd version prints instead (default: the db's own).
+        #[arg(long, value_enum, value_name = "VERSION")]
+        compat: Option<CompatArg>,
         /// Output format.
         #[arg(short = 'w', long = "write-out", value_enum, default_value = "json")]
         write_out: WriteOut,
@@ -90,11 +120,15 @@ impl InspectCmd {
         match self {
             InspectCmd::Status {
                 file,
+                compat,
                 write_out,
                 skip_hash_check,
             } => {
                 let db = open(host, &file, skip_hash_check)?;
-                let st = db.status()?;
+                let st = match compat {
+                    Some(c) => db.status_as(c.into())?,
+                    None => db.status()?,
+                };
                 warn(host, &db);
                 print::text(
                     host,

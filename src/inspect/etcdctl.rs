@@ -35,10 +35,16 @@ pub fn status_json(s: &Status) -> String {
     serde_json::to_string(s).expect("plain struct")
 }
 
-/// `etcdctl snapshot status -w table` (olekukonko/tablewriter with right-aligned cells).
+/// `etcdctl snapshot status -w table` (olekukonko/tablewriter with right-aligned cells);
+/// etcd 3.6's `etcdutl` adds a `VERSION` column (etcdutl/etcdutl/printer.go:69 at v3.6.0).
 pub fn status_table(s: &Status) -> String {
-    let header = ["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE"].map(String::from);
-    table(&header, &[table_row(s).to_vec()], true)
+    let mut header: Vec<String> = ["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE"]
+        .map(String::from)
+        .to_vec();
+    if s.version.is_some() {
+        header.push("VERSION".into());
+    }
+    table(&header, &[table_row(s)], true)
 }
 
 #[derive(Serialize)]

@@ -27,6 +27,7 @@ pub mod info;
 pub mod keys;
 pub mod mvcc;
 pub mod mvccpb;
+pub mod schema;
 pub mod source;
 pub mod status;
 pub mod stream;
@@ -39,6 +40,7 @@ pub use info::{BucketInfo, ClusterInfo, MvccMeta};
 pub use keys::{KeyEntry, KeyPage, KeyPageQuery, KeySort};
 pub use mvcc::{Event, Mvcc, PrefixSpace, RangeQuery, RangeResult, Revision};
 pub use mvccpb::KeyValue;
+pub use schema::{Compat, SchemaVersion};
 #[cfg(not(target_arch = "wasm32"))]
 pub use source::FileSource;
 pub use source::{Cached, PageSource, Prefix};
@@ -100,9 +102,24 @@ impl<S: PageSource> Db<S> {
         self.trailer
     }
 
-    /// `etcdctl snapshot status` numbers (runs bbolt's integrity check first).
+    /// `snapshot status` as the etcd that wrote the db prints it by default
+    /// ([`Db::schema_version`]'s [`Compat`]; runs bbolt's integrity check first).
     pub fn status(&self) -> Result<Status> {
-        status::status(&self.bolt)
+        match self.schema_version() {
+            Ok(v) => self.status_as(v.compat),
+            // etcd's own error (the integrity check's, most likely) comes first.
+            Err(e) => self.status_as(Compat::V3_4).and(Err(e)),
+        }
+    }
+
+    /// `snapshot status` as `compat`'s `etcdctl`/`etcdutl` prints it.
+    pub fn status_as(&self, compat: Compat) -> Result<Status> {
+        status::status(&self.bolt, compat)
+    }
+
+    /// The storage schema version by etcd 3.6's rules (see [`schema`]).
+    pub fn schema_version(&self) -> Result<SchemaVersion> {
+        schema::schema_version(&self.bolt)
     }
 
     /// Damage bbolt reads through without a word, found so far (see [`Bolt::warnings`]): the

@@ -1,19 +1,31 @@
 //! `etcdctl snapshot status` (etcd 3.4.23, `clientv3/snapshot.v3Manager.Status`): bbolt's
 //! integrity check, then a CRC-32C over every top-level bucket name and every key and value
 //! of each bucket in bbolt order; revision is the last key of the `key` bucket, totalKey
-//! counts every entry of every top-level bucket, totalSize is `tx.Size()`.
+//! counts every entry of every top-level bucket, totalSize is `tx.Size()`. etcd 3.5's
+//! `etcdutl snapshot status` is the same.
+//!
+//! etcd 3.6's `etcdutl snapshot status` (etcdutl/snapshot/v3_snapshot.go:117-200 at v3.6.0,
+//! commit 2d377000f) keeps hash, revision and size, but `totalKey` is the number of distinct
+//! user keys left in a map where each put adds `kv.Key` and each tombstone removes it, in
+//! revision order (lines 174-185, 197): the keys live at the last revision. It also decodes
+//! every value of `key` (line 175) and adds `version`, `meta/storageVersion` (line 141).
 
 use std::ops::ControlFlow;
 
 use serde::Serialize;
 
 use super::bbolt::Bolt;
-use super::mvcc::Revision;
+use prost::Message as _;
+
+use super::mvcc::{RangeQuery, Revision};
+use super::mvccpb::KeyValue;
+use super::schema::{self, Compat};
 use super::source::PageSource;
+use super::stream;
 use crate::{Error, Result};
 
 /// etcdctl's `snapshot.Status`, serialized with etcdctl's JSON keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Status {
     /// CRC-32C (Castagnoli) of bucket names, keys and values.
     pub hash: u32,
@@ -25,10 +37,16 @@ pub struct Status {
     /// High water mark in bytes.
     #[serde(rename = "totalSize")]
     pub total_size: u64,
+    /// etcd 3.6's `version` (`meta/storageVersion`, "" when absent); `None` for the 3.4/3.5
+    /// shape, which has no such field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
-/// Computes the status of an open db, failing as etcdctl does on an inconsistent one.
-pub fn status<S: PageSource>(db: &Bolt<S>) -> Result<Status> {
+/// Computes the status of an open db as `compat`'s etcd does, failing as it does on an
+/// inconsistent one.
+pub fn status<S: PageSource>(db: &Bolt<S>, compat: Compat) -> Result<Status> {
+    let v36 = compat == Compat::V3_6;
     let problems = db.try_check()?;
     if !problems.is_empty() {
         return Err(Error::BadDb {
@@ -77,27 +95,65 @@ pub fn status<S: PageSource>(db: &Bolt<S>) -> Result<Status> {
                         ),
                     })?
                     .main;
+                if v36 {
+                    KeyValue::decode(e.value).map_err(|err| Error::BadDb {
+                        page: Some(e.page),
+                        problem: format!(
+                            "cannot unmarshal value, key: {} err: {err}",
+                            crate::inspect::go_bytes(e.key)
+                        ),
+                    })?;
+                }
             }
             total_key += 1;
             Ok(ControlFlow::Continue(()))
         })?;
     }
+    let (total_key, version) = if v36 {
+        // The keys live at the last revision, counted a window at a time (bounded memory,
+        // unlike etcd's map): the same number as etcd's seenKeys.
+        let all = RangeQuery::prefix(b"");
+        let mut sink = CountOnly;
+        let tail = stream::range(db, 0, &all, stream::WINDOW_BYTES, &mut sink)?;
+        let version = schema::schema_version(db)?.storage_version;
+        (tail.count, Some(version.unwrap_or_default()))
+    } else {
+        (total_key, None)
+    };
     Ok(Status {
         hash,
         revision,
         total_key,
         total_size: db.size(),
+        version,
     })
 }
 
-/// etcdctl's table: `hash` in hex, `total size` as go-humanize's `Bytes` (SI units).
-pub fn table_row(s: &Status) -> [String; 4] {
-    [
+/// Counts without keeping anything.
+struct CountOnly;
+
+impl stream::RangeSink for CountOnly {
+    fn header(&mut self, _revision: i64) -> Result<()> {
+        Ok(())
+    }
+    fn kv(&mut self, _kv: KeyValue) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// etcdctl's table: `hash` in hex, `total size` as go-humanize's `Bytes` (SI units), then
+/// 3.6's `version` (etcdutl/etcdutl/printer.go:68-78 at v3.6.0).
+pub fn table_row(s: &Status) -> Vec<String> {
+    let mut row = vec![
         format!("{:x}", s.hash),
         s.revision.to_string(),
         s.total_key.to_string(),
         humanize_bytes(s.total_size),
-    ]
+    ];
+    if let Some(v) = &s.version {
+        row.push(v.clone());
+    }
+    row
 }
 
 /// go-humanize `Bytes`: SI units, one decimal below 10, none above (`57 kB`, `1.2 MB`).

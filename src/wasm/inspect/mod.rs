@@ -35,8 +35,25 @@ export interface DbSource {
   /** Exactly `length` bytes at `offset`. */
   read(offset: number, length: number): Uint8Array;
 }
-/** `etcdctl snapshot status` numbers. */
-export interface DbStatus { hash: number; revision: number; totalKey: number; totalSize: number; }
+/** `snapshot status` numbers, as the etcd that wrote the db prints them (`schemaVersion().compat`). */
+export interface DbStatus {
+  hash: number; revision: number;
+  /** 3.4/3.5: entries in all buckets; 3.6: distinct live user keys. */
+  totalKey: number; totalSize: number;
+  /** etcd 3.6's `meta/storageVersion` ("" when absent); only with 3.6 semantics. */
+  version?: string;
+}
+/** Which etcd's storage schema a db has, by etcd 3.6's `UnsafeDetectSchemaVersion`. */
+export interface DbSchemaVersion {
+  /** `meta/storageVersion` (etcd 3.6+), null when absent or not a version. */
+  storageVersion: string | null;
+  /** The detected version ("3.6.0", "3.5.0"), null when detection fails. */
+  detected: string | null;
+  /** Why detection failed ("missing confstate information", "missing term information"). */
+  detectError: string | null;
+  /** Whose `snapshot status` semantics `status()` follows. */
+  compat: "3.4" | "3.5" | "3.6";
+}
 /** Totals of one top-level bucket. */
 export interface DbBucket {
   name: string; keys: number; keyBytes: number; valueBytes: number;
@@ -262,6 +279,13 @@ impl InspectDb {
     pub fn status(&self) -> Result<JsValue, JsValue> {
         let s = self.db()?.status()?;
         to_js_value(&s)
+    }
+
+    /// The storage schema version by etcd 3.6's rules (`inspect::schema`): whose `snapshot
+    /// status` semantics `status()` follows.
+    #[wasm_bindgen(js_name = schemaVersion, unchecked_return_type = "DbSchemaVersion")]
+    pub fn schema_version(&self) -> Result<JsValue, JsValue> {
+        to_js_value(&self.db()?.schema_version()?)
     }
 
     /// bbolt's integrity check: an empty list means consistent.

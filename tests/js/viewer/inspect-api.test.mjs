@@ -46,6 +46,22 @@ test('status equals etcdctl snapshot status, from bytes and from a positioned-re
   assert.deepEqual(sdb.status(), JSON.parse(fs.readFileSync(path.join(REPO, 'tests', 'js', 'viewer', 'fixtures', 'snapshot-save.status.json'), 'utf8')));
 });
 
+test('status follows the storage version: 3.6 counts live keys and prints version (tests/fixtures/etcd-3.6)', () => {
+  const d36 = path.join(REPO, 'tests', 'fixtures', 'etcd-3.6');
+  // etcd v3.6.0's Status, ported into tests/oracle/status36_oracle.go (expected-status.txt).
+  const want = Object.fromEntries(fs.readFileSync(path.join(d36, 'expected-status.txt'), 'utf8')
+    .trim().split('\n').map((l) => l.split(' ')).map(([f, c, j]) => [`${f} ${c}`, JSON.parse(j)]));
+  const db = etcd.InspectDb.open(new Uint8Array(fs.readFileSync(path.join(d36, 'storage-3.6.db'))));
+  assert.deepEqual(db.schemaVersion(), { storageVersion: '3.6.0', detected: '3.6.0', detectError: null, compat: '3.6' });
+  assert.deepEqual(db.status(), want['storage-3.6.db 3.6']);
+  assert.match(etcd.etcdctlStatusTable(db.status()), /\| VERSION \|\n[^]*\|   3\.6\.0 \|/);
+  const d35 = etcd.InspectDb.open(new Uint8Array(fs.readFileSync(path.join(d36, 'fields-3.5.db'))));
+  assert.equal(d35.schemaVersion().compat, '3.5');
+  assert.deepEqual(d35.status(), want['fields-3.5.db 3.5']);
+  const d34 = etcd.InspectDb.open(new Uint8Array(followerDb));
+  assert.deepEqual(d34.schemaVersion(), { storageVersion: null, detected: null, detectError: 'missing confstate information', compat: '3.4' });
+});
+
 test('buckets add up to totalKey; layout and meta', () => {
   const db = etcd.InspectDb.open(new Uint8Array(followerDb));
   const buckets = db.buckets();

@@ -243,6 +243,26 @@ describe('viewer', () => {
     await page.close();
   });
 
+  it('a folder as etcd main writes it (no .snap) and a 3.6 db: not broken, 3.6 status semantics', async () => {
+    const page = await openViewer();
+    const dir = path.join(tmp, 'main-snap');
+    fs.mkdirSync(dir, { recursive: true });
+    // tests/fixtures/etcd-3.6/storage-3.6.db: meta/storageVersion 3.6.0 (its README).
+    const db36 = path.join(FIX, '..', 'etcd-3.6', 'storage-3.6.db');
+    fs.copyFileSync(db36, path.join(dir, '00000000000015c9.snap.db'));
+    fs.copyFileSync(db36, path.join(dir, 'db'));
+    await openFolder(page, dir);
+    assert.match(await page.textContent('[data-testid=v3-only]'), /the folder etcd main writes/);
+    assert.equal(await page.$('.badge.bad'), null);
+    await selectFile(page, 'db');
+    // etcd v3.6.0's etcdutl, ported (tests/fixtures/etcd-3.6/expected-status.txt): 261 live keys.
+    const st = await statusOnScreen(page);
+    assert.deepEqual([st.hash, st.totalKey], [2355620250, 261]);
+    assert.match(await page.textContent('[data-testid=status-semantics]'), /etcdutl snapshot status, etcd 3\.6 semantics: storage version 3\.6\.0/);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('picking a data dir opens its member/snap folder', async () => {
     const page = await openViewer();
     const data = path.join(tmp, 'data-dir');

@@ -33,7 +33,8 @@ fn follower_snap_db_status_equals_etcdctl() {
             hash: 2513690080,
             revision: 5565,
             total_key: 269,
-            total_size: 57344
+            total_size: 57344,
+            version: None
         }
     );
     assert!(db.check().is_empty());

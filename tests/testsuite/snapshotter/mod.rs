@@ -2,3 +2,4 @@
 mod bad_input;
 mod fixtures;
 mod ported;
+mod v3_only;

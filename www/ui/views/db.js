@@ -68,6 +68,12 @@ function grouped(problems) {
 }
 
 /** The quota line: how much of etcd's default backend quota the db uses. */
+// etcd 3.4 prints `snapshot status` with etcdctl, 3.5 and later with etcdutl (the library
+// picks the semantics from the db's storage version: InspectDb.schemaVersion()).
+function statusTool(info) {
+  return info.schema && info.schema.compat !== '3.4' ? 'etcdutl' : 'etcdctl';
+}
+
 function quotaRow(info) {
   const q = info.quota.defaultBytes;
   const used = info.layout.highWaterMark;
@@ -104,14 +110,14 @@ function renderOverview(body, info) {
       h('tr', {}, h('th', {}, 'In use (high water mark)'), h('td', {}, `${bytes(L.highWaterMark)} · ${int(L.highWaterMark)} bytes`, h('div', { class: 'muted small' }, `pages bbolt has allocated (${int(L.highWaterMark / L.pageSize)} of ${int(L.pageSize)} bytes); etcd's quota and etcdctl's TOTAL SIZE count these`))),
       st ? h('tr', {}, h('th', {}, 'etcdctl TOTAL SIZE'), h('td', {}, `${info.statusSize}`, h('div', { class: 'muted small' }, 'the in-use size as etcdctl prints it (decimal units: 1 MB = 1,000,000 bytes)'))) : null,
       logical !== null ? h('tr', {}, h('th', {}, 'Logical'), h('td', {}, `${bytes(logical)} · ${int(logical)} bytes`, h('div', { class: 'muted small' }, 'key and value bytes in all buckets; the rest is page overhead and free pages'))) : null)),
-    h('h2', {}, 'Status ', h('span', { class: 'muted small' }, '(etcdctl snapshot status)')),
+    h('h2', {}, 'Status ', h('span', { class: 'muted small', dataset: { testid: 'status-semantics' } }, `(${statusTool(info)} snapshot status, etcd ${info.schema ? info.schema.compat : '3.4'} semantics${info.schema && info.schema.storageVersion ? `: storage version ${info.schema.storageVersion}` : ''})`)),
     st ? h('div', { class: 'cards' },
       card('Hash', String(st.hash), 'status-hash', `hex ${st.hash.toString(16)}`),
       card('Revision', String(st.revision), 'status-revision'),
-      card('Total keys', String(st.totalKey), 'status-totalKey', 'entries in all buckets'),
+      card('Total keys', String(st.totalKey), 'status-totalKey', st.version !== undefined ? 'distinct live user keys (etcd 3.6)' : 'entries in all buckets'),
       card('Total size', String(st.totalSize), 'status-totalSize', info.statusSize),
     ) : statusBox(),
-    st ? h('pre', { class: 'mono etcdctl', tabindex: 0, 'aria-label': 'etcdctl snapshot status table' }, `etcdctl snapshot status -w table\n${info.statusTable.replace(/\n$/, '')}`) : null,
+    st ? h('pre', { class: 'mono etcdctl', tabindex: 0, 'aria-label': 'etcdctl snapshot status table' }, `${statusTool(info)} snapshot status -w table\n${info.statusTable.replace(/\n$/, '')}`) : null,
     h('h2', {}, 'Keyspace'),
     info.index ? h('div', { class: 'cards' },
       card('Current revision', String(info.index.currentRevision), 'index-current'),

@@ -61,6 +61,10 @@ export function renderFolder(folder, selected, onSelect, { single = false } = {}
     !single && snaps.length && !hasMemberDb
       ? h('div', { class: 'note warn', dataset: { testid: 'no-db' } }, 'No member ', h('span', { class: 'mono' }, 'db'), ' in this folder: the keyspace is not here.')
       : null,
+    // snapshotter::v3_only_folder's rule: a db and no v2 .snap is what etcd main writes.
+    !single && !snaps.length && f.files.some((x) => isDbKind(x.kind))
+      ? h('div', { class: 'note', dataset: { testid: 'v3-only' } }, 'No v2 ', h('span', { class: 'mono' }, '.snap'), ' file: the folder etcd main writes (only ', h('span', { class: 'mono' }, '.snap.db'), ' files and ', h('span', { class: 'mono' }, 'db'), '), not a broken one. etcd 3.7+ does not read ', h('span', { class: 'mono' }, '.snap'), ' files on startup; 3.4 to 3.7 purge old ones past --max-snapshots, main never does.')
+      : null,
   );
   const tbody = $('files-table').tBodies[0];
   fill(tbody, f.files.map((x) => activatable(h('tr', {
