@@ -306,6 +306,22 @@ const ops = {
     return describeFolder(label);
   },
   walTimeline: (args) => walTimeline(args),
+  /** Several members (data dirs found in one folder): the doctor on each and which one to
+   *  recover from (the library's choose_member), read-only. */
+  async compareMembers({ members }) {
+    const asMap = (files) => new Map((files || []).map((f) => [f.name, f]));
+    const rep = await etcd.doctor(members.map((m) => ({
+      name: m.label,
+      snap: { backend: readOnlyBackend(asMap(m.files)) },
+      wal: { backend: readOnlyBackend(asMap(m.wal)) },
+    })));
+    return {
+      members: rep.members.map((x) => ({ label: x.dataDir, summary: x.summary, verdict: x.verdict.verdict })),
+      recommendation: rep.recommendation
+        ? { member: rep.recommendation.member, reasons: rep.recommendation.reasons, excluded: rep.recommendation.excluded }
+        : null,
+    };
+  },
   walPage: (args) => walPage(args),
   async openKept({ label }) {
     closeAllDbs();

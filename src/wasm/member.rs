@@ -23,7 +23,9 @@ use crate::{EtcdVersion, doctor};
 const TS_TYPES: &'static str = r#"
 /** A member's data dir: a Node path (the data dir, its `member` folder or `member/wal`), or
  *  the member's two folders as storages. `snap` may be omitted for `readWal`. */
-export type DataDirSpec = string | { snap?: StorageSpec; wal: StorageSpec };
+/** A data dir: a Node path, or its two folders as storages (`name`: how the doctor's report
+ *  and recommendation call it; default "member N"). */
+export type DataDirSpec = string | { snap?: StorageSpec; wal: StorageSpec; name?: string };
 /** A u64 or i64: a number when it is a safe integer, else a bigint. */
 export type Int = number | bigint;
 /** The etcd release whose rules apply; default "3.5". */
@@ -58,7 +60,7 @@ export interface DoctorFacts {
   commit: Int | null; term: Int | null; lastIndex: Int | null; walSegments: string[];
 }
 export interface DoctorMember {
-  /** The path given, or `member N` for a `{ snap, wal }` spec. */
+  /** The path given, the spec's `name`, or `member N` for a `{ snap, wal }` spec. */
   dataDir: string;
   /** The verdict in a sentence ("etcd 3.5 starts from snapshot 2/63 ..."). */
   summary: string;
@@ -235,6 +237,7 @@ pub fn doctor(
         for (i, spec) in specs.iter().enumerate() {
             let name = spec
                 .as_string()
+                .or_else(|| get(spec, "name").as_string())
                 .unwrap_or_else(|| format!("member {}", i + 1));
             let (snap, wal) = member(spec, true).await?;
             let snap = snap.ok_or_else(|| invalid("dataDir.snap: a StorageSpec is required"))?;

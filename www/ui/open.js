@@ -6,7 +6,7 @@ import { call } from './rpc.js';
 import { state, setBusy } from './state.js';
 import { showError, clearBanner, guarded } from './banner.js';
 import { isDbKind, isLeftoverKind } from './kinds.js';
-import { renderFolder, renderMembers, markSelected } from './views/folder.js';
+import { renderFolder, renderMembers, renderComparison, markSelected } from './views/folder.js';
 import { renderSnap, renderLeftover } from './views/snap.js';
 import { renderDb, renderDbError } from './views/db.js';
 import { renderMember, clearMember } from './views/member.js';
@@ -31,6 +31,14 @@ export async function openFiles(label, files, { single = false, keepMembers = fa
   await showFolder(res, { pick, single });
 }
 
+/** The doctor on every member found, and which one to recover from. */
+async function compare(members) {
+  const res = await guarded('Comparing members', () => call('compareMembers', {
+    members: members.map((m) => ({ label: m.label, files: m.files, wal: m.wal || [] })),
+  }));
+  if (res) renderComparison(res);
+}
+
 /** Opens what the pickers found: one member as a folder, several as a member list (each
  *  shown on its own, the first one now). */
 export async function openMembers(members) {
@@ -39,7 +47,7 @@ export async function openMembers(members) {
   if (members.length === 1) return openFiles(members[0].label, members[0].files, { wal: members[0].wal || [] });
   state.members = members;
   const show = async (i) => {
-    renderMembers(members, i, show);
+    renderMembers(members, i, show, compare);
     await openFiles(members[i].label, members[i].files, { keepMembers: true, wal: members[i].wal || [] });
   };
   await show(0);

@@ -99,6 +99,32 @@ describe('viewer: a data dir', () => {
     await page.close();
   });
 
+  it('a folder of two members: the doctor on each and which one to recover from, as the CLI says', async () => {
+    const root = path.join(tmp, 'pair', 'cluster');
+    for (const m of ['a', 'b']) fs.cpSync(DATA, path.join(root, m), { recursive: true });
+    // b lost the end of its WAL (a torn tail: etcd repairs it and starts at a lower commit).
+    const wal = path.join(root, 'b', 'member', 'wal', '0000000000000000-0000000000000000.wal');
+    fs.truncateSync(wal, Math.floor(fs.statSync(wal).size * 0.6));
+    const cli = spawnSync(BIN, ['doctor', '-w', 'json', path.join(root, 'a'), path.join(root, 'b')], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    const report = JSON.parse(cli.stdout);
+    assert.equal(report.recommendation.member, path.join(root, 'a'));
+    const page = await openViewer();
+    await page.setInputFiles('#folder-input', root);
+    await page.waitForSelector('[data-testid=members]');
+    await page.click('[data-testid=compare-members]');
+    await page.waitForSelector('[data-testid=recommendation]');
+    assert.equal((await page.textContent('[data-testid=recommendation]')).trim(), 'Recover from cluster/a/member/snap.');
+    const summaries = await page.$$eval('[data-testid=member-summaries] li', (ls) => ls.map((l) => l.textContent));
+    assert.deepEqual(summaries, [
+      `cluster/a/member/snap: ${report.members[0].summary}`,
+      `cluster/b/member/snap: ${report.members[1].summary}`,
+    ]);
+    assert.notEqual(report.members[0].summary, report.members[1].summary);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('the sample data dir is one click away', async () => {
     const page = await openViewer();
     await page.click('#open-sample-datadir');

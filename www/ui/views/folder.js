@@ -26,7 +26,7 @@ function verdictBadge(f) {
 
 /** The member list of a folder holding several data dirs: `members` [{ label }], the one
  *  shown is `current`; a click calls `onPick(i)`. */
-export function renderMembers(members, current, onPick) {
+export function renderMembers(members, current, onPick, onCompare) {
   const box = $('members');
   box.hidden = members.length < 2;
   if (members.length < 2) return;
@@ -37,7 +37,24 @@ export function renderMembers(members, current, onPick) {
         class: ['link', 'mono', i === current && 'current'], 'aria-current': i === current ? 'true' : null,
         onclick: () => onPick(i),
       }, m.label),
-      h('span', { class: 'muted small' }, ` ${plural(m.files.length, 'file')}`)))));
+      h('span', { class: 'muted small' }, ` ${plural(m.files.length, 'file')}`)))),
+    members.some((m) => m.wal?.length)
+      ? h('button', { dataset: { testid: 'compare-members' }, onclick: () => onCompare?.(members) }, 'Which member to recover from?')
+      : h('p', { class: 'muted small' }, 'No member has a WAL here: the doctor cannot compare them.'),
+    h('div', { id: 'members-compare', role: 'status', 'aria-live': 'polite' }));
+}
+
+/** Draws the doctor's comparison of the members (`compareMembers` in the worker). */
+export function renderComparison(res) {
+  const box = document.getElementById('members-compare');
+  if (!box) return;
+  const rec = res.recommendation;
+  fill(box,
+    h('p', { dataset: { testid: 'recommendation' } },
+      rec?.member ? ['Recover from ', h('strong', { class: 'mono' }, rec.member), '.'] : 'No member to recover from: none has a WAL that reads.'),
+    rec?.reasons?.length ? h('ul', { class: 'small' }, rec.reasons.map((r) => h('li', {}, r))) : null,
+    rec?.excluded?.length ? h('ul', { class: 'small muted' }, rec.excluded.map(([m, why]) => h('li', {}, h('span', { class: 'mono' }, m), `: ${why}`))) : null,
+    h('ul', { class: 'small', dataset: { testid: 'member-summaries' } }, res.members.map((m) => h('li', {}, h('span', { class: 'mono' }, m.label), ': ', m.summary))));
 }
 
 /** Draws `folder` ({ label, files, load }); a click (or Enter) on a row calls `onSelect(name)`.
