@@ -125,6 +125,38 @@ describe('viewer: a data dir', () => {
     await page.close();
   });
 
+  it('folders dropped on the page: one opens as its member, two are both kept, each on its own', async () => {
+    // A real drag from the OS, through the DevTools protocol: Chromium builds the directory
+    // entries (webkitGetAsEntry) from the paths, as for a drop from a file manager.
+    const one = copyData('drop-one');
+    const two = copyData('drop-two');
+    const drop = async (page, files) => {
+      const cdp = await browser.context.newCDPSession(page);
+      const data = { items: [], files, dragOperationsMask: 1 };
+      for (const type of ['dragEnter', 'dragOver', 'drop']) await cdp.send('Input.dispatchDragEvent', { type, x: 300, y: 300, data });
+    };
+    let page = await openViewer();
+    await drop(page, [one]);
+    await page.waitForSelector('[data-testid=verdict]');
+    assert.equal((await page.textContent('[data-testid=verdict]')).trim(), cliVerdict(one));
+    assert.equal(await page.$('[data-testid=members]:not([hidden])'), null, 'one member: no member list');
+    await page.close();
+
+    page = await openViewer();
+    await drop(page, [one, two]);
+    await page.waitForSelector('[data-testid=members]');
+    const members = await page.$$eval('[data-testid=members] li button', (bs) => bs.map((b) => b.textContent));
+    // Both kept, told apart (Chromium names the second folder of the same name `data (1)`).
+    assert.equal(members.length, 2, `both dropped folders kept: ${members}`);
+    assert.equal(new Set(members).size, 2, `two labels: ${members}`);
+    assert.ok(members.every((m) => m.endsWith('/member/snap')), `${members}`);
+    await page.click('[data-testid=members] li:nth-child(2) button');
+    await page.waitForSelector('[data-testid=verdict]');
+    assert.equal((await page.textContent('[data-testid=verdict]')).trim(), cliVerdict(two));
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   it('the sample data dir is one click away', async () => {
     const page = await openViewer();
     await page.click('#open-sample-datadir');
