@@ -11,33 +11,6 @@ use crate::support::pb::*;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
-const GO_HINT: &str =
-    "needs `go` and etcd's Go source (apt: golang-go golang-etcd-server-dev; run .ci/setup)";
-
-fn build_oracle(dir: &std::path::Path) -> std::path::PathBuf {
-    let bin = dir.join("gogo_oracle");
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/gogo_oracle.go");
-    let out = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .env("GO111MODULE", "off")
-        .env("GOPATH", "/usr/share/gocode")
-        .env(
-            "GOCACHE",
-            std::env::var_os("GOCACHE")
-                .unwrap_or_else(|| concat!(env!("CARGO_TARGET_TMPDIR"), "/go-build").into()),
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run go ({e}); {GO_HINT}"));
-    assert!(
-        out.status.success(),
-        "go build failed; {GO_HINT}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    bin
-}
-
 fn run_oracle(bin: &std::path::Path, cases: &[(&'static str, Vec<u8>)]) -> Vec<String> {
     let mut child = Command::new(bin)
         .stdin(Stdio::piped())
@@ -112,8 +85,7 @@ fn generate_batch(batch: u64) -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn etcd_snap_decodes_like_etcd_gogo() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = build_oracle(dir.path());
+    let bin = crate::support::go::oracle("gogo_oracle");
     let cases = generate_cases();
     let go = run_oracle(&bin, &cases);
 
@@ -173,8 +145,7 @@ fn etcd_snap_decodes_like_etcd_gogo() {
 fn gogo_size_counts_unknown_fields_like_etcd() {
     use bytes::Bytes;
     use etcd_snap::pb::{self, Message, Snapshot};
-    let dir = tempfile::tempdir().unwrap();
-    let bin = build_oracle(dir.path());
+    let bin = crate::support::go::oracle("gogo_oracle");
     let cases: Vec<(&'static str, Vec<u8>)> = generate_cases()
         .into_iter()
         .filter_map(|(t, b)| match t {

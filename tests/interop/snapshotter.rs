@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use bytes::Bytes;
 use etcd_snap::names::{db_name, snap_name};
@@ -17,24 +16,9 @@ use etcd_snap::{ConfState, Error, Options, Snapshot, SnapshotMetadata, Snapshott
 use futures_executor::block_on;
 use futures_util::io::Cursor;
 
-/// Builds the Go oracle once per test binary.
-fn oracle() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle");
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snap_oracle");
-        let status = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&out)
-            .arg("snap_oracle.go")
-            .current_dir(&src)
-            .env("GO111MODULE", "off")
-            .env("GOPATH", "/usr/share/gocode")
-            .status()
-            .expect("`go` not found: install golang-go and golang-etcd-server-dev (.ci/setup)");
-        assert!(status.success(), "building snap_oracle.go failed");
-        out
-    })
+/// etcd 3.4's `snap` package as an oracle (tests/oracle/snap_oracle.go).
+fn oracle() -> PathBuf {
+    crate::support::go::oracle("snap_oracle")
 }
 
 /// Runs one oracle command; returns its one-line verdict.

@@ -16,7 +16,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use etcd_snap::pb;
 use etcd_snap::storage::NativeStorage;
@@ -27,24 +26,9 @@ use serde_json::{Value, json};
 
 use crate::support::etcd::{Etcd, EtcdOptions, Version, per_version};
 
-/// Builds the Go oracle once per test binary.
-fn oracle() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle");
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wal_oracle");
-        let status = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&out)
-            .arg("wal_oracle.go")
-            .current_dir(&src)
-            .env("GO111MODULE", "off")
-            .env("GOPATH", "/usr/share/gocode")
-            .status()
-            .expect("`go` not found: install golang-go and golang-etcd-server-dev (.ci/setup)");
-        assert!(status.success(), "building wal_oracle.go failed");
-        out
-    })
+/// etcd 3.4's `wal` package as an oracle (tests/oracle/wal_oracle.go).
+fn oracle() -> PathBuf {
+    crate::support::go::oracle("wal_oracle")
 }
 
 fn go(args: &[&str], stdin: Option<&str>) -> Value {

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use bytes::Bytes;
@@ -23,35 +23,8 @@ use prost::Message as _;
 
 use crate::support::etcd::{Etcd, EtcdOptions, Version, per_version};
 
-const GO_HINT: &str =
-    "needs `go` and etcd's Go source (apt: golang-go golang-etcd-server-dev; run .ci/setup)";
-
 pub(crate) fn oracle() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dumplogs_oracle");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/dumplogs_oracle.go");
-        let out = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&bin)
-            .arg(&src)
-            .env("GO111MODULE", "off")
-            .env("GOPATH", "/usr/share/gocode")
-            .env(
-                "GOCACHE",
-                std::env::var_os("GOCACHE")
-                    .unwrap_or_else(|| concat!(env!("CARGO_TARGET_TMPDIR"), "/go-build").into()),
-            )
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run go ({e}); {GO_HINT}"));
-        assert!(
-            out.status.success(),
-            "go build failed; {GO_HINT}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        bin
-    })
-    .clone()
+    crate::support::go::oracle("dumplogs_oracle")
 }
 
 fn hex(b: &[u8]) -> String {

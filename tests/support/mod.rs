@@ -12,6 +12,7 @@
 
 pub mod doctor_cases;
 pub mod etcd;
+pub mod go;
 pub mod pb;
 pub mod snapshotter;
 pub mod wal;

@@ -25,22 +25,7 @@ fn generated_db() -> Vec<u8> {
     DB.get_or_init(|| {
         let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("inspect-bbolt");
         std::fs::create_dir_all(&work).unwrap();
-        let generator = work.join("gen-bigdb");
-        let st = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&generator)
-            .arg(".")
-            .current_dir(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/js/viewer/gen-bigdb"
-            ))
-            .env("GO111MODULE", "off")
-            .env("GOPATH", "/usr/share/gocode")
-            .env("GOCACHE", work.join("gocache"))
-            .env("GOFLAGS", "")
-            .status()
-            .expect("go");
-        assert!(st.success(), "go build gen-bigdb");
+        let generator = crate::support::go::package("gen-bigdb", "tests/js/viewer/gen-bigdb");
         let db = work.join("two-tx.db");
         let out = Command::new(&generator)
             .arg("-out")
