@@ -130,21 +130,4 @@ mod tests {
         assert!(mem.get("a.snap.broken").is_none());
         assert!(mem.get("b.snap").is_none());
     }
-
-    #[test]
-    fn a_snapshotter_over_it_renames_nothing() {
-        let mem = MemoryStorage::new();
-        mem.insert("0000000000000001-0000000000000001.snap", b"junk".to_vec());
-        let ro = ReadOnly::new(mem.clone());
-        let opts = crate::Options {
-            lock: None,
-            ..Default::default()
-        };
-        block_on(async {
-            let s = crate::Snapshotter::open(ro, opts).await.unwrap();
-            assert!(s.load().await.is_err());
-        });
-        assert!(mem.get("0000000000000001-0000000000000001.snap").is_some());
-        assert_eq!(mem.names().len(), 1);
-    }
 }

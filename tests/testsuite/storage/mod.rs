@@ -3,3 +3,4 @@ mod conformance;
 mod differential;
 mod memory;
 mod native;
+mod read_only;
