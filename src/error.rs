@@ -154,7 +154,7 @@ pub enum Error {
     /// wherever an unexpected EOF is.
     #[error(
         "unexpected EOF: [wal] max entry size limit exceeded when decoding {}, recBytes: {rec_bytes}, fileSize({file_size}) - offset({offset}) - padBytes({pad_bytes}) = entryLimit({limit})",
-        go_quote(file)
+        crate::go_fmt::quote(file.as_bytes())
     )]
     WalMaxEntrySizeEof {
         /// The segment's base name.
@@ -384,37 +384,6 @@ impl BadDb {
             None => problem.to_owned(),
         }
     }
-}
-
-/// Go's `%q` of a string (`strconv.Quote`): double quotes, Go escapes for `"`, `\\` and
-/// characters that are not printable.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() || c == '\u{feff}' => {
-                if (c as u32) <= 0xffff {
-                    out.push_str(&format!("\\u{:04x}", c as u32))
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32))
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Lower-case hex of `b`, as `sha256sum` prints a digest.

@@ -11,7 +11,7 @@
 //! JS-object backends), the HTTP transport (feature `http`) and the JavaScript bindings
 //! (`wasm`, which only convert and delegate). In wasm builds the JS interop layer (`js`:
 //! calling into JS, JS streams, errors across the boundary) sits below both the JS-facing
-//! backends and the bindings; [`error`] imports nothing of the crate.
+//! backends and the bindings; [`error`] imports only two leaves (storage error kinds, Go's `%q`).
 //!
 //! ```
 //! use etcd_snap::storage::MemoryStorage;
@@ -54,6 +54,7 @@ pub mod datadir;
 pub mod doctor;
 pub mod error;
 pub mod etcd_version;
+mod go_fmt;
 #[cfg(all(feature = "http", not(target_arch = "wasm32")))]
 pub mod http;
 pub mod inspect;

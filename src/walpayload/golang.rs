@@ -1,70 +1,12 @@
-//! The few Go formatting rules etcd-dump-logs' lines depend on: `%q` (strconv.Quote),
-//! `time.Time.String()` in UTC, and `types.ID.String()`.
+//! The few Go formatting rules etcd-dump-logs' lines depend on: `%q` (strconv.Quote, in
+//! [`crate::go_fmt`], which the error messages use too), `time.Time.String()` in UTC, and
+//! `types.ID.String()`.
 
-use std::fmt::Write as _;
+pub use crate::go_fmt::quote;
 
 /// etcd `types.ID.String()`: lowercase hex, no padding (client/pkg/types/id.go).
 pub fn format_id(id: u64) -> String {
     format!("{id:x}")
-}
-
-/// Go's `strconv.IsPrint` for a non-ASCII rune, approximated without Unicode tables: Go
-/// rejects controls, format characters, non-ASCII spaces, private use, surrogates and
-/// unassigned code points; the last set is not known here and is taken as printable.
-fn is_print(c: char) -> bool {
-    let u = c as u32;
-    !(u < 0xa0
-        || u == 0xad
-        || u == 0x1680
-        || (0x2000..=0x200f).contains(&u)
-        || (0x2028..=0x202f).contains(&u)
-        || (0x205f..=0x206f).contains(&u)
-        || u == 0x3000
-        || (0xe000..=0xf8ff).contains(&u)
-        || u == 0xfeff
-        || (0xfff9..=0xfffb).contains(&u)
-        || u == 0xfffe
-        || u == 0xffff
-        || u >= 0xf0000)
-}
-
-/// Go's `fmt.Sprintf("%q", s)` of a Go string holding arbitrary bytes (strconv.Quote):
-/// invalid UTF-8 bytes as `\xNN`, `\a\b\f\n\r\t\v`, other controls as `\xNN`, non-printable
-/// runes as `\uNNNN` / `\UNNNNNNNN`.
-pub fn quote(s: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for chunk in s.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\x07' => out.push_str("\\a"),
-                '\x08' => out.push_str("\\b"),
-                '\x0c' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\x0b' => out.push_str("\\v"),
-                ' '..='~' => out.push(c),
-                c if (c as u32) < 0x80 => {
-                    let _ = write!(out, "\\x{:02x}", c as u32);
-                }
-                c if is_print(c) => out.push(c),
-                c if (c as u32) < 0x10000 => {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                }
-                c => {
-                    let _ = write!(out, "\\U{:08x}", c as u32);
-                }
-            }
-        }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02x}");
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// etcd-dump-logs `excerpt` (tools/etcd-dump-logs/main.go): the whole string quoted when
