@@ -13,7 +13,7 @@ use super::mvccpb::KeyValue;
 use super::source::PageSource;
 use super::status::{Status, table_row};
 use super::stream::{self, RangeSink};
-use crate::Result;
+use crate::error::Result;
 
 /// The query `etcd-snap keys [--prefix P] [--from K] [--rev R] [--limit N]` runs (shared by
 /// the native and npm CLIs so both select the same keys): keys with prefix `P` (all if

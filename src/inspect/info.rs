@@ -13,7 +13,7 @@ use super::mvcc::Revision;
 use super::mvccpb::{AlarmMember, Lease, Role, User};
 use super::source::PageSource;
 use super::v2store::Member;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Totals for one top-level bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -49,7 +49,7 @@ pub use trailer::Trailer;
 pub use v2store::{Member, V2Store};
 pub use verdict::listing_verdict;
 
-use crate::Result;
+use crate::error::Result;
 
 /// How to open a db.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::bbolt::{Bolt, Bucket, Entry};
 use super::mvccpb::KeyValue;
 use super::source::PageSource;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Length of a revision key; tombstones have one more byte, `t`.
 pub const REV_BYTES: usize = 17;

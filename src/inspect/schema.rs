@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::bbolt::Bolt;
 use super::source::PageSource;
-use crate::Result;
+use crate::error::Result;
 
 /// Whose `snapshot status` numbers to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

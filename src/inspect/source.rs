@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Positioned reads over a db's bytes. Sync on purpose: the viewer runs the reader in a
 /// worker, where `FileReaderSync` and OPFS sync access handles read synchronously.
@@ -255,7 +255,7 @@ impl FileSource {
         let meta = file.metadata().map_err(map)?;
         if meta.is_dir() {
             return Err(Error::io(
-                crate::IoErrorKind::IsADirectory,
+                crate::error::IoErrorKind::IsADirectory,
                 "open",
                 path.display().to_string(),
                 "is a directory",

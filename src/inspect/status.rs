@@ -22,7 +22,7 @@ use super::mvccpb::KeyValue;
 use super::schema::{self, Compat};
 use super::source::PageSource;
 use super::stream;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// etcdctl's `snapshot.Status`, serialized with etcdctl's JSON keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]

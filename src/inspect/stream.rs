@@ -15,7 +15,7 @@ use super::bbolt::{Bolt, Bucket};
 use super::mvcc::{Event, Mvcc, RangeQuery, Revision, key_entry};
 use super::mvccpb::KeyValue;
 use super::source::PageSource;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Default window budget in bytes (keys plus bookkeeping).
 pub const WINDOW_BYTES: usize = 16 << 20;

@@ -5,7 +5,7 @@
 use sha2::{Digest as _, Sha256};
 
 use super::source::PageSource;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Size of the trailer.
 pub const SHA256_LEN: u64 = 32;

@@ -6,8 +6,7 @@
 use super::source::{PageSource, Prefix};
 use super::trailer::{self, SHA256_LEN};
 use super::{Bolt, Db, OpenOptions, Trailer};
-use crate::Result;
-use crate::error::Error;
+use crate::error::{Error, Result};
 
 /// Magic numbers of the compressors backups are commonly kept with.
 const COMPRESSED: &[(&[u8], &str, &str)] = &[

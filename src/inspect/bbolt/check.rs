@@ -8,8 +8,8 @@ use std::ops::ControlFlow;
 use super::meta::NO_FREELIST;
 use super::page::{FREELIST, type_name};
 use super::{Bolt, Bucket, MAX_DEPTH};
+use crate::error::{Error, Result};
 use crate::inspect::source::PageSource;
-use crate::{Error, Result};
 
 /// At most this many problems are collected; a shredded file would otherwise list every page.
 pub const MAX_PROBLEMS: usize = 100;

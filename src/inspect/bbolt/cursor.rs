@@ -7,8 +7,8 @@ use std::ops::ControlFlow;
 
 use super::page::{BUCKET_HEADER, BucketHeader, LeafElem, Page};
 use super::{Bolt, MAX_DEPTH};
+use crate::error::{Error, Result};
 use crate::inspect::source::PageSource;
-use crate::{Error, Result};
 
 /// Where a bucket's tree lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use page::Page;
 
 use super::BadDb;
 use super::source::PageSource;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 pub use cursor::{Bucket, Entry};
 

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use super::meta::PAGE_HEADER;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Branch page flag.
 pub const BRANCH: u16 = 0x01;
