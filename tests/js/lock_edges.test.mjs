@@ -132,6 +132,16 @@ test('release and load work on a full disk, in both CLIs (byte-identical), and f
 /** Runs a lock_child.cjs as PID 1 of a new PID namespace (a container's first process). */
 const asPid1 = (t, args, extraEnv = {}) => startEvents(t, 'unshare', ['-rpf', '--mount-proc', '--kill-child', process.execPath, child, ...args], { ...env, ...extraEnv });
 
+/**
+ * Waits until the clock ticks since boot (`/proc/uptime`, USER_HZ = 100 per second) are past a
+ * recorded start time, so a PID 1 started next has another `/proc/1/stat` start time, as a
+ * restarted container's PID 1 has. The lock tells a reused PID by its start time in ticks: two
+ * PID 1s started within one tick are one process to it (and blocking is the safe answer).
+ */
+const pastStartTick = (start) => until(
+  () => Math.floor(parseFloat(fs.readFileSync('/proc/uptime', 'utf8')) * 100) > Number(start) + 1,
+  `a clock tick after ${start}`);
+
 test('stale (a): PID 1 alive again after a restart (new PID namespace) is taken over by Node and native', async (t) => {
   const { snapDir, lockFile } = snapFolder(t, 'etcd-snap-lock9-');
   // A Node writer as PID 1 dies holding the lock (SIGKILL: no release).
@@ -144,6 +154,7 @@ test('stale (a): PID 1 alive again after a restart (new PID namespace) is taken 
   assert.equal(held?.pid, 1, 'the entry names PID 1');
   // The native CLI, again PID 1 of a new namespace, takes it over: same host and boot, PID 1
   // alive (itself) with another start time.
+  await pastStartTick(held.start);
   const natHold = spawn('unshare', ['-rpf', '--mount-proc', '--kill-child', cli, 'savedb', snapDir, '5', '-'], { stdio: ['pipe', 'inherit', 'inherit'] });
   t.after(() => { if (natHold.exitCode === null) natHold.kill('SIGKILL'); });
   await until(() => { const l = readLock(lockFile); return l && l.record !== held.record; }, 'native PID 1 takes over');
@@ -152,8 +163,10 @@ test('stale (a): PID 1 alive again after a restart (new PID namespace) is taken 
   await new Promise((r) => natHold.on('exit', r));
   assert.ok(lockExists(lockFile));
   // The npm CLI as PID 1 takes the native one's entry over.
+  const nat = readLock(lockFile);
+  await pastStartTick(nat.start);
   const r = run('unshare', ['-rpf', '--mount-proc', process.execPath, npmCli, 'save', snapDir, '1', '2', '-']);
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.status, 0, `${r.stderr}(entries: Node ${held.record}, native ${nat.record}; now ${fs.readFileSync('/proc/uptime', 'utf8').trim()})`);
   assert.equal(r.stderr, '');
   assert.ok(!lockExists(lockFile));
   assert.deepEqual(fs.readdirSync(snapDir).filter((n) => n.endsWith('.snap')).sort(),
