@@ -11,6 +11,7 @@ use super::inspect::WriteOut;
 use super::print;
 use crate::datadir::{self, DirKind};
 use crate::doctor::{self, Diagnosis, Verdict};
+use crate::inspect::MetaOnlyRule;
 use crate::wal::Wal;
 use crate::waldump::{self, DumpQuery, RawLine, WalDump};
 use crate::walpayload::{self, DEFAULT_ENTRY_TYPES};
@@ -72,6 +73,50 @@ pub enum MemberCmd {
         #[arg(short = 'w', long = "write-out", value_enum, default_value_t = WriteOut::Table)]
         write_out: WriteOut,
     },
+    /// Checks a data dir as `etcdutl check` does.
+    Check {
+        /// What to check.
+        #[command(subcommand)]
+        what: CheckCmd,
+    },
+}
+
+/// `check` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CheckCmd {
+    /// Whether the v2 store of the snapshot etcd would load holds anything but membership
+    /// (v2 keys, v2 auth), as `etcdutl check v2store` (etcd 3.5.18+) does: such content makes
+    /// etcd 3.6 refuse to start, so it blocks the upgrade. Prints etcdutl's words; with
+    /// content, lists the top-level nodes on stderr and exits with status 1.
+    V2store {
+        /// The data dir (or its `member` folder).
+        #[arg(value_name = "DATA_DIR")]
+        dir: PathBuf,
+        /// A dedicated WAL folder (etcd's --wal-dir).
+        #[arg(long, value_name = "DIR")]
+        wal_dir: Option<PathBuf>,
+        /// The etcd release whose rule applies: before 3.5.22 and 3.6.0–3.6.3 the empty v2
+        /// auth skeleton (`/2/{enabled,roles,users}`) counts as content; later it does not.
+        #[arg(long, value_name = "VERSION", default_value = "3.6.9", value_parser = parse_release)]
+        etcd: MetaOnlyRule,
+        /// Output format.
+        #[arg(short = 'w', long = "write-out", value_enum, default_value_t = WriteOut::Table)]
+        write_out: WriteOut,
+    },
+}
+
+/// The `IsMetaStoreOnly` of an etcd release (etcd 3.5+).
+fn parse_release(s: &str) -> std::result::Result<MetaOnlyRule, String> {
+    let v = semver::Version::parse(s.trim_start_matches('v'))
+        .map_err(|e| format!("{s:?} is not an etcd release (like 3.5.21): {e}"))?;
+    match (v.major, v.minor, v.patch) {
+        (3, 5, p) if p < 22 => Ok(MetaOnlyRule::Strict),
+        (3, 6, p) if p < 4 => Ok(MetaOnlyRule::Strict),
+        (3, m, _) if m >= 5 => Ok(MetaOnlyRule::AuthSkeleton),
+        _ => Err(format!(
+            "etcd {v} does not check the v2 store (3.5 and later do)"
+        )),
+    }
 }
 
 fn parse_version(s: &str) -> std::result::Result<EtcdVersion, String> {
@@ -190,6 +235,40 @@ impl MemberCmd {
                     .iter()
                     .any(|(_, d)| matches!(d.verdict, Verdict::Fails(_)));
                 Ok(if fails { EXIT_WOULD_FAIL } else { 0 })
+            }
+            MemberCmd::Check {
+                what:
+                    CheckCmd::V2store {
+                        dir,
+                        wal_dir,
+                        etcd,
+                        write_out,
+                    },
+            } => {
+                let (snap, wal) = member_dirs(host, &dir).await?;
+                let wal = wal_dir.unwrap_or(wal);
+                let c =
+                    doctor::check_v2store(host.storage(&snap)?, host.storage(&wal)?, etcd).await?;
+                match write_out {
+                    WriteOut::Json => print::json(host, &c)?,
+                    WriteOut::Table if c.custom.is_empty() => {
+                        print::text(host, doctor::V2STORE_CLEAN)?
+                    }
+                    WriteOut::Table => {
+                        let mut err = String::new();
+                        for n in &c.custom {
+                            err.push_str(&format!(
+                                "custom content: {} ({} children) in {}\n",
+                                n.path,
+                                n.children,
+                                c.snapshot.as_deref().unwrap_or_default()
+                            ));
+                        }
+                        err.push_str(&format!("Error: {}\n", doctor::V2STORE_CUSTOM));
+                        host.write_stderr(err.as_bytes());
+                    }
+                }
+                Ok(if c.custom.is_empty() { 0 } else { 1 })
             }
         }
     }

@@ -24,6 +24,7 @@
 //! 10. the db's consistent index against the snapshot (:586);
 //! 11. raft replays the committed entries; those above the consistent index write to mvcc.
 
+mod check_v2store;
 mod choose;
 mod db;
 mod messages;
@@ -35,6 +36,7 @@ mod wal_view;
 
 use serde::Serialize;
 
+pub use check_v2store::{V2STORE_CLEAN, V2STORE_CUSTOM, V2StoreCheck, check_v2store};
 pub use choose::{Recommendation, choose_member};
 pub use db::DbFacts;
 pub use messages::{Failure, Level};
@@ -132,6 +134,9 @@ pub enum WarningKind {
     /// until the log passes that index, since entries at or below it are applied without
     /// answering their proposer (etcd etcdserver/server.go:2203-2240).
     DbAheadOfWal,
+    /// The snapshot's v2 store holds more than membership: etcd 3.5 warns, 3.6 refuses to
+    /// start (`etcd-snap check v2store`).
+    V2CustomContent,
     /// A limit of this prediction (the revision, an unknown request).
     Uncertain,
 }
@@ -362,6 +367,45 @@ impl Doctor {
             message: message.into(),
             names,
         });
+    }
+
+    /// What etcd says of custom content (v2 keys, v2 auth) in the snapshot's v2 store: 3.5
+    /// warns at start (v3.5.16 server/etcdserver/server.go:506, `assertNoV2StoreContent`);
+    /// 3.4 does not look; 3.6, with its default `--v2-deprecation=write-only`, refuses to
+    /// start (v3.6.9 server/storage/util.go:34), so either blocks the upgrade.
+    fn v2_custom_content(&mut self, data: &[u8]) {
+        use crate::inspect::{MetaOnlyRule, v2store::custom_content};
+        let found = |rule| custom_content(data, rule).unwrap_or_default();
+        let names = |c: Vec<crate::inspect::CustomNode>| {
+            c.into_iter()
+                .map(|n| format!("{} ({} children)", n.path, n.children))
+                .collect::<Vec<_>>()
+        };
+        let (warned, blocks) = (
+            found(MetaOnlyRule::Strict),
+            found(MetaOnlyRule::AuthSkeleton),
+        );
+        let upgrade = "etcd 3.6 refuses to start on it (`detected disallowed custom content in v2store for stage --v2-deprecation=write-only`): remove the v2 content before upgrading (`etcd-snap check v2store`)";
+        match (self.v, warned.is_empty(), blocks.is_empty()) {
+            (EtcdVersion::V3_5, false, _) => self.warn(
+                WarningKind::V2CustomContent,
+                format!(
+                    "etcd logs `detected custom v2store content. Etcd v3.5 is the last version allowing to access it using API v2. Please remove the content.`{}",
+                    if blocks.is_empty() {
+                        " (only the empty v2 auth skeleton: etcd 3.5.22+ and 3.6.4+ no longer count it)".to_owned()
+                    } else {
+                        format!("; {upgrade}")
+                    }
+                ),
+                names(warned),
+            ),
+            (_, _, false) => self.warn(
+                WarningKind::V2CustomContent,
+                format!("the snapshot's v2 store holds v2 keys or v2 auth data; {upgrade}"),
+                names(blocks),
+            ),
+            _ => {}
+        }
     }
 
     async fn run<S: Storage, W: Storage>(
@@ -604,6 +648,7 @@ impl Doctor {
                 "etcd etcdserver/server.go:453",
                 "recovers the v2 store from the snapshot",
             );
+            self.v2_custom_content(&c.data);
             // 3.4 reads the index through mvcc on whatever db is open (0 for a new one);
             // 3.5 reads it only if the db existed (v3.5.16 server/etcdserver/backend.go:101).
             let ci = if be_exist || v == EtcdVersion::V3_4 {

@@ -46,7 +46,7 @@ pub use source::FileSource;
 pub use source::{Cached, PageSource, Prefix};
 pub use status::Status;
 pub use trailer::Trailer;
-pub use v2store::{Member, V2Store};
+pub use v2store::{CustomNode, Member, MetaOnlyRule, V2Store};
 pub use verdict::listing_verdict;
 
 use crate::error::Result;

@@ -103,6 +103,84 @@ fn count_leaves(n: &Node, budget: &mut u64) -> u64 {
     }
 }
 
+/// Which version of etcd's `membership.IsMetaStoreOnly` (the test behind 3.5's
+/// `detected custom v2store content` warning, 3.6's refusal to start and `etcdutl check
+/// v2store`) is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaOnlyRule {
+    /// etcd v3.5.16–v3.5.21 and v3.6.0–v3.6.3 (v3.5.16
+    /// server/etcdserver/api/membership/storev2.go:24): any top-level node but `/0` with
+    /// children is custom content.
+    Strict,
+    /// etcd v3.5.22+ and v3.6.4+ (v3.6.9 server/etcdserver/api/membership/storev2.go:45,
+    /// etcd PR "Fix v2store check returning wrong result even there isn't any auth data"):
+    /// `/2` (v2 auth) counts only if one of its children has children, so the skeleton
+    /// `/2/{enabled,roles,users}` left after removing every user and role is not content.
+    AuthSkeleton,
+}
+
+/// A top-level v2 store node that `IsMetaStoreOnly` counts as custom content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomNode {
+    /// Its `Path` (`/1` is the v2 keyspace, `/2` v2 auth).
+    pub path: String,
+    /// Its visible children (`Get` hides names starting with `_`).
+    pub children: u64,
+}
+
+/// Visible children, as `store.Get("/", true, false)` lists them (etcd v3.5.16
+/// server/etcdserver/api/v2store/node.go:279: hidden nodes skipped; a node is a directory
+/// when its `Children` is not null). Go's `IsHidden` indexes the last path element's first
+/// byte and panics on an empty one: that is an error here.
+fn visible(n: &Node) -> Result<Vec<&Node>> {
+    let mut out = Vec::new();
+    for c in n.children.iter().flat_map(|c| c.values()) {
+        let name = c.path.rsplit('/').next().unwrap_or_default();
+        match name.as_bytes().first() {
+            None => {
+                return Err(bad(format!(
+                    "node path {:?} has an empty name (etcd panics: index out of range)",
+                    c.path
+                )));
+            }
+            Some(b'_') => {}
+            Some(_) => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// What `membership.IsMetaStoreOnly` finds in the v2 store JSON of a snapshot: the top-level
+/// nodes holding custom content (empty when the store holds only membership and version).
+/// JSON etcd's `Recovery` refuses is an error.
+pub fn custom_content(data: &[u8], rule: MetaOnlyRule) -> Result<Vec<CustomNode>> {
+    let store: Store =
+        serde_json::from_slice(data).map_err(|e| bad(format!("not v2 store JSON: {e}")))?;
+    let mut out = Vec::new();
+    for n in visible(&store.root)? {
+        if n.path == "/0" {
+            continue;
+        }
+        let kids = visible(n)?;
+        let custom = if rule == MetaOnlyRule::AuthSkeleton && n.path == "/2" {
+            let mut any = false;
+            for k in &kids {
+                any |= !visible(k)?.is_empty();
+            }
+            any
+        } else {
+            !kids.is_empty()
+        };
+        if custom {
+            out.push(CustomNode {
+                path: n.path.clone(),
+                children: kids.len() as u64,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Parses the v2 store JSON of a `.snap` file's data. serde_json bounds nesting (128), so
 /// hostile JSON fails cleanly.
 pub fn parse(data: &[u8]) -> Result<V2Store> {
@@ -153,6 +231,52 @@ pub fn parse(data: &[u8]) -> Result<V2Store> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cases of etcd's `TestIsMetaStoreOnly` / `TestIsMetaStoreOnlyWithAuthData` (v3.6.9
+    /// server/etcdserver/api/membership/storev2_test.go), as the v2 store's JSON, with both rules.
+    #[test]
+    fn meta_only_rules() {
+        let store = |root: &str| format!(r#"{{"Root":{{"Path":"/","Children":{{{root}}}}}}}"#);
+        let zero = r#""0":{"Path":"/0","Children":{"members":{"Path":"/0/members","Children":{}},"version":{"Path":"/0/version","Value":"3.5.0"}}}"#;
+        let paths = |root: &str, rule| {
+            custom_content(store(root).as_bytes(), rule)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.path)
+                .collect::<Vec<_>>()
+        };
+        use MetaOnlyRule::{AuthSkeleton, Strict};
+        // Membership only, an empty keyspace dir, a top-level file: meta only.
+        let empty_one = format!(
+            r#"{zero},"1":{{"Path":"/1","Children":{{}}}},"f":{{"Path":"/f","Value":"x"}}"#
+        );
+        assert!(paths(&empty_one, Strict).is_empty());
+        // A v2 key, even under a hidden name's sibling, is content; hidden ones are not.
+        let key = format!(
+            r#"{zero},"1":{{"Path":"/1","Children":{{"foo":{{"Path":"/1/foo","Value":"bar"}}}}}}"#
+        );
+        assert_eq!(paths(&key, Strict), ["/1"]);
+        assert_eq!(paths(&key, AuthSkeleton), ["/1"]);
+        let hidden = format!(
+            r#"{zero},"1":{{"Path":"/1","Children":{{"_h":{{"Path":"/1/_h","Value":"x"}}}}}}"#
+        );
+        assert!(paths(&hidden, Strict).is_empty());
+        // The auth skeleton: content before v3.5.22 / v3.6.4, not after; a user is content.
+        let skeleton = format!(
+            r#"{zero},"2":{{"Path":"/2","Children":{{"enabled":{{"Path":"/2/enabled","Value":"false"}},"roles":{{"Path":"/2/roles","Children":{{}}}},"users":{{"Path":"/2/users","Children":{{}}}}}}}}"#
+        );
+        assert_eq!(paths(&skeleton, Strict), ["/2"]);
+        assert!(paths(&skeleton, AuthSkeleton).is_empty());
+        let user = skeleton.replace(
+            r#""users":{"Path":"/2/users","Children":{}}"#,
+            r#""users":{"Path":"/2/users","Children":{"root":{"Path":"/2/users/root","Value":"{}"}}}"#,
+        );
+        assert_eq!(paths(&user, AuthSkeleton), ["/2"]);
+        // Go panics on an empty name; JSON Recovery refuses is an error too.
+        let empty_name = format!(r#"{zero},"x":{{"Path":"/x/","Value":""}}"#);
+        assert!(custom_content(store(&empty_name).as_bytes(), Strict).is_err());
+        assert!(custom_content(b"{", Strict).is_err());
+    }
 
     #[test]
     fn hostile_json_is_an_error() {

@@ -153,4 +153,114 @@ fn doctor_agrees_with_a_restart(v: Version) {
     assert!(commit > 30, "{summary}");
 }
 
-per_version!(wal_table_is_etcd_dump_logs, doctor_agrees_with_a_restart);
+/// A v2 `PUT /v2/keys/<key>` (form-encoded `value=`), as `etcdctl --api 2 set` sends it.
+fn v2_set(etcd: &Etcd, key: &str, value: &str) {
+    use std::io::{Read, Write};
+    let addr = etcd.client_url.trim_start_matches("http://");
+    let body = format!("value={value}");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "PUT /v2/keys/{key} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 201"), "v2 set {key}: {reply}");
+}
+
+/// `etcd-snap check v2store` and the doctor's warning on data dirs whose snapshot carries a
+/// v2 key or not, against etcd itself: 3.5.16, started again, logs `detected custom v2store
+/// content` exactly when we say it will (v3.5.16 server/etcdserver/server.go:506); 3.4 does
+/// not look, and we only warn that 3.6 would refuse the data dir.
+fn check_v2store_and_the_doctor_agree_with_etcd(v: Version) {
+    const WARNING: &str = "detected custom v2store content";
+    for with_v2_key in [false, true] {
+        let t = tempfile::tempdir().unwrap();
+        let data = t.path().join("data");
+        let opts = EtcdOptions {
+            version: v,
+            snapshot_count: Some(10),
+            extra_args: vec!["--enable-v2=true".into()],
+            ..Default::default()
+        };
+        let etcd = Etcd::start(&data, &opts);
+        if with_v2_key {
+            v2_set(&etcd, "dir/foo", "bar");
+        }
+        for i in 0..25 {
+            etcd.put(&format!("/k/{i}"), "v");
+        }
+        etcd.wait_snap_files(1);
+        etcd.stop();
+
+        let r = etcd_snap(["check".as_ref(), "v2store".as_ref(), data.as_os_str()]);
+        if with_v2_key {
+            assert_eq!(r.code, Some(1), "{r:#?}");
+            assert_eq!(r.stdout, "");
+            let lines: Vec<&str> = r.stderr.lines().collect();
+            assert_eq!(lines.len(), 2, "{r:#?}");
+            assert!(
+                lines[0].starts_with("custom content: /1 (1 children) in "),
+                "{r:#?}"
+            );
+            assert_eq!(lines[1], "Error: detected custom content in v2store");
+        } else {
+            assert_eq!(r.ok(), "No custom content found in v2store.\n");
+        }
+        let json = etcd_snap([
+            "check".as_ref(),
+            "v2store".as_ref(),
+            data.as_os_str(),
+            "-w".as_ref(),
+            "json".as_ref(),
+        ]);
+        let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        assert!(
+            doc["snapshot"].as_str().unwrap().ends_with(".snap"),
+            "{doc}"
+        );
+
+        let doctor = etcd_snap([
+            "doctor".as_ref(),
+            data.as_os_str(),
+            "--etcd".as_ref(),
+            v.minor().as_ref(),
+            "-w".as_ref(),
+            "json".as_ref(),
+        ]);
+        let m = &doctor.json()["members"][0];
+        let warned: Vec<&str> = m["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["kind"] == "v2_custom_content")
+            .map(|w| w["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(warned.len(), usize::from(with_v2_key), "{m:#}");
+        if let Some(w) = warned.first() {
+            assert!(w.contains("etcd 3.6 refuses to start"), "{w}");
+            assert_eq!(w.contains(WARNING), v == Version::V3_5, "{w}");
+        }
+
+        // etcd itself, started again: it recovers the v2 store from that snapshot.
+        let etcd = Etcd::start(&data, &opts);
+        let log = etcd.this_log();
+        etcd.stop();
+        // 3.4 logs with capnslog unless --logger=zap.
+        assert!(
+            log.contains("recovered v2 store from snapshot")
+                || log.contains("recovered store from snapshot"),
+            "{log}"
+        );
+        let expect_warning = with_v2_key && v == Version::V3_5;
+        assert_eq!(log.contains(WARNING), expect_warning, "{log}");
+    }
+}
+
+per_version!(
+    wal_table_is_etcd_dump_logs,
+    doctor_agrees_with_a_restart,
+    check_v2store_and_the_doctor_agree_with_etcd
+);
