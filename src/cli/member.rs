@@ -431,6 +431,19 @@ fn facts_text(f: &doctor::Facts) -> String {
             }
         ));
     }
+    if let Some(w) = &f.wal_minimal_version {
+        match (&w.version, &w.error) {
+            (_, Some(e)) => out.push_str(&format!(
+                "  WAL version (etcd 3.6's MinimalEtcdVersion): unreadable, etcd 3.6 panics at {e}\n"
+            )),
+            (Some(v), None) => out.push_str(&format!(
+                "  WAL version (etcd 3.6's MinimalEtcdVersion): {v} ({} at index {}); etcdutl migrate refuses a lower target\n",
+                w.by.as_deref().unwrap_or_default(),
+                w.index.unwrap_or_default()
+            )),
+            (None, None) => out.push_str("  WAL version: no entries after the snapshot\n"),
+        }
+    }
     for s in &f.snaps {
         let state = match (&s.error, s.in_wal) {
             (Some(e), _) => format!("unreadable: {e}"),

@@ -241,6 +241,24 @@ pub struct Facts {
     pub last_index: Option<u64>,
     /// WAL segment names, sorted.
     pub wal_segments: Vec<String>,
+    /// The minimal etcd version the WAL's entries after the snapshot need, as etcd 3.6
+    /// computes it (`etcdutl migrate` refuses a downgrade below it).
+    pub wal_minimal_version: Option<WalVersion>,
+}
+
+/// `MinimalEtcdVersion` of the entries `ReadAll` returns (v3.6.9
+/// server/storage/wal/version.go:57; [`crate::walpayload::version`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WalVersion {
+    /// `3.5.0`; `None` with no entries, or where etcd 3.6 panics (`error`).
+    pub version: Option<String>,
+    /// The message, field or enum value that needs it.
+    pub by: Option<String>,
+    /// The first entry carrying it.
+    pub index: Option<u64>,
+    /// Where Go's walk panics (a normal entry gogo refuses, e.g. a v2 request of etcd 3.4):
+    /// the entry and the reason. `etcdutl migrate` crashes on such a WAL.
+    pub error: Option<String>,
 }
 
 /// The doctor's answer for one member.
@@ -342,6 +360,52 @@ pub async fn diagnose<S: Storage, W: Storage>(
         steps: d.steps,
         warnings: d.warnings,
         facts: d.facts,
+    })
+}
+
+/// [`WalVersion`] over `entries`, read again one segment at a time.
+async fn wal_version<W: Storage>(
+    wal: &Wal<ReadOnly<W>>,
+    entries: &[EntryInfo],
+) -> Result<WalVersion> {
+    let mut v = crate::walpayload::version::MinimalVersion::default();
+    let mut best: Option<(crate::walpayload::version::Needed, u64)> = None;
+    let mut error = None;
+    wal.visit_entries(entries, &mut |e, data| {
+        if error.is_some() {
+            return Ok(());
+        }
+        match v.entry(e.entry_type, &data) {
+            Err(why) => error = Some(format!("entry {}: {why}", e.index)),
+            Ok(()) => {
+                let now = v.current();
+                if now.is_some() && best.as_ref().map(|b| &b.0) != now {
+                    best = now.cloned().map(|n| (n, e.index));
+                }
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(match (error, best) {
+        (Some(e), _) => WalVersion {
+            version: None,
+            by: None,
+            index: None,
+            error: Some(e),
+        },
+        (None, Some((n, index))) => WalVersion {
+            version: Some(n.version_text()),
+            by: Some(n.by),
+            index: Some(index),
+            error: None,
+        },
+        (None, None) => WalVersion {
+            version: None,
+            by: None,
+            index: None,
+            error: None,
+        },
     })
 }
 
@@ -754,6 +818,7 @@ impl Doctor {
             .map_or(at.index, |e| e.index)
             .max(at.index);
         self.facts.last_index = Some(last);
+        self.facts.wal_minimal_version = Some(wal_version(wal, &read.entries).await?);
         let before: Vec<String> = self
             .facts
             .wal_segments

@@ -18,6 +18,7 @@
 mod golang;
 pub mod schema;
 mod text;
+pub mod version;
 
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 #[rustfmt::skip]

@@ -259,7 +259,61 @@ fn check_v2store_and_the_doctor_agree_with_etcd(v: Version) {
     }
 }
 
+/// etcd 3.6's `MinimalEtcdVersion` on real WALs (no 3.6 binary here: the rule is pinned by
+/// etcd's own cases in src/walpayload/version.rs). A new member of either version publishes
+/// its attributes and cluster version as v2 PUTs (etcd PR #19168), which carry no annotation;
+/// `put --prev-kv` needs 3.1 (`PutRequest.prev_kv`), and 3.5's `auth status` goes through
+/// raft as a 3.5 request.
+fn wal_minimal_version_of_a_new_member(v: Version) {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let etcd = Etcd::start(
+        &data,
+        &EtcdOptions {
+            version: v,
+            ..Default::default()
+        },
+    );
+    etcd.put("/a", "1");
+    etcd.ctl(&["put", "--prev-kv", "/a", "2"]);
+    if v == Version::V3_5 {
+        etcd.ctl(&["auth", "status"]);
+    }
+    etcd.stop();
+    let r = etcd_snap([
+        "doctor".as_ref(),
+        data.as_os_str(),
+        "-w".as_ref(),
+        "json".as_ref(),
+    ]);
+    let w = &r.json()["members"][0]["facts"]["wal_minimal_version"];
+    let dump = etcd_snap(["wal".as_ref(), data.as_os_str()]).stdout;
+    let ctx = format!("{w:#}\n{dump}");
+    assert!(w["error"].is_null(), "{ctx}");
+    match v {
+        Version::V3_5 => {
+            assert_eq!(w["version"], "3.5.0", "{ctx}");
+            assert_eq!(
+                w["by"], "etcdserverpb.InternalRaftRequest.auth_status",
+                "{w:#}"
+            );
+        }
+        Version::V3_4 => {
+            assert_eq!(w["version"], "3.1.0", "{ctx}");
+            assert_eq!(w["by"], "etcdserverpb.PutRequest.prev_kv", "{ctx}");
+        }
+    }
+    let table = etcd_snap(["doctor".as_ref(), data.as_os_str()]);
+    assert!(
+        table
+            .stdout
+            .contains("  WAL version (etcd 3.6's MinimalEtcdVersion): "),
+        "{table:#?}"
+    );
+}
+
 per_version!(
+    wal_minimal_version_of_a_new_member,
     wal_table_is_etcd_dump_logs,
     doctor_agrees_with_a_restart,
     check_v2store_and_the_doctor_agree_with_etcd
