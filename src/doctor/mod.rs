@@ -137,6 +137,9 @@ pub enum WarningKind {
     /// The snapshot's v2 store holds more than membership: etcd 3.5 warns, 3.6 refuses to
     /// start (`etcd-snap check v2store`).
     V2CustomContent,
+    /// v2 requests among the entries to replay that etcd 3.6 refuses (it panics), so the
+    /// upgrade to 3.6 must wait for a snapshot past them.
+    V2WalEntries,
     /// A limit of this prediction (the revision, an unknown request).
     Uncertain,
 }
@@ -470,6 +473,47 @@ impl Doctor {
             ),
             _ => {}
         }
+    }
+
+    /// The v2 requests among the entries etcd replays that etcd 3.6 refuses to apply (it
+    /// panics: `detected disallowed v2 WAL for stage --v2-deprecation=write-only`, etcd
+    /// issue #20870): an upgrade to 3.6 waits until a snapshot past them.
+    async fn v2_wal_entries<W: Storage>(
+        &mut self,
+        wal: &Wal<ReadOnly<W>>,
+        replay: &[EntryInfo],
+    ) -> Result<()> {
+        let normal: Vec<EntryInfo> = replay
+            .iter()
+            .filter(|e| e.entry_type == 0)
+            .copied()
+            .collect();
+        let mut refused = Vec::new();
+        wal.visit_entries(&normal, &mut |e, data| {
+            let req = match crate::walpayload::decode_internal_raft_request(&data) {
+                Ok(r) => r.v2,
+                Err(_) => crate::walpayload::decode_v2_request(&data).ok(),
+            };
+            if let Some(r) = req.filter(|_| !data.is_empty()) {
+                let (m, p, v) = (r.method(), r.path(), r.val());
+                if let Some(why) = v2::refused_by_36(m, p, v) {
+                    refused.push(format!("entry {}: {why}", e.index));
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        if !refused.is_empty() {
+            self.warn(
+                WarningKind::V2WalEntries,
+                format!(
+                    "etcd 3.6 panics replaying {} v2 request(s) after the snapshot: the upgrade to 3.6 must wait until etcd 3.5 has taken a snapshot past them (after --snapshot-count more entries)",
+                    refused.len()
+                ),
+                refused,
+            );
+        }
+        Ok(())
     }
 
     async fn run<S: Storage, W: Storage>(
@@ -922,6 +966,7 @@ impl Doctor {
             .filter(|e| e.index > ci && e.entry_type == 0)
             .copied()
             .collect();
+        self.v2_wal_entries(wal, &replay).await?;
         let mut reqs = Vec::new();
         let mut unknown = Vec::new();
         wal.visit_entries(&to_mvcc, &mut |e, data| {

@@ -170,8 +170,8 @@ fn v2_set(etcd: &Etcd, key: &str, value: &str) {
     assert!(reply.starts_with("HTTP/1.1 201"), "v2 set {key}: {reply}");
 }
 
-/// `etcd-snap check v2store` and the doctor's warning on data dirs whose snapshot carries a
-/// v2 key or not, against etcd itself: 3.5.16, started again, logs `detected custom v2store
+/// `etcd-snap check v2store` and the doctor's warnings on data dirs whose snapshot carries a
+/// v2 key (and whose WAL replays another, which etcd 3.6 would refuse) or not, against etcd itself: 3.5.16, started again, logs `detected custom v2store
 /// content` exactly when we say it will (v3.5.16 server/etcdserver/server.go:506); 3.4 does
 /// not look, and we only warn that 3.6 would refuse the data dir.
 fn check_v2store_and_the_doctor_agree_with_etcd(v: Version) {
@@ -193,6 +193,10 @@ fn check_v2store_and_the_doctor_agree_with_etcd(v: Version) {
             etcd.put(&format!("/k/{i}"), "v");
         }
         etcd.wait_snap_files(1);
+        if with_v2_key {
+            // After the snapshot: replayed on start, which 3.6 refuses for a v2 key.
+            v2_set(&etcd, "dir/late", "x");
+        }
         etcd.stop();
 
         let r = etcd_snap(["check".as_ref(), "v2store".as_ref(), data.as_os_str()]);
@@ -239,6 +243,25 @@ fn check_v2store_and_the_doctor_agree_with_etcd(v: Version) {
             .map(|w| w["message"].as_str().unwrap())
             .collect();
         assert_eq!(warned.len(), usize::from(with_v2_key), "{m:#}");
+        let refused: Vec<&str> = m["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["kind"] == "v2_wal_entries")
+            .flat_map(|w| w["names"].as_array().unwrap())
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        if with_v2_key {
+            assert_eq!(refused.len(), 1, "{m:#}");
+            assert!(
+                refused[0].ends_with(
+                    "detected disallowed v2 WAL for stage --v2-deprecation=write-only (method PUT, path \"/1/dir/late\")"
+                ),
+                "{m:#}"
+            );
+        } else {
+            assert!(refused.is_empty(), "{m:#}");
+        }
         if let Some(w) = warned.first() {
             assert!(w.contains("etcd 3.6 refuses to start"), "{w}");
             assert_eq!(w.contains(WARNING), v == Version::V3_5, "{w}");
