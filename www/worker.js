@@ -147,6 +147,7 @@ async function describeMember() {
     out.verdict = m.verdict.verdict;
     out.steps = m.steps;
     out.warnings = m.warnings;
+    out.walVersion = m.facts.walMinimalVersion ?? null;
     out.walSnapshots = (m.facts.walSnapshots || []).map((s) => ({ term: str(s.term), index: str(s.index) }));
     out.memberId = m.facts.memberId === null ? null : BigInt(m.facts.memberId).toString(16);
     out.clusterId = m.facts.clusterId === null ? null : BigInt(m.facts.clusterId).toString(16);

@@ -58,6 +58,17 @@ export interface DoctorFacts {
   snaps: DoctorSnapFact[]; walSnapshots: DoctorSnapRef[] | null; db: DoctorDbFacts | null;
   snapDb: DoctorDbFacts | null; memberId: Int | null; clusterId: Int | null;
   commit: Int | null; term: Int | null; lastIndex: Int | null; walSegments: string[];
+  /** etcd 3.6's MinimalEtcdVersion of the entries after the snapshot (etcdutl migrate). */
+  walMinimalVersion: DoctorWalVersion | null;
+}
+export interface DoctorWalVersion {
+  /** "3.5.0"; null with no entries, or where etcd 3.6's walk panics (`error`). */
+  version: string | null;
+  /** The message, field or enum value that needs it. */
+  by: string | null;
+  /** The first entry that carries it. */
+  index: Int | null;
+  error: string | null;
 }
 export interface DoctorMember {
   /** The path given, the spec's `name`, or `member N` for a `{ snap, wal }` spec. */

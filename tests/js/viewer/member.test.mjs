@@ -79,6 +79,12 @@ describe('viewer: a data dir', () => {
     await page.waitForFunction(() => /^1–4 of 4$/.test(document.querySelector('[data-testid=wal-page]')?.textContent || ''));
     assert.match(await page.textContent('[data-testid=wal-entries]'), /put:<key:"\/app\/k55" value:"value 55" >/);
     await page.waitForSelector('[data-testid=wal-timeline] .bar');
+    // etcd 3.6's MinimalEtcdVersion, as the native doctor reports it.
+    const facts = JSON.parse(spawnSync(BIN, ['doctor', dir, '-w', 'json'], { encoding: 'utf8' }).stdout).members[0].facts;
+    const wv = facts.wal_minimal_version;
+    assert.match(wv.version, /^3\.\d+\.0$/);
+    assert.equal((await page.textContent('[data-testid=wal-version]')).trim(),
+      `The WAL after the snapshot needs etcd ${wv.version} or later (${wv.by}, entry ${wv.index}): etcd 3.6’s MinimalEtcdVersion; etcdutl migrate refuses a downgrade below it`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'member-datadir.png') });
     assert.deepEqual(page.errors, []);
     await page.close();

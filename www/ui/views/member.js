@@ -29,6 +29,13 @@ export function renderMember(member) {
       ? h('p', { dataset: { testid: 'real-pick' } }, 'etcd starts from ', h('span', { class: 'mono' }, member.pick),
         h('span', { class: 'muted small' }, ' (LoadNewestAvailable: the newest .snap that reads and that the WAL records)'))
       : null,
+    member.walVersion?.version
+      ? h('p', { class: 'small', dataset: { testid: 'wal-version' } }, 'The WAL after the snapshot needs etcd ',
+        h('span', { class: 'mono' }, member.walVersion.version), ` or later (${member.walVersion.by}, entry ${member.walVersion.index}): `,
+        h('span', { class: 'muted' }, 'etcd 3.6’s MinimalEtcdVersion; etcdutl migrate refuses a downgrade below it'))
+      : member.walVersion?.error
+        ? h('p', { class: 'small', dataset: { testid: 'wal-version' } }, badge('warn', 'WAL version'), ` etcd 3.6 cannot tell this WAL’s version: ${member.walVersion.error}`)
+        : null,
     member.warnings?.length
       ? h('ul', { class: 'warnings', dataset: { testid: 'doctor-warnings' } }, member.warnings.map((w) =>
         h('li', {}, badge('warn', w.kind.replaceAll('_', ' ')), ' ', w.message,
