@@ -70,6 +70,12 @@ pub async fn check_v2store<S: Storage, W: Storage>(
     else {
         return Ok(none);
     };
+    if let Some(e) = super::v2::recovery_error(&chosen.data) {
+        // etcdutl's words (check_command.go:99).
+        return Err(crate::Error::InvalidArgument(format!(
+            "failed to recover v2store from snapshot: {e}"
+        )));
+    }
     Ok(V2StoreCheck {
         custom: v2store::custom_content(&chosen.data, rule)?,
         snapshot: Some(chosen.name),

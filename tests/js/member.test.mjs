@@ -64,6 +64,38 @@ test('npm CLI == native CLI: wal and doctor, byte for byte', (t) => {
   assert.match(same(['doctor', d], 0).stdout, /^etcd 3\.5 starts from snapshot 2\/63 /);
 });
 
+test('npm CLI == native CLI: check v2store, clean and with a v2 key in the snapshot etcd loads', (t) => {
+  const { dir, cleanup } = tmpDir('etcd-snap-v2store-');
+  t.after(cleanup);
+  const custom = path.join(dir, 'data');
+  fs.cpSync(dataDir, custom, { recursive: true });
+  // The snapshot etcd loads (2/63), rewritten with a v2 key under /1.
+  const snap = path.join(custom, 'member/snap');
+  fs.rmSync(path.join(snap, '0000000000000002-000000000000003f.snap'));
+  const store = { Root: { Path: '/', Children: {
+    0: { Path: '/0', Children: { version: { Path: '/0/version', Value: '3.4.0' } } },
+    1: { Path: '/1', Children: { foo: { Path: '/1/foo', Value: 'bar' } } },
+  } } };
+  // First with nil Data (what `save ... -` writes): JSON Recovery refuses it, in etcdutl's words.
+  let saved = run(nativeBin, ['save', snap, '2', '63', '-']);
+  assert.equal(saved.status, 0, saved.stderr);
+  assert.equal(same(['check', 'v2store', custom], 1).stderr, 'failed to recover v2store from snapshot: unexpected end of JSON input\n');
+  fs.rmSync(path.join(snap, '0000000000000002-000000000000003f.snap'));
+  const data = path.join(dir, 'store.json');
+  fs.writeFileSync(data, JSON.stringify(store));
+  saved = run(nativeBin, ['save', snap, '2', '63', data]);
+  assert.equal(saved.status, 0, saved.stderr);
+  same(['check', 'v2store', dataDir], 0);
+  same(['check', 'v2store', dataDir, '-w', 'json'], 0);
+  const r = same(['check', 'v2store', custom], 1);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, 'custom content: /1 (1 children) in 0000000000000002-000000000000003f.snap\nError: detected custom content in v2store\n');
+  assert.deepEqual(JSON.parse(same(['check', 'v2store', custom, '-w', 'json', '--etcd', '3.5.21'], 1).stdout),
+    { snapshot: '0000000000000002-000000000000003f.snap', custom: [{ path: '/1', children: 1 }] });
+  same(['check', 'v2store', custom, '--etcd', '3.4.23'], 2);
+  same(['check', 'v2store', path.join(dir, 'nope')], 1);
+});
+
 /** A read-only JS-object backend over a Node folder (user code, not a mock of etcd). */
 function jsBackend(dir) {
   const fsp = fs.promises;
