@@ -94,6 +94,7 @@ fn word_at(blk: &[u8], j: usize) -> &[u8; W] {
 
 /// Continues a CRC-32C: `crc32c_append(crc32c(a), b) == crc32c(a ++ b)`, as the `crc32c`
 /// crate's function of the same name.
+#[inline(never)] // one call per piece (crate::crc::PIECE): V8 optimizes across calls, not within one
 pub fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
     let mut c = !crc;
     let mut blocks = data.chunks_exact(BLOCK);

@@ -48,7 +48,7 @@ impl SnapSummary {
             },
             data_nil: snap.data.is_none(),
             data_len: data.len() as u64,
-            data_sha256: hex(&sha2::Sha256::digest(data)),
+            data_sha256: hex(&crate::crc::sha256(data)),
             pb_size: snap.encoded_len() as u64,
         }
     }
