@@ -33,7 +33,6 @@ impl SnapSummary {
     /// Summarises a decoded snapshot.
     pub fn of(snap: &Snapshot) -> Self {
         use prost::Message as _;
-        use sha2::Digest as _;
         let data = snap.data.as_deref().unwrap_or_default();
         let cs = &snap.metadata.conf_state;
         SnapSummary {
