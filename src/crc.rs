@@ -56,7 +56,7 @@ mod piece_tests {
         for len in [0, 1, PIECE - 1, PIECE, PIECE + 1, 3 * PIECE + 7] {
             let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             assert_eq!(pieces(&data).map(<[u8]>::len).sum::<usize>(), len);
-            assert_eq!(pieces(&data).concat(), data);
+            assert_eq!(pieces(&data).collect::<Vec<_>>().concat(), data);
             use sha2::Digest;
             assert_eq!(sha256(&data), <[u8; 32]>::from(sha2::Sha256::digest(&data)));
         }
