@@ -93,14 +93,25 @@ pub struct Options {
     /// The `FillPercent` of every bucket the caller opens (bbolt clamps it to 0.1..=1.0, as
     /// here). The root bucket keeps bbolt's [`DEFAULT_FILL_PERCENT`].
     pub fill_percent: f64,
+    /// Build the tree a copy committed every this many keys builds, as etcd's defrag commits
+    /// every [`DEFRAG_LIMIT`] keys (`None`: one transaction). A commit splits the rightmost
+    /// node of every level of the open buckets as the end would, and the nodes it cuts off
+    /// stay as they are; the next transaction fills what is left of the rightmost node (see
+    /// [`Writer`]). Counted as etcd counts: every key and nested bucket entry, across
+    /// buckets, the commit coming before the key that passes the limit.
+    pub commit_every: Option<u64>,
 }
 
+/// etcd's `defragLimit` (etcd mvcc/backend/backend.go:38): keys per transaction of its copy.
+pub const DEFRAG_LIMIT: u64 = 10_000;
+
 impl Default for Options {
-    /// 4096-byte pages, etcd's defrag fill percent.
+    /// etcd's defrag: 4096-byte pages, fill percent 0.9, a commit every 10,000 keys.
     fn default() -> Self {
         Options {
             page_size: 4096,
             fill_percent: DEFRAG_FILL_PERCENT,
+            commit_every: Some(DEFRAG_LIMIT),
         }
     }
 }
@@ -402,6 +413,75 @@ impl Open {
             && PAGE_HEADER + self.levels[0].bytes <= page_size / 4
     }
 
+    /// The bytes of this bucket's value in its parent now (bucket.go:532-545).
+    fn value_size(&self, page_size: usize) -> usize {
+        if self.inlineable(page_size) {
+            BUCKET_HEADER + PAGE_HEADER + self.levels[0].bytes
+        } else {
+            BUCKET_HEADER
+        }
+    }
+
+    /// What bbolt's commit does to this bucket (tx.go `Commit` → `Bucket.spill` →
+    /// `node.spill`): its rightmost node on every level, which holds the element of the node
+    /// below it (and, on the leaf level, of the open `child` bucket: name and current value
+    /// size), is split as at the end; the nodes cut off are final, the rest stays open for
+    /// the next transaction. Returns the bucket's value size in its parent.
+    fn commit(&mut self, pages: &mut Pages, child: Option<(Vec<u8>, usize)>) -> Result<usize> {
+        // The elements of the open nodes below, added for the split and removed after it.
+        let mut added = Vec::new();
+        if let Some((key, vlen)) = child {
+            let e = Elem {
+                flags: BUCKET_LEAF,
+                key,
+                value: vec![0; vlen],
+                pgid: 0,
+            };
+            let lv = &mut self.levels[0];
+            lv.bytes += e.size(true);
+            lv.elems.push(e);
+            added.push(0);
+        }
+        if !self.inlineable(pages.page_size) {
+            let mut level = 0;
+            while level < self.levels.len() {
+                let leaf = level == 0;
+                if level > 0 {
+                    let key = self.levels[level - 1].elems.first().map(|e| e.key.clone());
+                    let e = Elem {
+                        flags: 0,
+                        key: key.unwrap_or_default(),
+                        value: Vec::new(),
+                        pgid: 0,
+                    };
+                    let lv = &mut self.levels[level];
+                    lv.bytes += e.size(false);
+                    lv.elems.push(e);
+                    added.push(level);
+                }
+                while let Some(cut) =
+                    self.levels[level].cut_last(leaf, self.threshold, pages.page_size)
+                {
+                    let lv = &mut self.levels[level];
+                    let node = lv.take(cut, leaf);
+                    lv.emitted += 1;
+                    self.emit_up(pages, level, node)?;
+                }
+                level += 1;
+            }
+        }
+        for level in added {
+            let lv = &mut self.levels[level];
+            if let Some(e) = lv.elems.pop() {
+                lv.bytes -= e.size(level == 0);
+            }
+            lv.scanned = 0;
+            lv.scan_bytes = PAGE_HEADER;
+            lv.cut = None;
+        }
+        Ok(self.value_size(pages.page_size))
+    }
+
     /// Writes what is left of the tree; where the bucket now lives.
     fn finish(mut self, pages: &mut Pages) -> Result<Root> {
         if self.inlineable(pages.page_size) {
@@ -449,6 +529,9 @@ impl Open {
 pub struct Writer {
     pages: Pages,
     fill_percent: f64,
+    commit_every: Option<u64>,
+    /// Keys and nested bucket entries since the last commit.
+    count: u64,
     /// stack[0] is the root bucket.
     stack: Vec<Open>,
     plan: Option<Layout>,
@@ -498,6 +581,8 @@ impl Writer {
         Ok(Writer {
             pages,
             fill_percent: opts.fill_percent,
+            commit_every: opts.commit_every,
+            count: 0,
             stack: vec![Open::new(
                 Vec::new(),
                 0,
@@ -557,7 +642,12 @@ impl Writer {
     /// Opens bucket `name` with its `NextSequence` counter (bbolt's compact copies it, as
     /// here when copying a db; etcd uses none).
     pub fn bucket_with_sequence(&mut self, name: &[u8], sequence: u64) -> Result<()> {
-        self.next_key(name, "bucket name")?.has_bucket = true;
+        self.next_key(name, "bucket name")?;
+        // etcd's defrag creates top-level buckets between its counted puts.
+        if self.stack.len() > 1 {
+            self.tick()?;
+        }
+        self.stack.last_mut().expect("the root").has_bucket = true;
         let b = Open::new(
             name.to_vec(),
             sequence,
@@ -586,6 +676,7 @@ impl Writer {
             ));
         }
         self.next_key(key, "key")?;
+        self.tick()?;
         let open = self.stack.last_mut().expect("checked above");
         open.push(
             &mut self.pages,
@@ -630,6 +721,24 @@ impl Writer {
                 pgid: 0,
             },
         )
+    }
+
+    /// Counts one entry as etcd's defrag does (backend.go:519-534: `count++`, a commit when
+    /// it passes the limit, then the put).
+    fn tick(&mut self) -> Result<()> {
+        let Some(limit) = self.commit_every else {
+            return Ok(());
+        };
+        self.count += 1;
+        if self.count > limit {
+            let mut child = None;
+            for open in self.stack.iter_mut().rev() {
+                let vlen = open.commit(&mut self.pages, child.take())?;
+                child = Some((open.name.clone(), vlen));
+            }
+            self.count = 0;
+        }
+        Ok(())
     }
 
     /// Buckets open (0: only the root).

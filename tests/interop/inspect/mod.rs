@@ -1,3 +1,4 @@
 //! `inspect` against a live etcd and `etcdctl snapshot status`.
 mod damaged;
 mod live;
+mod write;
