@@ -11,9 +11,12 @@
 //!   does not fit one page); a node of `n` bytes takes `ceil(n / pageSize)` pages (node.go:364);
 //!   a bucket is stored inline in its parent's value exactly when bbolt's `inlineable` says so
 //!   (bucket.go:586: no nested buckets and at most `pageSize / 4` bytes as a page); elements
-//!   are laid out as `node.write` lays them (node.go:191). Cutting greedily from the left is
-//!   why one pass over the keys gives the same tree as etcd's copy committed every 10,000
-//!   keys: each commit re-splits the rightmost node from its start, where the one pass cuts too.
+//!   are laid out as `node.write` lays them (node.go:191).
+//! - **the commits** are etcd's: its copy commits every 10,000 keys, and each commit splits
+//!   the rightmost node of every level as if the bucket ended there (a cut then leaves at
+//!   least two elements after it, where one transaction would cut later), so the writer
+//!   replays those commits ([`Options::commit_every`]); `bucket.Stats()` of our file equals
+//!   that of etcd's own defrag (tests/interop/inspect/write.rs).
 //! - **the page numbering** is ours: pages are numbered in the order they are written (each
 //!   leaf as it fills, each branch as it fills, a bucket's root last, the root bucket at the
 //!   end), with no free pages. bbolt's own numbering depends on Go's map order and on its
@@ -96,8 +99,8 @@ pub struct Options {
     /// Build the tree a copy committed every this many keys builds, as etcd's defrag commits
     /// every [`DEFRAG_LIMIT`] keys (`None`: one transaction). A commit splits the rightmost
     /// node of every level of the open buckets as the end would, and the nodes it cuts off
-    /// stay as they are; the next transaction fills what is left of the rightmost node (see
-    /// [`Writer`]). Counted as etcd counts: every key and nested bucket entry, across
+    /// stay as they are; the next transaction fills what is left of the rightmost node.
+    /// Counted as etcd counts: every key and nested bucket entry, across
     /// buckets, the commit coming before the key that passes the limit.
     pub commit_every: Option<u64>,
 }
@@ -969,9 +972,21 @@ fn write_replaced(w: &mut Writer, name: &[u8], keys: &BTreeMap<Vec<u8>, Vec<u8>>
     w.end_bucket()
 }
 
+/// A source that breaks the writer's rules (keys out of order, an empty key, a key larger
+/// than bbolt allows) is damaged: bbolt never writes one, its check does not look.
+fn damaged(e: Error, page: u64) -> Error {
+    match e {
+        Error::InvalidArgument(m) => Error::BadDb {
+            page: Some(page),
+            problem: m.replacen("bbolt writer: ", "", 1),
+        },
+        e => e,
+    }
+}
+
 /// What one walk of a [`CopyFeed`] stopped at.
 enum Stop {
-    Child(Vec<u8>, Bucket),
+    Child(Vec<u8>, Bucket, u64),
     Full,
     End,
 }
@@ -1003,7 +1018,7 @@ impl<S: PageSource> Feed for CopyFeed<'_, S> {
                 }
                 last = Some(e.key.to_vec());
                 if e.is_bucket {
-                    stop = Stop::Child(e.key.to_vec(), bucket.child(&e)?);
+                    stop = Stop::Child(e.key.to_vec(), bucket.child(&e)?, e.page);
                     return Ok(ControlFlow::Break(()));
                 }
                 if depth == 1 {
@@ -1016,7 +1031,7 @@ impl<S: PageSource> Feed for CopyFeed<'_, S> {
                         ),
                     });
                 }
-                w.put(e.key, e.value)?;
+                w.put(e.key, e.value).map_err(|err| damaged(err, e.page))?;
                 if w.pending() >= budget {
                     stop = Stop::Full;
                     return Ok(ControlFlow::Break(()));
@@ -1025,7 +1040,7 @@ impl<S: PageSource> Feed for CopyFeed<'_, S> {
             })?;
             frame.after = last.or(after);
             match stop {
-                Stop::Child(name, child) => {
+                Stop::Child(name, child, page) => {
                     if depth == 1 {
                         self.edits_before(w, Some(&name))?;
                         match self.edits.get(&name) {
@@ -1037,7 +1052,8 @@ impl<S: PageSource> Feed for CopyFeed<'_, S> {
                             None => {}
                         }
                     }
-                    w.bucket_with_sequence(&name, child.header.sequence)?;
+                    w.bucket_with_sequence(&name, child.header.sequence)
+                        .map_err(|err| damaged(err, page))?;
                     self.stack.push(Frame {
                         bucket: child,
                         after: None,
