@@ -24,13 +24,16 @@ fn follower() -> Vec<u8> {
     .unwrap()
 }
 
-/// Every (bucket path, key, value) of a file, in order.
-fn content<S: PageSource>(b: &Bolt<S>) -> Vec<(Vec<Vec<u8>>, Vec<u8>, Option<Vec<u8>>)> {
+/// One entry: its bucket path, key and value (`None`: a bucket).
+type Entry = (Vec<Vec<u8>>, Vec<u8>, Option<Vec<u8>>);
+
+/// Every entry of a file, in order.
+fn content<S: PageSource>(b: &Bolt<S>) -> Vec<Entry> {
     fn walk<S: PageSource>(
         b: &Bolt<S>,
         bucket: &etcd_snap::inspect::bbolt::Bucket,
         path: &[Vec<u8>],
-        out: &mut Vec<(Vec<Vec<u8>>, Vec<u8>, Option<Vec<u8>>)>,
+        out: &mut Vec<Entry>,
     ) {
         let mut children = Vec::new();
         b.walk(bucket, None, &mut |e| {
