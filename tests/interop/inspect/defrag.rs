@@ -28,7 +28,7 @@ fn key(i: u64) -> String {
 
 /// Value `round` of key `i`: mostly short, every 37th over a page (overflow pages).
 fn value(i: u64, round: u64) -> Vec<u8> {
-    let n = if (i + round) % 37 == 0 {
+    let n = if (i + round).is_multiple_of(37) {
         5000 + (i * 131) % 3000
     } else {
         10 + (i * 7 + round * 13) % 300
