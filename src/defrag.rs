@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoErrorKind, Result};
 use crate::inspect::bbolt::write::{self, CopyFeed, Feed, Layout, Options, Writer};
 use crate::inspect::{Db, PageSource};
 use crate::storage::{AtomicWrite, Storage};
@@ -92,15 +92,24 @@ pub struct DefragReport {
     pub keys: u64,
 }
 
-/// Copies `db` into a new compact file `name` in `storage` (see the module docs). A db that
-/// fails bbolt's check, or that reads only through damage (see [`Db::warnings`]), is refused
-/// with [`Error::BadDb`] before anything is created: a copy would carry the damage into a
-/// file that looks sound.
+/// Copies `db` into a new compact file `name` in `storage` (see the module docs). `name`
+/// must not exist (`AlreadyExists`: a defrag never replaces a file, the db itself included).
+/// A db that fails bbolt's check, or that reads only through damage (see [`Db::warnings`]),
+/// is refused with [`Error::BadDb`] before anything is created: a copy would carry the
+/// damage into a file that looks sound.
 pub async fn defrag<S: PageSource, St: Storage>(
     db: &Db<S>,
     storage: &St,
     name: &str,
 ) -> Result<DefragReport> {
+    if storage.exists(name).await? {
+        return Err(Error::io(
+            IoErrorKind::AlreadyExists,
+            "create",
+            storage.path_of(name),
+            "file exists (defrag never replaces a file; remove it or write elsewhere)",
+        ));
+    }
     let bolt = db.bolt();
     let problems = bolt.try_check()?;
     if !problems.is_empty() {

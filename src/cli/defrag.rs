@@ -6,9 +6,8 @@ use clap::Subcommand;
 
 use super::host::Host;
 use super::print;
-use crate::error::{Error, IoErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::inspect::{Db, OpenOptions};
-use crate::storage::Storage as _;
 
 /// Defrag subcommands.
 #[derive(Debug, Subcommand)]
@@ -66,14 +65,6 @@ impl DefragCmd {
         });
         let (dir, name) = split(&out)?;
         let storage = host.storage(&dir)?;
-        if storage.exists(&name).await? {
-            return Err(Error::io(
-                IoErrorKind::AlreadyExists,
-                "create",
-                out.display().to_string(),
-                "file exists (defrag never replaces a file; remove it or pick another --out)",
-            ));
-        }
         let db = Db::open_with(
             host.open_source(&file)?,
             OpenOptions {
