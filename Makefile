@@ -81,7 +81,7 @@ test: test-wasm-node
 .PHONY: test-js
 test-js: package
 	cargo build --bin etcd-snap
-	cd tests/js && node --test --test-concurrency=1 api.test.mjs package.test.mjs cli.test.mjs lock.test.mjs lock_native.test.mjs lock_edges.test.mjs stream.test.mjs inspect_cli.test.mjs snap_files.test.mjs inspect_memory.test.mjs unknown_fields.test.mjs member.test.mjs
+	cd tests/js && node --test --test-concurrency=1 api.test.mjs package.test.mjs cli.test.mjs lock.test.mjs lock_native.test.mjs lock_edges.test.mjs stream.test.mjs inspect_cli.test.mjs snap_files.test.mjs inspect_memory.test.mjs unknown_fields.test.mjs member.test.mjs defrag.test.mjs
 test: test-js
 
 ## JS-side benchmarks (prints a table): CRC-32C wasm vs crc-32 / @node-rs/crc32, 64 MiB .snap

@@ -51,6 +51,7 @@ mod crc;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod crc32c_braid;
 pub mod datadir;
+pub mod defrag;
 pub mod doctor;
 pub mod error;
 pub mod etcd_version;

@@ -10,7 +10,8 @@
 //!   `release`, `ls`);
 //! - `wire`: the rafthttp snapshot stream (`frame`, `unframe`, `send`, `serve-snapshots`);
 //! - `inspect`: what is inside a snapshot (`status`, `keys`);
-//! - `member`: a whole member's data dir (`wal`, `doctor`).
+//! - `member`: a whole member's data dir (`wal`, `doctor`);
+//! - `defrag`: a compact copy of a db, offline.
 //!
 //! Contract shared by every subcommand:
 //! - results go to stdout as one JSON document (or a table where a `-w` flag asks for it);
@@ -23,6 +24,7 @@
 //! The entry is `async` because the Node host's storage and network are promise-based; the
 //! native host drives it with a plain `block_on` (its storage never waits).
 
+mod defrag;
 pub mod host;
 mod inspect;
 mod member;
@@ -70,6 +72,8 @@ enum Command {
     Inspect(inspect::InspectCmd),
     #[command(flatten)]
     Member(member::MemberCmd),
+    #[command(flatten)]
+    Defrag(defrag::DefragCmd),
 }
 
 /// Runs the command line `args` (the program name first, as `std::env::args_os` gives it)
@@ -89,6 +93,7 @@ where
         Command::Wire(c) => c.run(host).await.map(|()| 0),
         Command::Inspect(c) => c.run(host).map(|()| 0),
         Command::Member(c) => c.run(host).await,
+        Command::Defrag(c) => c.run(host).await.map(|()| 0),
     };
     match result {
         Ok(code) => code,

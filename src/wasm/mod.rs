@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod codec;
 pub mod convert;
+pub mod defrag;
 pub mod dyn_storage;
 pub mod inspect;
 pub mod inspect_cli;

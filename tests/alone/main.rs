@@ -7,6 +7,7 @@
 mod support;
 
 mod largest_alloc;
+mod rss_defrag;
 mod rss_receive;
 mod rss_save_db;
 mod wal_memory;

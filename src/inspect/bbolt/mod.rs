@@ -10,6 +10,7 @@ pub mod check;
 pub mod cursor;
 pub mod meta;
 pub mod page;
+pub mod write;
 
 use std::borrow::Cow;
 

@@ -1,3 +1,5 @@
 //! `inspect` against a live etcd and `etcdctl snapshot status`.
 mod damaged;
+mod defrag;
 mod live;
+mod write;

@@ -4,6 +4,7 @@ import init, {
   type Snapshot, type SnapshotInput, type StorageBackend, type FileInfo, type OpenOptions,
   type EtcdSnapError, type AtomicWriter, type WalSnapshot,
   doctor, readWal, type DoctorReport, type DoctorMember, type WalDumpResult,
+  defragDb, type DefragReport,
 } from 'etcd-snap';
 
 async function main(): Promise<void> {
@@ -53,6 +54,9 @@ async function main(): Promise<void> {
   const pick: string | null | undefined = both.recommendation?.member;
   const dump: WalDumpResult = await readWal({ wal: { memory: 'w' } }, { startIndex: 1n, entryTypes: 'IRRPut', offset: 0, limit: 50 });
   const line: string = dump.list[0].text;
-  void [term, data, voters, n, p, kinds, back, c, names, m, o, mem, sentence, starts, pick, line];
+  const defragged: DefragReport = await defragDb(new Uint8Array(0), { node: '/tmp' }, 'db.defrag', { skipHashCheck: true });
+  const shrunk: number = defragged.before.totalSize - defragged.after.totalSize;
+  const plain: DefragReport = await defragDb({ size: 0, read: () => new Uint8Array(0) }, '/tmp', 'x');
+  void [term, data, voters, n, p, kinds, back, c, names, m, o, mem, sentence, starts, pick, line, shrunk, plain];
 }
 void main;

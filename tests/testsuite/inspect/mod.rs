@@ -3,3 +3,4 @@ mod fixtures;
 mod hostile;
 mod schema36;
 mod verdicts;
+mod write;
