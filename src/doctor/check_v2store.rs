@@ -49,21 +49,8 @@ pub async fn check_v2store<S: Storage, W: Storage>(
         return Ok(none); // wal.ErrFileNotFound
     }
     let wal_snaps = wal.valid_snapshot_entries(EtcdVersion::V3_5).await?;
-    let sn = crate::Snapshotter::open(
-        ReadOnly::new(snap),
-        crate::Options {
-            lock: None,
-            clean_tmp_on_open: false,
-            max_broken: None,
-        },
-    )
-    .await?;
-    let mut names = match sn.storage().list().await {
-        Ok(n) => n,
-        Err(e) if e.is_not_found() => Vec::new(),
-        Err(e) => return Err(e),
-    };
-    names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let sn = snapdir::open_read_only(snap).await?;
+    let names = snapdir::sorted_names(sn.storage()).await?;
     let Some(chosen) = snapdir::load_newest_available(&sn, &names, &wal_snaps)
         .await?
         .chosen

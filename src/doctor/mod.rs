@@ -340,16 +340,7 @@ pub async fn diagnose<S: Storage, W: Storage>(
         Err(e) if e.is_not_found() => None,
         Err(e) => return Err(e),
     };
-    // Opened without the lock and without cleanup: the Snapshotter does no I/O then.
-    let snap = crate::Snapshotter::open(
-        ReadOnly::new(snap),
-        crate::Options {
-            lock: None,
-            clean_tmp_on_open: false,
-            max_broken: None,
-        },
-    )
-    .await?;
+    let snap = snapdir::open_read_only(snap).await?;
     let mut d = Doctor {
         v,
         steps: Vec::new(),
@@ -523,12 +514,7 @@ impl Doctor {
     ) -> Result<Verdict> {
         let v = self.v;
         let snap = sn.storage();
-        let mut names = match snap.list().await {
-            Ok(n) => n,
-            Err(e) if e.is_not_found() => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        let mut names = snapdir::sorted_names(snap).await?;
 
         // 1. tmp cleanup.
         let tmp: Vec<String> = names

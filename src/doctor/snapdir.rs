@@ -10,6 +10,32 @@ use crate::snapshotter::{AfterReadError, after_read_error};
 use crate::storage::ReadOnly;
 use crate::{Result, Snapshotter, Storage};
 
+/// The snap folder as the doctor reads it: no lock, no cleanup, every mutation refused, so
+/// the Snapshotter does no I/O of its own.
+pub(super) async fn open_read_only<S: Storage>(snap: S) -> Result<Snapshotter<ReadOnly<S>>> {
+    Snapshotter::open(
+        ReadOnly::new(snap),
+        crate::Options {
+            lock: None,
+            clean_tmp_on_open: false,
+            max_broken: None,
+        },
+    )
+    .await
+}
+
+/// The folder's names in byte order (a missing folder is an empty one, as etcd's
+/// `TouchDirAll` makes it).
+pub(super) async fn sorted_names<S: Storage>(s: &ReadOnly<S>) -> Result<Vec<String>> {
+    let mut names = match s.list().await {
+        Ok(n) => n,
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    Ok(names)
+}
+
 /// One `.snap` candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SnapFact {
