@@ -3,14 +3,15 @@
 
 use std::fmt;
 
+use super::page::{META, PAGE_HEADER};
+
 /// bbolt's magic number.
 pub const MAGIC: u32 = 0xED0C_DAED;
 /// bbolt's file format version.
 pub const VERSION: u32 = 2;
+
 /// `pgidNoFreelist`: the freelist is not stored (etcd's default) and is rebuilt by scanning.
 pub const NO_FREELIST: u64 = u64::MAX;
-/// Size of a page header (`id u64, flags u16, count u16, overflow u32`).
-pub const PAGE_HEADER: usize = 16;
 /// Size of the meta struct inside a meta page.
 pub const META_SIZE: usize = 64;
 /// Offset of the checksum inside the meta struct: the checksum covers the bytes before it.
@@ -112,7 +113,7 @@ impl Meta {
     pub fn to_page(&self, id: u64, page_size: usize) -> Vec<u8> {
         let mut page = vec![0u8; page_size.max(PAGE_HEADER + META_SIZE)];
         page[0..8].copy_from_slice(&id.to_le_bytes());
-        page[8..10].copy_from_slice(&super::page::META.to_le_bytes());
+        page[8..10].copy_from_slice(&META.to_le_bytes());
         let m = &mut page[PAGE_HEADER..PAGE_HEADER + META_SIZE];
         m[0..4].copy_from_slice(&self.magic.to_le_bytes());
         m[4..8].copy_from_slice(&self.version.to_le_bytes());

@@ -14,7 +14,8 @@ pub mod write;
 
 use std::borrow::Cow;
 
-use meta::{META_SIZE, Meta, MetaError, PAGE_HEADER};
+use meta::{META_SIZE, Meta, MetaError};
+use page::PAGE_HEADER;
 use page::Page;
 
 use super::BadDb;

@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 
-use super::meta::PAGE_HEADER;
 use crate::error::{Error, Result};
 
 /// Branch page flag.
@@ -15,6 +14,8 @@ pub const BRANCH: u16 = 0x01;
 pub const LEAF: u16 = 0x02;
 /// Meta page flag.
 pub const META: u16 = 0x04;
+/// Size of a page header (`id u64, flags u16, count u16, overflow u32`).
+pub const PAGE_HEADER: usize = 16;
 /// Freelist page flag.
 pub const FREELIST: u16 = 0x10;
 /// Leaf element flag: the value is a nested bucket.

@@ -55,7 +55,8 @@
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-use super::meta::{MAGIC, Meta, PAGE_HEADER, VERSION};
+use super::meta::{MAGIC, Meta, VERSION};
+use super::page::PAGE_HEADER;
 use super::page::{BRANCH, BUCKET_HEADER, BUCKET_LEAF, ELEMENT_SIZE, FREELIST, LEAF};
 use super::{Bolt, Bucket};
 use crate::error::{Error, Result};
